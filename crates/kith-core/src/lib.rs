@@ -1,0 +1,19 @@
+//! Kith's pure domain: the CRM's objects and their fields, validation and normalisation
+//! of user input (emails, phones, money, dates), the filter language, and the search
+//! tokeniser.
+//!
+//! Not for: I/O of any kind. Nothing here touches a database, a socket or a clock that
+//! the caller did not hand in, so all of it is tested with plain unit tests.
+
+mod contact_points;
+mod error;
+pub mod fields;
+pub mod filter;
+pub mod listing;
+pub mod objects;
+pub mod search;
+mod values;
+
+pub use contact_points::{normalise_email, normalise_phone, PhoneRegion};
+pub use error::{Error, FieldErrors};
+pub use values::{Scalar, ScalarType};
