@@ -1,0 +1,401 @@
+//! The two backends behind one small API: build SQL with bound values ([`Sql`]), run it
+//! on a pool or in a transaction ([`Exec`]), read typed values from a [`Row`].
+//!
+//! Both backends take `$1`-style placeholders (sqlx's SQLite driver reads `$N` too),
+//! so the same SQL text serves both where the dialects agree; where they do not, the
+//! caller asks [`Dialect`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kith_core::{Scalar, ScalarType};
+use serde_json::Value;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Row as _, Sqlite, SqlitePool};
+use uuid::Uuid;
+
+use crate::Error;
+
+/// Which SQL dialect a connection speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    /// SQLite 3 (embedded).
+    Sqlite,
+    /// PostgreSQL 15+.
+    Postgres,
+}
+
+/// SQL text with its bound values; values never enter the text.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Scalar>,
+}
+
+impl Sql {
+    /// Starts a statement from trusted text (a literal, or names from object specs).
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+
+    /// Appends trusted text.
+    pub fn push(&mut self, text: &str) -> &mut Self {
+        self.text.push_str(text);
+        self
+    }
+
+    /// Appends a placeholder bound to `value`.
+    pub fn bind(&mut self, value: Scalar) -> &mut Self {
+        self.args.push(value);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    /// Appends `value` as a placeholder bound to it, chaining.
+    pub fn arg(mut self, value: Scalar) -> Self {
+        self.bind(value);
+        self
+    }
+
+    /// Appends trusted text, chaining.
+    pub fn and(mut self, text: &str) -> Self {
+        self.push(text);
+        self
+    }
+
+    /// The SQL text (for logs and tests).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+fn bind_sqlite<'q>(
+    mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    args: Vec<Scalar>,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    for a in args {
+        q = match a {
+            Scalar::Null(ScalarType::Int) => q.bind(None::<i64>),
+            Scalar::Null(ScalarType::Float) => q.bind(None::<f64>),
+            Scalar::Null(ScalarType::Bool) => q.bind(None::<bool>),
+            Scalar::Null(ScalarType::Uuid) => q.bind(None::<Uuid>),
+            Scalar::Null(_) => q.bind(None::<String>),
+            Scalar::Text(s) => q.bind(s),
+            Scalar::Int(i) => q.bind(i),
+            Scalar::Float(f) => q.bind(f),
+            Scalar::Bool(b) => q.bind(b),
+            Scalar::Uuid(u) => q.bind(u),
+            Scalar::Date(d) => q.bind(d.to_string()),
+            // One fixed-width text form, so that text comparison is time order.
+            Scalar::Time(t) => q.bind(sqlite_time(&t)),
+            Scalar::Json(j) => q.bind(j.to_string()),
+        };
+    }
+    q
+}
+
+/// How SQLite stores a timestamp: fixed-width RFC 3339 in UTC.
+pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
+}
+
+fn bind_pg<'q>(
+    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
+    args: Vec<Scalar>,
+) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+    for a in args {
+        q = match a {
+            Scalar::Null(ScalarType::Text) => q.bind(None::<String>),
+            Scalar::Null(ScalarType::Int) => q.bind(None::<i64>),
+            Scalar::Null(ScalarType::Float) => q.bind(None::<f64>),
+            Scalar::Null(ScalarType::Bool) => q.bind(None::<bool>),
+            Scalar::Null(ScalarType::Uuid) => q.bind(None::<Uuid>),
+            Scalar::Null(ScalarType::Date) => q.bind(None::<NaiveDate>),
+            Scalar::Null(ScalarType::Time) => q.bind(None::<DateTime<Utc>>),
+            Scalar::Null(ScalarType::Json) => q.bind(None::<sqlx::types::Json<Value>>),
+            Scalar::Text(s) => q.bind(s),
+            Scalar::Int(i) => q.bind(i),
+            Scalar::Float(f) => q.bind(f),
+            Scalar::Bool(b) => q.bind(b),
+            Scalar::Uuid(u) => q.bind(u),
+            Scalar::Date(d) => q.bind(d),
+            Scalar::Time(t) => q.bind(t),
+            Scalar::Json(j) => q.bind(sqlx::types::Json(j)),
+        };
+    }
+    q
+}
+
+/// One result row of either backend.
+pub enum Row {
+    /// From SQLite.
+    Sqlite(SqliteRow),
+    /// From PostgreSQL.
+    Pg(PgRow),
+}
+
+macro_rules! get {
+    ($row:expr, $col:expr, $t:ty) => {
+        match $row {
+            Row::Sqlite(r) => r.try_get::<$t, _>($col),
+            Row::Pg(r) => r.try_get::<$t, _>($col),
+        }
+    };
+}
+
+impl Row {
+    /// Text column.
+    pub fn text(&self, col: &str) -> Result<Option<String>, Error> {
+        Ok(get!(self, col, Option<String>)?)
+    }
+    /// Integer column.
+    pub fn int(&self, col: &str) -> Result<Option<i64>, Error> {
+        Ok(get!(self, col, Option<i64>)?)
+    }
+    /// UUID column.
+    pub fn uuid(&self, col: &str) -> Result<Option<Uuid>, Error> {
+        Ok(get!(self, col, Option<Uuid>)?)
+    }
+    /// Timestamp column.
+    pub fn time(&self, col: &str) -> Result<Option<DateTime<Utc>>, Error> {
+        Ok(get!(self, col, Option<DateTime<Utc>>)?)
+    }
+    /// Boolean column.
+    pub fn bool(&self, col: &str) -> Result<Option<bool>, Error> {
+        Ok(get!(self, col, Option<bool>)?)
+    }
+    /// JSON column.
+    pub fn json(&self, col: &str) -> Result<Option<Value>, Error> {
+        match self {
+            Row::Sqlite(r) => match r.try_get::<Option<String>, _>(col)? {
+                Some(s) => Ok(Some(serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string()))?)),
+                None => Ok(None),
+            },
+            Row::Pg(r) => Ok(r.try_get::<Option<sqlx::types::Json<Value>>, _>(col)?.map(|j| j.0)),
+        }
+    }
+
+    /// A column of type `ty`, NULL included.
+    pub fn scalar(&self, col: &str, ty: ScalarType) -> Result<Scalar, Error> {
+        let v = match ty {
+            ScalarType::Text => self.text(col)?.map(Scalar::Text),
+            ScalarType::Int => self.int(col)?.map(Scalar::Int),
+            ScalarType::Float => get!(self, col, Option<f64>)?.map(Scalar::Float),
+            ScalarType::Bool => self.bool(col)?.map(Scalar::Bool),
+            ScalarType::Uuid => self.uuid(col)?.map(Scalar::Uuid),
+            ScalarType::Date => get!(self, col, Option<NaiveDate>)?.map(Scalar::Date),
+            ScalarType::Time => self.time(col)?.map(Scalar::Time),
+            ScalarType::Json => self.json(col)?.map(Scalar::Json),
+        };
+        Ok(v.unwrap_or(Scalar::Null(ty)))
+    }
+}
+
+/// Something SQL runs on: the pool or a transaction.
+pub trait Exec: Send {
+    /// The dialect spoken.
+    fn dialect(&self) -> Dialect;
+    /// Runs a statement; returns rows affected.
+    fn execute(&mut self, sql: Sql) -> impl std::future::Future<Output = Result<u64, Error>> + Send;
+    /// Runs a query; returns all rows.
+    fn fetch_all(&mut self, sql: Sql) -> impl std::future::Future<Output = Result<Vec<Row>, Error>> + Send;
+    /// Runs a query; returns the first row, if any.
+    fn fetch_optional(
+        &mut self,
+        sql: Sql,
+    ) -> impl std::future::Future<Output = Result<Option<Row>, Error>> + Send {
+        async move { Ok(self.fetch_all(sql).await?.into_iter().next()) }
+    }
+}
+
+/// A connection pool on either backend. Cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite: many readers, one writer (SQLite allows one writer at a time anyway;
+    /// queueing writers in the pool avoids busy errors on lock upgrades).
+    Sqlite {
+        /// Read connections.
+        read: SqlitePool,
+        /// The single write connection.
+        write: SqlitePool,
+        /// Path of the database file.
+        path: String,
+    },
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+impl Db {
+    /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str) -> Result<Db, Error> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| Error::Config(format!("bad PostgreSQL URL: {e}")))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| Error::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+            return Ok(Db::Postgres(pool));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .ok_or_else(|| Error::Config(format!("database URL `{url}` must start with sqlite:// or postgres://")))?
+            .to_string();
+        if path.is_empty() {
+            return Err(Error::Config("sqlite:// URL has no file path".into()));
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| Error::Config(format!("cannot open SQLite database {path}: {e}")))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts.read_only(false))
+            .await
+            .map_err(|e| Error::Config(format!("cannot open SQLite database {path}: {e}")))?;
+        Ok(Db::Sqlite { read, write, path })
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx, Error> {
+        Ok(match self {
+            // IMMEDIATE takes the write lock at once, so a read-then-write transaction
+            // cannot fail half-way when another process (a CLI command) writes.
+            Db::Sqlite { write, .. } => Tx::Sqlite(write.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => Tx::Pg(p.begin().await?),
+        })
+    }
+
+    /// Closes all connections.
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { read, write, .. } => {
+                read.close().await;
+                write.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Runs a script of several statements (migrations).
+    pub(crate) async fn execute_script(tx: &mut Tx, script: &str) -> Result<(), Error> {
+        match tx {
+            Tx::Sqlite(t) => {
+                sqlx::raw_sql(script).execute(&mut **t).await?;
+            }
+            Tx::Pg(t) => {
+                sqlx::raw_sql(script).execute(&mut **t).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Exec for Db {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Db::Sqlite { .. } => Dialect::Sqlite,
+            Db::Postgres(_) => Dialect::Postgres,
+        }
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64, Error> {
+        let Sql { text, args } = sql;
+        Ok(match self {
+            Db::Sqlite { write, .. } => {
+                bind_sqlite(sqlx::query(text.as_str()), args).execute(&*write).await?.rows_affected()
+            }
+            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args).execute(&*p).await?.rows_affected(),
+        })
+    }
+
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
+        let Sql { text, args } = sql;
+        Ok(match self {
+            Db::Sqlite { read, .. } => bind_sqlite(sqlx::query(text.as_str()), args)
+                .fetch_all(&*read)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args)
+                .fetch_all(&*p)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
+        })
+    }
+}
+
+/// A write transaction on either backend; dropped without commit, it rolls back.
+pub enum Tx {
+    /// SQLite.
+    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// PostgreSQL.
+    Pg(sqlx::Transaction<'static, Postgres>),
+}
+
+impl Tx {
+    /// Makes the transaction's writes durable.
+    pub async fn commit(self) -> Result<(), Error> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+}
+
+impl Exec for Tx {
+    fn dialect(&self) -> Dialect {
+        match self {
+            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Pg(_) => Dialect::Postgres,
+        }
+    }
+
+    async fn execute(&mut self, sql: Sql) -> Result<u64, Error> {
+        let Sql { text, args } = sql;
+        Ok(match self {
+            Tx::Sqlite(t) => bind_sqlite(sqlx::query(text.as_str()), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args).execute(&mut **t).await?.rows_affected(),
+        })
+    }
+
+    async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
+        let Sql { text, args } = sql;
+        Ok(match self {
+            Tx::Sqlite(t) => bind_sqlite(sqlx::query(text.as_str()), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Sqlite)
+                .collect(),
+            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args)
+                .fetch_all(&mut **t)
+                .await?
+                .into_iter()
+                .map(Row::Pg)
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! Schema migrations: each in its own transaction, a SQLite file copied aside before its
+//! schema changes, and a refusal to touch a database newer than this binary.
+
+use chrono::Utc;
+use kith_core::Scalar;
+
+use crate::db::{sqlite_time, Db, Exec, Sql};
+use crate::Error;
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "init",
+    sqlite: include_str!("../migrations/sqlite/0001_init.sql"),
+    postgres: include_str!("../migrations/postgres/0001_init.sql"),
+}];
+
+/// The newest schema version this binary knows.
+pub fn latest() -> i64 {
+    MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
+}
+
+/// What [`run`] did.
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Versions applied now.
+    pub applied: Vec<i64>,
+    /// Where the SQLite file was copied before its schema changed.
+    pub backup: Option<String>,
+}
+
+/// The schema version of the database (0 when empty).
+pub async fn current(db: &Db) -> Result<i64, Error> {
+    let mut db = db.clone();
+    db.execute(Sql::new(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+    ))
+    .await?;
+    let row = db.fetch_optional(Sql::new("SELECT MAX(version) AS v FROM schema_migrations")).await?;
+    Ok(row.map(|r| r.int("v")).transpose()?.flatten().unwrap_or(0))
+}
+
+/// Brings the schema up to [`latest`].
+pub async fn run(db: &Db) -> Result<Report, Error> {
+    let found = current(db).await?;
+    if found > latest() {
+        return Err(Error::SchemaTooNew { found, known: latest() });
+    }
+    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
+    let mut report = Report::default();
+    if pending.is_empty() {
+        return Ok(report);
+    }
+    if let Db::Sqlite { path, .. } = db {
+        if found > 0 {
+            let backup = format!("{path}.v{found}-{}.bak", Utc::now().format("%Y%m%dT%H%M%S"));
+            backup_sqlite(db, &backup).await?;
+            tracing::info!(%backup, "copied the database aside before migrating");
+            report.backup = Some(backup);
+        }
+    }
+    for m in pending {
+        let mut tx = db.begin().await?;
+        let script = match db.dialect() {
+            crate::Dialect::Sqlite => m.sqlite,
+            crate::Dialect::Postgres => m.postgres,
+        };
+        Db::execute_script(&mut tx, script).await.map_err(|e| match e {
+            Error::Db(source) => Error::Migration { version: m.version, name: m.name, source },
+            other => other,
+        })?;
+        tx.execute(
+            Sql::new("INSERT INTO schema_migrations (version, name, applied_at) VALUES (")
+                .arg(Scalar::Int(m.version))
+                .and(", ")
+                .arg(Scalar::Text(m.name.into()))
+                .and(", ")
+                .arg(Scalar::Text(sqlite_time(&Utc::now())))
+                .and(")"),
+        )
+        .await?;
+        tx.commit().await?;
+        report.applied.push(m.version);
+    }
+    Ok(report)
+}
+
+/// A consistent copy of a SQLite database while it is in use (`VACUUM INTO`).
+pub async fn backup_sqlite(db: &Db, target: &str) -> Result<(), Error> {
+    if std::path::Path::new(target).exists() {
+        return Err(Error::Config(format!("{target} exists already; choose a new file")));
+    }
+    let mut db = db.clone();
+    db.execute(Sql::new("VACUUM INTO ").arg(Scalar::Text(target.to_string()))).await?;
+    Ok(())
+}
