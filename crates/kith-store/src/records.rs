@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use kith_core::fields::CustomDef;
-use kith_core::objects::ObjectKind;
+use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::{Scalar, ScalarType};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -162,13 +162,13 @@ pub async fn insert(
     object: ObjectKind,
     id: Uuid,
     now: DateTime<Utc>,
-    values: &[(&'static str, Scalar)],
+    values: &[(&'static FieldSpec, Scalar)],
     custom: &Map<String, Value>,
 ) -> Result<(), Error> {
     let mut sql = Sql::new("INSERT INTO ");
     sql.push(object.table()).push(" (id, workspace_id, version, created_at, updated_at");
-    for (name, _) in values {
-        sql.push(", ").push(name);
+    for (spec, _) in values {
+        sql.push(", ").push(spec.name);
     }
     if object.is_customisable() {
         sql.push(", custom");
@@ -202,13 +202,13 @@ pub async fn update(
     id: Uuid,
     expected_version: i64,
     now: DateTime<Utc>,
-    values: &[(&'static str, Scalar)],
+    values: &[(&'static FieldSpec, Scalar)],
     custom: Option<&Map<String, Value>>,
 ) -> Result<bool, Error> {
     let mut sql = Sql::new("UPDATE ");
     sql.push(object.table()).push(" SET version = version + 1, updated_at = ").bind(Scalar::Time(now));
-    for (name, v) in values {
-        sql.push(", ").push(name).push(" = ").bind(v.clone());
+    for (spec, v) in values {
+        sql.push(", ").push(spec.name).push(" = ").bind(v.clone());
     }
     if let Some(c) = custom {
         sql.push(", custom = ").bind(Scalar::Json(Value::Object(c.clone())));

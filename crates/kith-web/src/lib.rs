@@ -1,1 +1,88 @@
-//! kith-web
+//! Kith's HTTP layer: the REST API under `/api/v1` (JSON, OpenAPI 3.1), sign-in with
+//! sessions and API tokens, and the mapping of every application error to one status
+//! code and one JSON shape.
+//!
+//! Not for: business rules (kith-app) or SQL (kith-store).
+
+mod auth;
+mod error;
+mod openapi;
+mod records;
+
+use std::time::Instant;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use kith_app::App;
+use tracing::Instrument;
+
+pub use error::ApiError;
+pub use openapi::spec as openapi_spec;
+
+/// Largest request body accepted (1 MiB).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Shared state of every handler.
+#[derive(Clone)]
+pub struct State {
+    /// The application.
+    pub app: App,
+    /// Mark cookies `Secure` (behind HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The whole HTTP application.
+pub fn router(state: State) -> Router {
+    let api = Router::new()
+        .route("/openapi.json", get(openapi_json))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/me", get(auth::me))
+        .route("/{objects}", get(records::list).post(records::create))
+        .route("/{objects}/query", post(records::query))
+        .route("/{objects}/{id}", get(records::get).patch(records::update).delete(records::delete))
+        .route("/{objects}/{id}/restore", post(records::restore))
+        .route("/{objects}/{id}/timeline", get(records::timeline))
+        .fallback(|| async { ApiError::not_found("no such API route") });
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest("/api/v1", api)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(trace))
+        .with_state(state)
+}
+
+async fn healthz(axum::extract::State(state): axum::extract::State<State>) -> Response {
+    match state.app.health().await {
+        Ok(v) => Json(serde_json::json!({"status": "ok", "schema_version": v})).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "health check failed");
+            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"})))
+                .into_response()
+        }
+    }
+}
+
+async fn openapi_json() -> Response {
+    Json(openapi::spec()).into_response()
+}
+
+/// One span per request with an id, and one log line when it ends.
+async fn trace(req: Request, next: Next) -> Response {
+    let id = uuid::Uuid::now_v7();
+    let span = tracing::info_span!("request", %id, method = %req.method(), path = %req.uri().path());
+    let start = Instant::now();
+    async move {
+        let mut res = next.run(req).await;
+        tracing::info!(status = res.status().as_u16(), ms = start.elapsed().as_secs_f64() * 1000.0, "done");
+        if let Ok(v) = id.to_string().parse() {
+            res.headers_mut().insert("x-request-id", v);
+        }
+        res
+    }
+    .instrument(span)
+    .await
+}

@@ -14,7 +14,7 @@ mod text;
 
 use serde_json::{json, Map, Value};
 
-pub use resolve::{FieldRef, Resolved};
+pub use resolve::{resolve_field, FieldRef, Resolved};
 
 use crate::Error;
 

@@ -1,0 +1,195 @@
+//! Signing in: passwords (argon2id), sessions, API tokens, and the rate limit on attempts.
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use chrono::{Duration, Utc};
+use kith_core::normalise_email;
+use kith_store::accounts::{self as store, User, Workspace};
+use sha2::{Digest, Sha256};
+
+use crate::{App, Caller, Error, Role};
+
+/// Failed attempts allowed per email in [`LOCKOUT_WINDOW_MINUTES`].
+pub const MAX_FAILED_LOGINS: i64 = 10;
+/// Window of the sign-in rate limit.
+pub const LOCKOUT_WINDOW_MINUTES: i64 = 15;
+/// How long a session lives.
+pub const SESSION_DAYS: i64 = 14;
+/// Shortest password `user add` accepts.
+pub const MIN_PASSWORD_LEN: usize = 10;
+
+/// A fresh random secret, URL-safe.
+fn secret(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).expect("the OS random source works");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
+}
+
+/// Hash under which a session or API token is stored: the token itself never is.
+pub fn token_hash(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+async fn hash_password(password: String) -> Result<String, Error> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::encode_b64(secret(16).as_bytes()).map_err(|_| Error::Unauthorized("salt"))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|_| Error::Unauthorized("password could not be hashed"))
+    })
+    .await
+    .map_err(|_| Error::Unauthorized("password hashing failed"))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A new session: the cookie value and the CSRF token that must accompany writes.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// Secret cookie value.
+    pub token: String,
+    /// Token for the `X-CSRF-Token` header.
+    pub csrf: String,
+    /// Who signed in.
+    pub caller: Caller,
+}
+
+impl App {
+    async fn caller_for(&self, user: User) -> Result<Caller, Error> {
+        if user.disabled {
+            return Err(Error::Unauthorized("this user is disabled"));
+        }
+        let workspace = store::workspace(&self.db, user.workspace_id)
+            .await?
+            .ok_or(Error::Unauthorized("the user's workspace is gone"))?;
+        Ok(Caller { user, workspace })
+    }
+
+    /// The workspace called `name`, created (with defaults) when missing.
+    pub async fn ensure_workspace(&self, name: &str) -> Result<Workspace, Error> {
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(kith_core::Error::field("workspace", "must be 1 to 100 characters").into());
+        }
+        if let Some(w) = store::workspace_by_name(&self.db, name).await? {
+            return Ok(w);
+        }
+        match store::create_workspace(&self.db, name, "EUR", None, Utc::now()).await {
+            Ok(w) => Ok(w),
+            // Another process created it at the same moment.
+            Err(kith_store::Error::Duplicate(_)) => store::workspace_by_name(&self.db, name)
+                .await?
+                .ok_or(Error::NotFound("workspace")),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Creates a user in workspace `workspace` (created if missing).
+    pub async fn add_user(&self, email: &str, role: Role, workspace: &str, password: &str) -> Result<User, Error> {
+        let email = normalise_email(email).map_err(|e| kith_core::Error::field("email", e))?;
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(kith_core::Error::field(
+                "password",
+                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            )
+            .into());
+        }
+        if store::user_by_email(&self.db, &email).await?.is_some() {
+            return Err(Error::Duplicate(format!("a user with email {email} exists already")));
+        }
+        let ws = self.ensure_workspace(workspace).await?;
+        let hash = hash_password(password.to_string()).await?;
+        Ok(store::create_user(&self.db, ws.id, &email, role.as_str(), Some(&hash), Utc::now()).await?)
+    }
+
+    /// Checks email and password and opens a session; refuses after too many failures.
+    pub async fn login(&self, email: &str, password: &str) -> Result<Session, Error> {
+        let email = email.trim().to_lowercase();
+        let now = Utc::now();
+        let since = now - Duration::minutes(LOCKOUT_WINDOW_MINUTES);
+        if store::failed_logins_since(&self.db, &email, since).await? >= MAX_FAILED_LOGINS {
+            return Err(Error::RateLimited { retry_after_secs: (LOCKOUT_WINDOW_MINUTES * 60) as u64 });
+        }
+        let user = store::user_by_email(&self.db, &email).await?;
+        let ok = match user.as_ref().and_then(|u| u.password_hash.clone()) {
+            Some(hash) => verify_password(password.to_string(), hash).await,
+            None => {
+                // Spend the same time on unknown emails, so timing does not tell who exists.
+                let _ = hash_password(password.to_string()).await;
+                false
+            }
+        };
+        store::record_login_attempt(&self.db, &email, now, ok).await?;
+        let (true, Some(user)) = (ok, user) else {
+            return Err(Error::Unauthorized("wrong email or password"));
+        };
+        let caller = self.caller_for(user).await?;
+        let token = secret(32);
+        let csrf = secret(24);
+        store::create_session(&self.db, &token_hash(&token), &caller.user, &csrf, now, now + Duration::days(SESSION_DAYS))
+            .await?;
+        Ok(Session { token, csrf, caller })
+    }
+
+    /// The caller behind a session cookie, with the session's CSRF token.
+    pub async fn session(&self, token: &str) -> Result<(Caller, String), Error> {
+        let (user, csrf) = store::session(&self.db, &token_hash(token), Utc::now())
+            .await?
+            .ok_or(Error::Unauthorized("session expired or unknown; sign in again"))?;
+        Ok((self.caller_for(user).await?, csrf))
+    }
+
+    /// Ends a session.
+    pub async fn logout(&self, token: &str) -> Result<(), Error> {
+        Ok(store::delete_session(&self.db, &token_hash(token)).await?)
+    }
+
+    /// Creates an API token for the user with `email`; the token is shown only now.
+    pub async fn create_token(&self, email: &str, name: &str) -> Result<String, Error> {
+        let email = email.trim().to_lowercase();
+        let user = store::user_by_email(&self.db, &email).await?.ok_or(Error::NotFound("user"))?;
+        let token = format!("kith_{}", secret(32));
+        store::create_token(&self.db, &user, &token_hash(&token), name, Utc::now()).await?;
+        Ok(token)
+    }
+
+    /// The caller behind an API token.
+    pub async fn token_caller(&self, token: &str) -> Result<Caller, Error> {
+        let user = store::user_by_token(&self.db, &token_hash(token))
+            .await?
+            .ok_or(Error::Unauthorized("unknown or revoked API token"))?;
+        self.caller_for(user).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hashes_are_stable_and_hide_the_token() {
+        let h = token_hash("kith_abc");
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, token_hash("kith_abc"));
+        assert!(!h.contains("abc"));
+    }
+
+    #[tokio::test]
+    async fn passwords_verify_only_with_the_right_password() {
+        let h = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery".into(), h.clone()).await);
+        assert!(!verify_password("wrong".into(), h).await);
+    }
+}

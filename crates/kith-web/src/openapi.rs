@@ -1,0 +1,201 @@
+//! The OpenAPI 3.1 description of the API, generated from the object specs in kith-core,
+//! so that it cannot drift from what the server accepts.
+
+use kith_core::fields::Kind;
+use kith_core::objects::{FieldSpec, ObjectKind};
+use serde_json::{json, Map, Value};
+
+fn field_schema(f: &FieldSpec) -> Value {
+    let mut s = match f.kind {
+        Kind::Text(max) => json!({"type": "string", "maxLength": max}),
+        Kind::LongText => json!({"type": "string", "maxLength": 100_000}),
+        Kind::Key => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}),
+        Kind::Email => json!({"type": "string", "format": "email"}),
+        Kind::Phone => json!({"type": "string", "description": "E.164 on output; national formats accepted on input"}),
+        Kind::Url => json!({"type": "string", "format": "uri"}),
+        Kind::Domain => json!({"type": "string", "format": "hostname"}),
+        Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+        Kind::Bool => json!({"type": "boolean"}),
+        Kind::Date => json!({"type": "string", "format": "date"}),
+        Kind::DateTime => json!({"type": "string", "format": "date-time"}),
+        Kind::Currency => json!({"type": "string", "pattern": "^[A-Z]{3}$"}),
+        Kind::Country => json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
+        Kind::Choice(options) => json!({"type": "string", "enum": options}),
+        Kind::Ref(_) | Kind::UserRef => json!({"type": "string", "format": "uuid"}),
+        Kind::Consent => json!({
+            "type": "object",
+            "additionalProperties": {"type": "string", "enum": ["granted", "denied", "unknown"]},
+            "propertyNames": {"enum": kith_core::fields::CONSENT_CHANNELS},
+        }),
+        Kind::Identities => json!({"type": "array", "items": {
+            "type": "object",
+            "required": ["kind", "value"],
+            "properties": {
+                "kind": {"type": "string", "enum": ["email", "phone", "external"]},
+                "channel": {"type": "string"},
+                "value": {"type": "string"}
+            }
+        }}),
+        Kind::Options => json!({"type": "array", "items": {"type": "string"}}),
+    };
+    s["description"] = Value::String(f.doc.to_string());
+    if !f.required {
+        // 3.1: nullable is a union with "null".
+        let ty = s["type"].clone();
+        s["type"] = json!([ty, "null"]);
+    }
+    if f.read_only {
+        s["readOnly"] = Value::Bool(true);
+    }
+    s
+}
+
+fn object_schema(object: ObjectKind) -> Value {
+    let mut props = Map::new();
+    props.insert("id".into(), json!({"type": "string", "format": "uuid", "readOnly": true}));
+    props.insert("version".into(), json!({"type": "integer", "readOnly": true, "description": "Bumped by each change; also the ETag."}));
+    for f in object.fields() {
+        props.insert(f.name.into(), field_schema(f));
+    }
+    if object.is_customisable() {
+        props.insert("tags".into(), json!({"type": "array", "items": {"type": "string"}, "description": "Tag names; unknown ones are created."}));
+        props.insert("custom".into(), json!({"type": "object", "description": "Custom field values by key (see field_definitions)."}));
+    }
+    for t in ["created_at", "updated_at"] {
+        props.insert(t.into(), json!({"type": "string", "format": "date-time", "readOnly": true}));
+    }
+    props.insert("deleted_at".into(), json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}));
+    let required: Vec<&str> = object.fields().iter().filter(|f| f.required).map(|f| f.name).collect();
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+fn schema_name(object: ObjectKind) -> String {
+    object.singular().split('_').map(|w| {
+        let mut c = w.chars();
+        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
+    }).collect()
+}
+
+fn err(desc: &str) -> Value {
+    json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
+}
+
+fn paths_for(object: ObjectKind, paths: &mut Map<String, Value>) {
+    let name = schema_name(object);
+    let r = json!({"$ref": format!("#/components/schemas/{name}")});
+    let one = json!({"description": "The record", "headers": {"ETag": {"schema": {"type": "string"}}}, "content": {"application/json": {"schema": r}}});
+    let tag = object.plural();
+    let id_param = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}});
+    let if_match = json!({"name": "If-Match", "in": "header", "schema": {"type": "string"}, "description": "ETag of the version the change is based on; a stale one gets 412."});
+    let page = json!({"description": "A page", "content": {"application/json": {"schema": {
+        "type": "object",
+        "properties": {"data": {"type": "array", "items": r}, "next_cursor": {"type": ["string", "null"]}}
+    }}}});
+    let list_params = json!([
+        {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}},
+        {"name": "cursor", "in": "query", "schema": {"type": "string"}, "description": "next_cursor of the previous page"},
+        {"name": "sort", "in": "query", "schema": {"type": "string"}, "description": "Field to sort by, `-field` for descending; custom fields as `custom.KEY`."},
+        {"name": "filter", "in": "query", "schema": {"type": "string"}, "description": "Filter in text form (`city = Aarhus and employees >= 50`) or JSON form."},
+        {"name": "q", "in": "query", "schema": {"type": "string"}, "description": "Quick search over names, emails, phones and company."},
+        {"name": "deleted", "in": "query", "schema": {"type": "boolean"}, "description": "List the recycle bin."}
+    ]);
+    let errors = |m: &mut Map<String, Value>| {
+        m.insert("400".into(), err("Malformed request"));
+        m.insert("401".into(), err("Not signed in"));
+        m.insert("403".into(), err("Not allowed"));
+        m.insert("404".into(), err("Not found"));
+        m.insert("422".into(), err("Invalid fields"));
+    };
+    let mut list_resp = Map::new();
+    list_resp.insert("200".into(), page.clone());
+    errors(&mut list_resp);
+    let mut create_resp = Map::new();
+    create_resp.insert("201".into(), one.clone());
+    errors(&mut create_resp);
+    let mut one_resp = Map::new();
+    one_resp.insert("200".into(), one.clone());
+    errors(&mut one_resp);
+    one_resp.insert("409".into(), err("Changed by someone else at the same moment"));
+    one_resp.insert("412".into(), err("If-Match is stale; `current` holds the record as it is now"));
+    let body = json!({"required": true, "content": {"application/json": {"schema": r}}});
+    paths.insert(format!("/api/v1/{tag}"), json!({
+        "get": {"tags": [tag], "summary": format!("List {tag}"), "operationId": format!("list_{tag}"), "parameters": list_params, "responses": list_resp},
+        "post": {"tags": [tag], "summary": format!("Create a {}", object.singular()), "operationId": format!("create_{}", object.singular()), "requestBody": body, "responses": create_resp},
+    }));
+    paths.insert(format!("/api/v1/{tag}/query"), json!({
+        "post": {"tags": [tag], "summary": format!("List {tag} with the request as JSON"), "operationId": format!("query_{tag}"),
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {
+                "filter": {"description": "Filter in JSON form: {\"and\": [{\"field\": \"city\", \"op\": \"eq\", \"value\": \"Aarhus\"}]}"},
+                "q": {"type": "string"}, "sort": {"type": "string"}, "cursor": {"type": "string"},
+                "limit": {"type": "integer"}, "deleted": {"type": "boolean"}}}}}},
+            "responses": list_resp}
+    }));
+    paths.insert(format!("/api/v1/{tag}/{{id}}"), json!({
+        "parameters": [id_param],
+        "get": {"tags": [tag], "summary": format!("Get a {}", object.singular()), "operationId": format!("get_{}", object.singular()), "responses": one_resp},
+        "patch": {"tags": [tag], "summary": format!("Change a {}", object.singular()), "operationId": format!("update_{}", object.singular()), "parameters": [if_match], "requestBody": body, "responses": one_resp},
+        "delete": {"tags": [tag], "summary": format!("Move a {} to the recycle bin", object.singular()), "operationId": format!("delete_{}", object.singular()), "parameters": [if_match], "responses": one_resp},
+    }));
+    paths.insert(format!("/api/v1/{tag}/{{id}}/restore"), json!({
+        "parameters": [id_param],
+        "post": {"tags": [tag], "summary": format!("Restore a {} from the recycle bin", object.singular()), "operationId": format!("restore_{}", object.singular()), "parameters": [if_match], "responses": one_resp},
+    }));
+    if object.is_customisable() {
+        paths.insert(format!("/api/v1/{tag}/{{id}}/timeline"), json!({
+            "parameters": [id_param],
+            "get": {"tags": [tag], "summary": "Timeline: activities, tasks, stage and field changes, newest first",
+                "operationId": format!("timeline_{}", object.singular()),
+                "parameters": [
+                    {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500}},
+                    {"name": "before", "in": "query", "schema": {"type": "string", "format": "date-time"}}
+                ],
+                "responses": {"200": {"description": "Entries", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/TimelineEntry"}}}}}}}, "404": err("Not found")}}
+        }));
+    }
+}
+
+/// The OpenAPI 3.1 document.
+pub fn spec() -> Value {
+    let mut paths = Map::new();
+    let mut schemas = Map::new();
+    schemas.insert("Error".into(), json!({"type": "object", "required": ["error"], "properties": {"error": {
+        "type": "object", "required": ["code", "message"],
+        "properties": {
+            "code": {"type": "string", "description": "Stable machine code: validation_failed, filter_invalid, cursor_invalid, json_invalid, not_found, unauthorized, forbidden, csrf_failed, version_conflict, duplicate, rate_limited, body_too_large …"},
+            "message": {"type": "string"},
+            "fields": {"type": "object", "additionalProperties": {"type": "string"}, "description": "Why each bad field is wrong"},
+            "current": {"type": "object", "description": "With 412: the record as it is now"}
+        }}}}));
+    schemas.insert("TimelineEntry".into(), json!({"type": "object", "properties": {
+        "at": {"type": "string", "format": "date-time"},
+        "type": {"type": "string", "enum": ["activity", "task", "stage_change", "created", "field_change", "deleted", "restored"]},
+        "data": {"type": "object"}}}));
+    for object in ObjectKind::ALL {
+        schemas.insert(schema_name(object), object_schema(object));
+        paths_for(object, &mut paths);
+    }
+    paths.insert("/api/v1/auth/login".into(), json!({"post": {"tags": ["auth"], "summary": "Sign in; sets the session cookie and returns the CSRF token for writes", "operationId": "login", "security": [],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
+        "responses": {"200": {"description": "Signed in"}, "401": err("Wrong email or password"), "429": err("Too many failed attempts")}}}));
+    paths.insert("/api/v1/auth/logout".into(), json!({"post": {"tags": ["auth"], "summary": "Sign out", "operationId": "logout", "responses": {"204": {"description": "Signed out"}}}}));
+    paths.insert("/api/v1/me".into(), json!({"get": {"tags": ["auth"], "summary": "The caller and their workspace", "operationId": "me", "responses": {"200": {"description": "The caller"}, "401": err("Not signed in")}}}));
+    paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Kith CRM API",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Every object has the same endpoints. Writes with a session cookie need the X-CSRF-Token header; API tokens need none. Errors are {\"error\": {\"code\", \"message\", \"fields\"}}."
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}, {"session": []}],
+        "components": {
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer", "description": "API token from `kith token create`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "kith_session"}
+            },
+            "schemas": schemas
+        },
+        "paths": paths
+    })
+}
