@@ -95,6 +95,37 @@ impl App {
         }
     }
 
+    /// Sets a workspace's default currency, phone region and time zone.
+    pub async fn configure_workspace(&self, name: &str, currency: &str, phone_region: Option<&str>, time_zone: &str) -> Result<Workspace, Error> {
+        let mut errors = kith_core::FieldErrors::default();
+        let currency = match kith_core::fields::parse(kith_core::fields::Kind::Currency, &currency.into(), &Default::default()) {
+            Ok(kith_core::Scalar::Text(c)) => c,
+            _ => {
+                errors.add("currency", "must be an ISO 4217 code such as DKK");
+                String::new()
+            }
+        };
+        let region = match phone_region.map(kith_core::PhoneRegion::parse).transpose() {
+            Ok(r) => r.map(|r| r.code().to_string()),
+            Err(e) => {
+                errors.add("phone_region", e);
+                None
+            }
+        };
+        if !errors.is_empty() {
+            return Err(kith_core::Error::fields(errors).into());
+        }
+        let ws = self.ensure_workspace(name).await?;
+        store::update_workspace(&self.db, ws.id, &currency, region.as_deref(), time_zone).await?;
+        Ok(store::workspace(&self.db, ws.id).await?.ok_or(Error::NotFound("workspace"))?)
+    }
+
+    /// The user with `email`, as a caller (for the CLI and the demo).
+    pub async fn caller_by_email(&self, email: &str) -> Result<Caller, Error> {
+        let user = store::user_by_email(&self.db, &email.trim().to_lowercase()).await?.ok_or(Error::NotFound("user"))?;
+        self.caller_for(user).await
+    }
+
     /// Creates a user in workspace `workspace` (created if missing).
     pub async fn add_user(&self, email: &str, role: Role, workspace: &str, password: &str) -> Result<User, Error> {
         let email = normalise_email(email).map_err(|e| kith_core::Error::field("email", e))?;

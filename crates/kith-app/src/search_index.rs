@@ -28,6 +28,10 @@ pub(crate) async fn refresh(tx: &mut Tx, ws: WorkspaceId, rec: &Record) -> Resul
     if let Some(c) = &company_name {
         doc.texts.push(c);
     }
+    let full_name = kith_core::search::cjk_full_name(rec.text("first_name").unwrap_or(""), rec.text("last_name").unwrap_or(""));
+    if let Some(n) = &full_name {
+        doc.texts.push(n);
+    }
     doc.emails.extend(rec.text("email"));
     doc.phones.extend(rec.text("phone"));
     let mut identities = BTreeSet::new();

@@ -89,6 +89,13 @@ fn push_text_terms(text: &str, terms: &mut BTreeSet<String>) {
     }
 }
 
+/// A Chinese (or Japanese, Korean) name written family name first, as people type it
+/// (`张` + `伟` → `张伟`), so its bigram is indexed; None for other scripts.
+pub fn cjk_full_name(first: &str, last: &str) -> Option<String> {
+    let cjk = |s: &str| !s.is_empty() && s.chars().all(is_cjk);
+    (cjk(first) && cjk(last)).then(|| format!("{last}{first}"))
+}
+
 /// What a record offers to search.
 #[derive(Debug, Default, Clone)]
 pub struct Document<'a> {
@@ -207,6 +214,14 @@ mod tests {
         let t = doc_terms(&["张三丰"]);
         assert!(finds(&t, "张三"));
         assert!(finds(&t, "三丰"));
+    }
+
+    #[test]
+    fn chinese_names_stored_in_two_fields_are_found_whole() {
+        let full = cjk_full_name("伟", "张").unwrap();
+        let t = doc_terms(&["伟", "张", &full]);
+        assert!(finds(&t, "张伟"));
+        assert_eq!(cjk_full_name("Søren", "Jensen"), None);
     }
 
     #[test]

@@ -262,3 +262,17 @@ pub async fn failed_logins_since(db: &Db, email: &str, since: DateTime<Utc>) -> 
         .arg(Scalar::Time(since));
     Ok(db.clone().fetch_optional(sql).await?.map(|r| r.int("n")).transpose()?.flatten().unwrap_or(0))
 }
+
+/// Sets a workspace's defaults.
+pub async fn update_workspace(db: &Db, id: WorkspaceId, currency: &str, phone_region: Option<&str>, time_zone: &str) -> Result<(), Error> {
+    let sql = Sql::new("UPDATE workspaces SET currency = ")
+        .arg(Scalar::Text(currency.into()))
+        .and(", phone_region = ")
+        .arg(phone_region.map(|r| Scalar::Text(r.into())).unwrap_or(Scalar::Null(ScalarType::Text)))
+        .and(", time_zone = ")
+        .arg(Scalar::Text(time_zone.into()))
+        .and(" WHERE id = ")
+        .arg(Scalar::Uuid(id.0));
+    db.clone().execute(sql).await?;
+    Ok(())
+}
