@@ -34,7 +34,8 @@ pub fn token_hash(token: &str) -> String {
 
 async fn hash_password(password: String) -> Result<String, Error> {
     tokio::task::spawn_blocking(move || {
-        let salt = SaltString::encode_b64(secret(16).as_bytes()).map_err(|_| Error::Unauthorized("salt"))?;
+        let salt = SaltString::encode_b64(secret(16).as_bytes())
+            .map_err(|_| Error::Unauthorized("salt"))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -47,7 +48,11 @@ async fn hash_password(password: String) -> Result<String, Error> {
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false)
     })
     .await
@@ -96,9 +101,19 @@ impl App {
     }
 
     /// Sets a workspace's default currency, phone region and time zone.
-    pub async fn configure_workspace(&self, name: &str, currency: &str, phone_region: Option<&str>, time_zone: &str) -> Result<Workspace, Error> {
+    pub async fn configure_workspace(
+        &self,
+        name: &str,
+        currency: &str,
+        phone_region: Option<&str>,
+        time_zone: &str,
+    ) -> Result<Workspace, Error> {
         let mut errors = kith_core::FieldErrors::default();
-        let currency = match kith_core::fields::parse(kith_core::fields::Kind::Currency, &currency.into(), &Default::default()) {
+        let currency = match kith_core::fields::parse(
+            kith_core::fields::Kind::Currency,
+            &currency.into(),
+            &Default::default(),
+        ) {
             Ok(kith_core::Scalar::Text(c)) => c,
             _ => {
                 errors.add("currency", "must be an ISO 4217 code such as DKK");
@@ -117,17 +132,27 @@ impl App {
         }
         let ws = self.ensure_workspace(name).await?;
         store::update_workspace(&self.db, ws.id, &currency, region.as_deref(), time_zone).await?;
-        Ok(store::workspace(&self.db, ws.id).await?.ok_or(Error::NotFound("workspace"))?)
+        Ok(store::workspace(&self.db, ws.id)
+            .await?
+            .ok_or(Error::NotFound("workspace"))?)
     }
 
     /// The user with `email`, as a caller (for the CLI and the demo).
     pub async fn caller_by_email(&self, email: &str) -> Result<Caller, Error> {
-        let user = store::user_by_email(&self.db, &email.trim().to_lowercase()).await?.ok_or(Error::NotFound("user"))?;
+        let user = store::user_by_email(&self.db, &email.trim().to_lowercase())
+            .await?
+            .ok_or(Error::NotFound("user"))?;
         self.caller_for(user).await
     }
 
     /// Creates a user in workspace `workspace` (created if missing).
-    pub async fn add_user(&self, email: &str, role: Role, workspace: &str, password: &str) -> Result<User, Error> {
+    pub async fn add_user(
+        &self,
+        email: &str,
+        role: Role,
+        workspace: &str,
+        password: &str,
+    ) -> Result<User, Error> {
         let email = normalise_email(email).map_err(|e| kith_core::Error::field("email", e))?;
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(kith_core::Error::field(
@@ -137,11 +162,21 @@ impl App {
             .into());
         }
         if store::user_by_email(&self.db, &email).await?.is_some() {
-            return Err(Error::Duplicate(format!("a user with email {email} exists already")));
+            return Err(Error::Duplicate(format!(
+                "a user with email {email} exists already"
+            )));
         }
         let ws = self.ensure_workspace(workspace).await?;
         let hash = hash_password(password.to_string()).await?;
-        Ok(store::create_user(&self.db, ws.id, &email, role.as_str(), Some(&hash), Utc::now()).await?)
+        Ok(store::create_user(
+            &self.db,
+            ws.id,
+            &email,
+            role.as_str(),
+            Some(&hash),
+            Utc::now(),
+        )
+        .await?)
     }
 
     /// Checks email and password and opens a session; refuses after too many failures.
@@ -150,7 +185,9 @@ impl App {
         let now = Utc::now();
         let since = now - Duration::minutes(LOCKOUT_WINDOW_MINUTES);
         if store::failed_logins_since(&self.db, &email, since).await? >= MAX_FAILED_LOGINS {
-            return Err(Error::RateLimited { retry_after_secs: (LOCKOUT_WINDOW_MINUTES * 60) as u64 });
+            return Err(Error::RateLimited {
+                retry_after_secs: (LOCKOUT_WINDOW_MINUTES * 60) as u64,
+            });
         }
         let user = store::user_by_email(&self.db, &email).await?;
         let ok = match user.as_ref().and_then(|u| u.password_hash.clone()) {
@@ -168,16 +205,29 @@ impl App {
         let caller = self.caller_for(user).await?;
         let token = secret(32);
         let csrf = secret(24);
-        store::create_session(&self.db, &token_hash(&token), &caller.user, &csrf, now, now + Duration::days(SESSION_DAYS))
-            .await?;
-        Ok(Session { token, csrf, caller })
+        store::create_session(
+            &self.db,
+            &token_hash(&token),
+            &caller.user,
+            &csrf,
+            now,
+            now + Duration::days(SESSION_DAYS),
+        )
+        .await?;
+        Ok(Session {
+            token,
+            csrf,
+            caller,
+        })
     }
 
     /// The caller behind a session cookie, with the session's CSRF token.
     pub async fn session(&self, token: &str) -> Result<(Caller, String), Error> {
         let (user, csrf) = store::session(&self.db, &token_hash(token), Utc::now())
             .await?
-            .ok_or(Error::Unauthorized("session expired or unknown; sign in again"))?;
+            .ok_or(Error::Unauthorized(
+                "session expired or unknown; sign in again",
+            ))?;
         Ok((self.caller_for(user).await?, csrf))
     }
 
@@ -189,7 +239,9 @@ impl App {
     /// Creates an API token for the user with `email`; the token is shown only now.
     pub async fn create_token(&self, email: &str, name: &str) -> Result<String, Error> {
         let email = email.trim().to_lowercase();
-        let user = store::user_by_email(&self.db, &email).await?.ok_or(Error::NotFound("user"))?;
+        let user = store::user_by_email(&self.db, &email)
+            .await?
+            .ok_or(Error::NotFound("user"))?;
         let token = format!("kith_{}", secret(32));
         store::create_token(&self.db, &user, &token_hash(&token), name, Utc::now()).await?;
         Ok(token)

@@ -16,22 +16,125 @@ pub const EMAIL: &str = "demo@kith.local";
 /// Password of the demo admin (it is a demo: printed at start).
 pub const PASSWORD: &str = "kith-demo-password";
 
-const CN_FAMILY: &[&str] = &["张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡"];
-const CN_GIVEN: &[&str] = &["伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明", "超", "秀英", "三丰", "小龙"];
-const DK_FIRST: &[&str] = &["Søren", "Mette", "Jens", "Anne", "Lars", "Kirsten", "Niels", "Hanne", "Rasmus", "Åse", "Bjørn", "Sørine", "Frederik", "Ida", "Mads", "Freja", "Jørgen", "Lærke"];
-const DK_LAST: &[&str] = &["Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen", "Rasmussen", "Jørgensen", "Madsen", "Kristensen", "Østergaard", "Brøndum", "Aagaard"];
-const EN_FIRST: &[&str] = &["James", "Olivia", "William", "Emma", "Oliver", "Amelia", "Harry", "Isla", "George", "Ava", "Noah", "Mia", "Jack", "Grace", "Charlie", "Lily"];
-const EN_LAST: &[&str] = &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright", "Thompson", "Evans", "Walker", "White"];
-const CN_COMPANIES: &[&str] = &["华为", "腾讯", "阿里", "小米", "美的", "海尔", "比亚迪", "京东", "网易", "百度"];
+const CN_FAMILY: &[&str] = &[
+    "张", "王", "李", "赵", "刘", "陈", "杨", "黄", "周", "吴", "徐", "孙", "马", "朱", "胡",
+];
+const CN_GIVEN: &[&str] = &[
+    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
+    "超", "秀英", "三丰", "小龙",
+];
+const DK_FIRST: &[&str] = &[
+    "Søren", "Mette", "Jens", "Anne", "Lars", "Kirsten", "Niels", "Hanne", "Rasmus", "Åse",
+    "Bjørn", "Sørine", "Frederik", "Ida", "Mads", "Freja", "Jørgen", "Lærke",
+];
+const DK_LAST: &[&str] = &[
+    "Jensen",
+    "Nielsen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Madsen",
+    "Kristensen",
+    "Østergaard",
+    "Brøndum",
+    "Aagaard",
+];
+const EN_FIRST: &[&str] = &[
+    "James", "Olivia", "William", "Emma", "Oliver", "Amelia", "Harry", "Isla", "George", "Ava",
+    "Noah", "Mia", "Jack", "Grace", "Charlie", "Lily",
+];
+const EN_LAST: &[&str] = &[
+    "Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson",
+    "Wright", "Thompson", "Evans", "Walker", "White",
+];
+const CN_COMPANIES: &[&str] = &[
+    "华为",
+    "腾讯",
+    "阿里",
+    "小米",
+    "美的",
+    "海尔",
+    "比亚迪",
+    "京东",
+    "网易",
+    "百度",
+];
 const CN_SUFFIX: &[&str] = &["科技有限公司", "贸易有限公司", "电子有限公司"];
-const DK_COMPANIES: &[&str] = &["Nordlys", "Havblik", "Skovgård", "Fjordhus", "Østerbro", "Bølgen", "Lærkehøj", "Æblegården", "Vesterhav", "Kløver"];
+const DK_COMPANIES: &[&str] = &[
+    "Nordlys",
+    "Havblik",
+    "Skovgård",
+    "Fjordhus",
+    "Østerbro",
+    "Bølgen",
+    "Lærkehøj",
+    "Æblegården",
+    "Vesterhav",
+    "Kløver",
+];
 const DK_SUFFIX: &[&str] = &["ApS", "A/S", "I/S"];
-const EN_COMPANIES: &[&str] = &["Acme", "Bluebird", "Crown", "Evergreen", "Harbour", "Kingfisher", "Lighthouse", "Oakwood", "Summit", "Thistle"];
+const EN_COMPANIES: &[&str] = &[
+    "Acme",
+    "Bluebird",
+    "Crown",
+    "Evergreen",
+    "Harbour",
+    "Kingfisher",
+    "Lighthouse",
+    "Oakwood",
+    "Summit",
+    "Thistle",
+];
 const EN_SUFFIX: &[&str] = &["Ltd", "Group", "Partners"];
-const INDUSTRIES: &[&str] = &["Retail", "Manufacturing", "Software", "Logistics", "Hospitality", "Healthcare", "Energy", "Food"];
-const JOBS: &[&str] = &["CEO", "CFO", "Head of Sales", "Purchasing Manager", "Marketing Lead", "Office Manager", "CTO", "Buyer", "采购经理", "销售总监", "Indkøbschef", "Direktør"];
-const SOURCES: &[&str] = &["website", "referral", "trade show", "paid ads", "cold call", "partner", "newsletter"];
-const LIFECYCLE: &[&str] = &["subscriber", "lead", "lead", "mql", "sql", "opportunity", "customer", "customer", "advocate"];
+const INDUSTRIES: &[&str] = &[
+    "Retail",
+    "Manufacturing",
+    "Software",
+    "Logistics",
+    "Hospitality",
+    "Healthcare",
+    "Energy",
+    "Food",
+];
+const JOBS: &[&str] = &[
+    "CEO",
+    "CFO",
+    "Head of Sales",
+    "Purchasing Manager",
+    "Marketing Lead",
+    "Office Manager",
+    "CTO",
+    "Buyer",
+    "采购经理",
+    "销售总监",
+    "Indkøbschef",
+    "Direktør",
+];
+const SOURCES: &[&str] = &[
+    "website",
+    "referral",
+    "trade show",
+    "paid ads",
+    "cold call",
+    "partner",
+    "newsletter",
+];
+const LIFECYCLE: &[&str] = &[
+    "subscriber",
+    "lead",
+    "lead",
+    "mql",
+    "sql",
+    "opportunity",
+    "customer",
+    "customer",
+    "advocate",
+];
 
 /// A small fixed-seed generator: the demo is the same on every machine.
 struct Rng(u64);
@@ -80,19 +183,36 @@ impl App {
         if self.caller_by_email(EMAIL).await.is_ok() {
             return Ok(None);
         }
-        self.configure_workspace(WORKSPACE, "DKK", Some("DK"), "Europe/Copenhagen").await?;
-        self.add_user(EMAIL, Role::Admin, WORKSPACE, PASSWORD).await?;
+        self.configure_workspace(WORKSPACE, "DKK", Some("DK"), "Europe/Copenhagen")
+            .await?;
+        self.add_user(EMAIL, Role::Admin, WORKSPACE, PASSWORD)
+            .await?;
         let me = self.caller_by_email(EMAIL).await?;
         let mut members = vec![me.user.id];
-        for (i, email) in ["mette@kith.local", "wei@kith.local", "james@kith.local"].iter().enumerate() {
-            let u = self.add_user(email, if i == 2 { Role::ReadOnly } else { Role::Member }, WORKSPACE, PASSWORD).await?;
+        for (i, email) in ["mette@kith.local", "wei@kith.local", "james@kith.local"]
+            .iter()
+            .enumerate()
+        {
+            let u = self
+                .add_user(
+                    email,
+                    if i == 2 { Role::ReadOnly } else { Role::Member },
+                    WORKSPACE,
+                    PASSWORD,
+                )
+                .await?;
             members.push(u.id);
         }
         Ok(Some(seed(self, &me, &members, contacts).await?))
     }
 }
 
-async fn seed(app: &App, me: &Caller, members: &[Uuid], n_contacts: usize) -> Result<Summary, Error> {
+async fn seed(
+    app: &App,
+    me: &Caller,
+    members: &[Uuid],
+    n_contacts: usize,
+) -> Result<Summary, Error> {
     let mut rng = Rng(0x5eed_cafe_f00d_d00d);
     let mut s = Summary::default();
     let create = |object: ObjectKind, v: Value| {
@@ -100,22 +220,58 @@ async fn seed(app: &App, me: &Caller, members: &[Uuid], n_contacts: usize) -> Re
         async move { app.create(me, object, &input).await }
     };
     for (key, label, kind, options) in [
-        ("segment", "Segment", "select", json!(["SMB", "Mid-market", "Enterprise"])),
+        (
+            "segment",
+            "Segment",
+            "select",
+            json!(["SMB", "Mid-market", "Enterprise"]),
+        ),
         ("annual_revenue", "Annual revenue", "money", json!([])),
         ("newsletter", "Newsletter", "boolean", json!([])),
     ] {
-        let object = if key == "newsletter" { "contact" } else { "company" };
-        create(ObjectKind::FieldDefinition, json!({"object": object, "key": key, "label": label, "kind": kind, "options": options})).await?;
+        let object = if key == "newsletter" {
+            "contact"
+        } else {
+            "company"
+        };
+        create(
+            ObjectKind::FieldDefinition,
+            json!({"object": object, "key": key, "label": label, "kind": kind, "options": options}),
+        )
+        .await?;
     }
     let mut pipelines = Vec::new();
     for (name, stages) in [
-        ("Sales", vec![("Lead", 10, "open"), ("Qualified", 25, "open"), ("Proposal", 50, "open"), ("Negotiation", 75, "open"), ("Won", 100, "won"), ("Lost", 0, "lost")]),
-        ("Partnerships", vec![("Intro", 10, "open"), ("Evaluation", 40, "open"), ("Contract", 80, "open"), ("Signed", 100, "won"), ("Dropped", 0, "lost")]),
+        (
+            "Sales",
+            vec![
+                ("Lead", 10, "open"),
+                ("Qualified", 25, "open"),
+                ("Proposal", 50, "open"),
+                ("Negotiation", 75, "open"),
+                ("Won", 100, "won"),
+                ("Lost", 0, "lost"),
+            ],
+        ),
+        (
+            "Partnerships",
+            vec![
+                ("Intro", 10, "open"),
+                ("Evaluation", 40, "open"),
+                ("Contract", 80, "open"),
+                ("Signed", 100, "won"),
+                ("Dropped", 0, "lost"),
+            ],
+        ),
     ] {
         let p = create(ObjectKind::Pipeline, json!({"name": name})).await?;
         let mut ids = Vec::new();
         for (stage, prob, kind) in stages {
-            let st = create(ObjectKind::Stage, json!({"pipeline_id": p.id, "name": stage, "probability": prob, "kind": kind})).await?;
+            let st = create(
+                ObjectKind::Stage,
+                json!({"pipeline_id": p.id, "name": stage, "probability": prob, "kind": kind}),
+            )
+            .await?;
             ids.push(st.id);
         }
         pipelines.push((p.id, ids));
@@ -124,9 +280,21 @@ async fn seed(app: &App, me: &Caller, members: &[Uuid], n_contacts: usize) -> Re
     let mut companies = Vec::new();
     for i in 0..n_companies {
         let (name, country, domain_tld) = match i % 3 {
-            0 => (format!("{}{}", rng.pick(CN_COMPANIES), rng.pick(CN_SUFFIX)), "CN", "cn"),
-            1 => (format!("{} {}", rng.pick(DK_COMPANIES), rng.pick(DK_SUFFIX)), "DK", "dk"),
-            _ => (format!("{} {}", rng.pick(EN_COMPANIES), rng.pick(EN_SUFFIX)), "GB", "co.uk"),
+            0 => (
+                format!("{}{}", rng.pick(CN_COMPANIES), rng.pick(CN_SUFFIX)),
+                "CN",
+                "cn",
+            ),
+            1 => (
+                format!("{} {}", rng.pick(DK_COMPANIES), rng.pick(DK_SUFFIX)),
+                "DK",
+                "dk",
+            ),
+            _ => (
+                format!("{} {}", rng.pick(EN_COMPANIES), rng.pick(EN_SUFFIX)),
+                "GB",
+                "co.uk",
+            ),
         };
         let segment = ["SMB", "Mid-market", "Enterprise"][rng.below(3)];
         let c = create(ObjectKind::Company, json!({
@@ -147,11 +315,35 @@ async fn seed(app: &App, me: &Caller, members: &[Uuid], n_contacts: usize) -> Re
     for i in 0..n_contacts {
         let (company, country) = companies[rng.below(companies.len())];
         let (first, last, phone) = match country {
-            "CN" => (rng.pick(CN_GIVEN).to_string(), rng.pick(CN_FAMILY).to_string(), format!("+86 138 {:04} {:04}", rng.below(10_000), rng.below(10_000))),
-            "DK" => (rng.pick(DK_FIRST).to_string(), rng.pick(DK_LAST).to_string(), format!("{} {:02} {:02} {:02}", [21, 22, 24, 26, 28, 30, 31, 40, 41, 42, 50, 51, 52, 53, 60, 61][rng.below(16)], 10 + rng.below(90), rng.below(100), rng.below(100))),
-            _ => (rng.pick(EN_FIRST).to_string(), rng.pick(EN_LAST).to_string(), format!("+44 7911 1{:05}", rng.below(100_000))),
+            "CN" => (
+                rng.pick(CN_GIVEN).to_string(),
+                rng.pick(CN_FAMILY).to_string(),
+                format!("+86 138 {:04} {:04}", rng.below(10_000), rng.below(10_000)),
+            ),
+            "DK" => (
+                rng.pick(DK_FIRST).to_string(),
+                rng.pick(DK_LAST).to_string(),
+                format!(
+                    "{} {:02} {:02} {:02}",
+                    [21, 22, 24, 26, 28, 30, 31, 40, 41, 42, 50, 51, 52, 53, 60, 61][rng.below(16)],
+                    10 + rng.below(90),
+                    rng.below(100),
+                    rng.below(100)
+                ),
+            ),
+            _ => (
+                rng.pick(EN_FIRST).to_string(),
+                rng.pick(EN_LAST).to_string(),
+                format!("+44 7911 1{:05}", rng.below(100_000)),
+            ),
         };
-        let email = format!("{}.{}{}@example.{}", kith_core::search::fold_plain(&first).replace(' ', ""), kith_core::search::fold_plain(&last).replace(' ', ""), i, if country == "CN" { "cn" } else { "com" });
+        let email = format!(
+            "{}.{}{}@example.{}",
+            kith_core::search::fold_plain(&first).replace(' ', ""),
+            kith_core::search::fold_plain(&last).replace(' ', ""),
+            i,
+            if country == "CN" { "cn" } else { "com" }
+        );
         let c = create(ObjectKind::Contact, json!({
             "first_name": first,
             "last_name": last,

@@ -66,7 +66,10 @@ impl Role {
             "admin" => Ok(Role::Admin),
             "member" => Ok(Role::Member),
             "read_only" | "readonly" => Ok(Role::ReadOnly),
-            _ => Err(Error::Invalid(kith_core::Error::field("role", "must be admin, member or read_only"))),
+            _ => Err(Error::Invalid(kith_core::Error::field(
+                "role",
+                "must be admin, member or read_only",
+            ))),
         }
     }
 
@@ -130,7 +133,9 @@ pub enum Error {
 impl From<kith_store::Error> for Error {
     fn from(e: kith_store::Error) -> Self {
         match e {
-            kith_store::Error::Duplicate(what) => Error::Duplicate(format!("a record with the same {what} exists")),
+            kith_store::Error::Duplicate(what) => {
+                Error::Duplicate(format!("a record with the same {what} exists"))
+            }
             kith_store::Error::Invalid(e) => Error::Invalid(e),
             other => Error::Store(other),
         }

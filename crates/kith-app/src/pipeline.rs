@@ -12,11 +12,20 @@ use uuid::Uuid;
 use crate::{Error, Record};
 
 fn col(name: &'static str, ty: ScalarType) -> FieldRef {
-    FieldRef::Column { name, ty, email: false }
+    FieldRef::Column {
+        name,
+        ty,
+        email: false,
+    }
 }
 
 /// Live stages of a pipeline in order.
-async fn stages_of(tx: &mut Tx, ws: WorkspaceId, pipeline: Uuid, limit: u32) -> Result<Vec<Record>, Error> {
+async fn stages_of(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    pipeline: Uuid,
+    limit: u32,
+) -> Result<Vec<Record>, Error> {
     let spec = ListSpec {
         filter: Some(Resolved::Cond {
             field: col("pipeline_id", ScalarType::Uuid),
@@ -44,26 +53,62 @@ async fn first_pipeline(tx: &mut Tx, ws: WorkspaceId) -> Result<Option<Uuid>, Er
         limit: 1,
         deleted: false,
     };
-    Ok(kith_store::list(tx, ws, ObjectKind::Pipeline, &spec).await?.0.first().map(|p| p.id))
+    Ok(kith_store::list(tx, ws, ObjectKind::Pipeline, &spec)
+        .await?
+        .0
+        .first()
+        .map(|p| p.id))
 }
 
 /// Number of pipelines ever made in the workspace (the next position).
 pub(crate) async fn count_pipelines(tx: &mut Tx, ws: WorkspaceId) -> Result<i64, Error> {
     use kith_store::Exec;
-    let sql = Sql::new("SELECT COUNT(*) AS n FROM pipelines WHERE workspace_id = ").arg(Scalar::Uuid(ws.0));
-    Ok(tx.fetch_optional(sql).await?.map(|r| r.int("n")).transpose()?.flatten().unwrap_or(0))
+    let sql = Sql::new("SELECT COUNT(*) AS n FROM pipelines WHERE workspace_id = ")
+        .arg(Scalar::Uuid(ws.0));
+    Ok(tx
+        .fetch_optional(sql)
+        .await?
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
 }
 
 /// Gives a new stage the next position in its pipeline.
-pub(crate) async fn place_stage(tx: &mut Tx, ws: WorkspaceId, changes: &mut Changes, errors: &mut FieldErrors) -> Result<(), Error> {
-    let Some(Scalar::Uuid(pipeline)) = changes.get("pipeline_id").cloned() else { return Ok(()) };
+pub(crate) async fn place_stage(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    changes: &mut Changes,
+    errors: &mut FieldErrors,
+) -> Result<(), Error> {
+    let Some(Scalar::Uuid(pipeline)) = changes.get("pipeline_id").cloned() else {
+        return Ok(());
+    };
     if changes.get("position").is_none() {
         let existing = stages_of(tx, ws, pipeline, 500).await?;
-        let next = existing.iter().filter_map(|s| if let Some(Scalar::Int(p)) = s.get("position") { Some(*p) } else { None }).max().map_or(0, |m| m + 1);
-        changes.set(ObjectKind::Stage.field("position").expect("stages have position"), Scalar::Int(next));
+        let next = existing
+            .iter()
+            .filter_map(|s| {
+                if let Some(Scalar::Int(p)) = s.get("position") {
+                    Some(*p)
+                } else {
+                    None
+                }
+            })
+            .max()
+            .map_or(0, |m| m + 1);
+        changes.set(
+            ObjectKind::Stage
+                .field("position")
+                .expect("stages have position"),
+            Scalar::Int(next),
+        );
     }
     if !store::exists(tx, ws, ObjectKind::Pipeline, pipeline).await? {
-        errors.add("pipeline_id", format!("no pipeline with id {pipeline} in this workspace"));
+        errors.add(
+            "pipeline_id",
+            format!("no pipeline with id {pipeline} in this workspace"),
+        );
     }
     Ok(())
 }
@@ -87,13 +132,28 @@ pub(crate) async fn place_deal(
             return Ok(None);
         }
     }
-    let given_stage = changes.get("stage_id").and_then(|v| if let Scalar::Uuid(u) = v { Some(*u) } else { None });
-    let given_pipeline = changes.get("pipeline_id").and_then(|v| if let Scalar::Uuid(u) = v { Some(*u) } else { None });
+    let given_stage = changes.get("stage_id").and_then(|v| {
+        if let Scalar::Uuid(u) = v {
+            Some(*u)
+        } else {
+            None
+        }
+    });
+    let given_pipeline = changes.get("pipeline_id").and_then(|v| {
+        if let Scalar::Uuid(u) = v {
+            Some(*u)
+        } else {
+            None
+        }
+    });
     let stage = if let Some(s) = given_stage {
         match store::get(tx, ws, ObjectKind::Stage, s, false).await? {
             Some(stage) => stage,
             None => {
-                errors.add("stage_id", format!("no stage with id {s} in this workspace"));
+                errors.add(
+                    "stage_id",
+                    format!("no stage with id {s} in this workspace"),
+                );
                 return Ok(None);
             }
         }
@@ -103,7 +163,10 @@ pub(crate) async fn place_deal(
             None => match first_pipeline(tx, ws).await? {
                 Some(p) => p,
                 None => {
-                    errors.add("pipeline_id", "the workspace has no pipeline yet; create one with stages first");
+                    errors.add(
+                        "pipeline_id",
+                        "the workspace has no pipeline yet; create one with stages first",
+                    );
                     return Ok(None);
                 }
             },
@@ -111,7 +174,10 @@ pub(crate) async fn place_deal(
         match stages_of(tx, ws, pipeline, 1).await?.into_iter().next() {
             Some(s) => s,
             None => {
-                errors.add("pipeline_id", "that pipeline does not exist or has no stages");
+                errors.add(
+                    "pipeline_id",
+                    "that pipeline does not exist or has no stages",
+                );
                 return Ok(None);
             }
         }
@@ -123,14 +189,30 @@ pub(crate) async fn place_deal(
         errors.add("stage_id", "the stage belongs to another pipeline");
         return Ok(None);
     }
-    changes.set(deal.field("stage_id").expect("deals have stage_id"), Scalar::Uuid(stage.id));
-    changes.set(deal.field("pipeline_id").expect("deals have pipeline_id"), Scalar::Uuid(pipeline));
+    changes.set(
+        deal.field("stage_id").expect("deals have stage_id"),
+        Scalar::Uuid(stage.id),
+    );
+    changes.set(
+        deal.field("pipeline_id").expect("deals have pipeline_id"),
+        Scalar::Uuid(pipeline),
+    );
     if current_stage == Some(stage.id) {
         return Ok(None);
     }
     let kind = stage.text("kind").unwrap_or("open").to_string();
-    changes.set(deal.field("status").expect("deals have status"), Scalar::Text(kind.clone()));
-    let closed = if kind == "open" { Scalar::Null(ScalarType::Time) } else { Scalar::Time(now) };
-    changes.set(deal.field("closed_at").expect("deals have closed_at"), closed);
+    changes.set(
+        deal.field("status").expect("deals have status"),
+        Scalar::Text(kind.clone()),
+    );
+    let closed = if kind == "open" {
+        Scalar::Null(ScalarType::Time)
+    } else {
+        Scalar::Time(now)
+    };
+    changes.set(
+        deal.field("closed_at").expect("deals have closed_at"),
+        closed,
+    );
     Ok(Some((current_stage, stage.id)))
 }

@@ -51,9 +51,14 @@ fn check_write(caller: &Caller, object: ObjectKind) -> Result<(), Error> {
     match caller.role() {
         Role::ReadOnly => Err(Error::Forbidden("read-only users cannot change records")),
         Role::Member
-            if matches!(object, ObjectKind::Pipeline | ObjectKind::Stage | ObjectKind::FieldDefinition) =>
+            if matches!(
+                object,
+                ObjectKind::Pipeline | ObjectKind::Stage | ObjectKind::FieldDefinition
+            ) =>
         {
-            Err(Error::Forbidden("only admins change pipelines, stages and custom fields"))
+            Err(Error::Forbidden(
+                "only admins change pipelines, stages and custom fields",
+            ))
         }
         _ => Ok(()),
     }
@@ -64,7 +69,11 @@ fn ws(caller: &Caller) -> WorkspaceId {
 }
 
 fn region(caller: &Caller) -> Option<PhoneRegion> {
-    caller.workspace.phone_region.as_deref().and_then(|r| PhoneRegion::parse(r).ok())
+    caller
+        .workspace
+        .phone_region
+        .as_deref()
+        .and_then(|r| PhoneRegion::parse(r).ok())
 }
 
 /// Field errors found by an object's rules.
@@ -72,28 +81,60 @@ type Found = FieldErrors;
 
 impl App {
     /// Creates a record from the client's JSON object.
-    pub async fn create(&self, caller: &Caller, object: ObjectKind, input: &Map<String, Value>) -> Result<Record, Error> {
+    pub async fn create(
+        &self,
+        caller: &Caller,
+        object: ObjectKind,
+        input: &Map<String, Value>,
+    ) -> Result<Record, Error> {
         check_write(caller, object)?;
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
         let defs = store::custom_defs(&mut tx, ws(caller), object).await?;
-        let ctx = Context { phone_region: region(caller), custom: &defs };
-        let mut changes = fields::validate(object, input, Mode::Create, &ctx)?;
-        let mut errors = Found::default();
+        let ctx = Context {
+            phone_region: region(caller),
+            custom: &defs,
+        };
+        let (mut changes, mut errors) = fields::validate_all(object, input, Mode::Create, &ctx);
         defaults(caller, object, &mut changes, now);
-        let transition = self.object_rules(&mut tx, caller, object, &mut changes, None, now, &mut errors).await?;
+        let transition = self
+            .object_rules(
+                &mut tx,
+                caller,
+                object,
+                &mut changes,
+                None,
+                now,
+                &mut errors,
+            )
+            .await?;
         check_links(&mut tx, ws(caller), &changes, &mut errors).await?;
         if !errors.is_empty() {
             return Err(kith_core::Error::fields(errors).into());
         }
         let id = Uuid::now_v7();
-        let custom: Map<String, Value> =
-            changes.custom.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
-        store::insert(&mut tx, ws(caller), object, id, now, &changes.columns, &custom).await?;
+        let custom: Map<String, Value> = changes
+            .custom
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        store::insert(
+            &mut tx,
+            ws(caller),
+            object,
+            id,
+            now,
+            &changes.columns,
+            &custom,
+        )
+        .await?;
         if let Some(tags) = &changes.tags {
             store::set_tags(&mut tx, ws(caller), id, tags, now).await?;
         }
-        let rec = store::get(&mut tx, ws(caller), object, id, false).await?.ok_or(Error::NotFound("record"))?;
+        let rec = store::get(&mut tx, ws(caller), object, id, false)
+            .await?
+            .ok_or(Error::NotFound("record"))?;
         let entry = AuditEntry {
             actor: Some(caller.user.id),
             action: "create",
@@ -102,14 +143,22 @@ impl App {
             changes: rec.to_json(),
         };
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
-        self.after_write(&mut tx, caller, &rec, transition, now).await?;
+        self.after_write(&mut tx, caller, &rec, transition, now)
+            .await?;
         tx.commit().await?;
         Ok(rec)
     }
 
     /// Reads a live record of the caller's workspace.
-    pub async fn get(&self, caller: &Caller, object: ObjectKind, id: Uuid) -> Result<Record, Error> {
-        store::get(&mut self.db.clone(), ws(caller), object, id, false).await?.ok_or(Error::NotFound(object.singular()))
+    pub async fn get(
+        &self,
+        caller: &Caller,
+        object: ObjectKind,
+        id: Uuid,
+    ) -> Result<Record, Error> {
+        store::get(&mut self.db.clone(), ws(caller), object, id, false)
+            .await?
+            .ok_or(Error::NotFound(object.singular()))
     }
 
     /// Changes the fields the client sent; refuses if the record moved past `if_match`.
@@ -124,35 +173,59 @@ impl App {
         check_write(caller, object)?;
         let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let current =
-            store::get(&mut tx, ws(caller), object, id, false).await?.ok_or(Error::NotFound(object.singular()))?;
+        let current = store::get(&mut tx, ws(caller), object, id, false)
+            .await?
+            .ok_or(Error::NotFound(object.singular()))?;
         let defs = store::custom_defs(&mut tx, ws(caller), object).await?;
-        let ctx = Context { phone_region: region(caller), custom: &defs };
-        let mut changes = fields::validate(object, input, Mode::Update, &ctx)?;
+        let ctx = Context {
+            phone_region: region(caller),
+            custom: &defs,
+        };
+        let (mut changes, mut errors) = fields::validate_all(object, input, Mode::Update, &ctx);
         let expected = if_match.map(|m| m.0).or(changes.expected_version);
         if let Some(expected) = expected {
             if expected != current.version {
-                return Err(Error::Stale { expected, current: Box::new(current) });
+                return Err(Error::Stale {
+                    expected,
+                    current: Box::new(current),
+                });
             }
         }
-        let mut errors = Found::default();
         if object == ObjectKind::Task {
             if let Some(Scalar::Bool(done)) = changes.get("done").cloned() {
                 let was = matches!(current.get("done"), Some(Scalar::Bool(true)));
                 if done != was {
                     let spec = object.field("done_at").expect("tasks have done_at");
-                    changes.set(spec, if done { Scalar::Time(now) } else { Scalar::Null(ScalarType::Time) });
+                    changes.set(
+                        spec,
+                        if done {
+                            Scalar::Time(now)
+                        } else {
+                            Scalar::Null(ScalarType::Time)
+                        },
+                    );
                 }
             }
         }
-        let transition =
-            self.object_rules(&mut tx, caller, object, &mut changes, Some(&current), now, &mut errors).await?;
+        let transition = self
+            .object_rules(
+                &mut tx,
+                caller,
+                object,
+                &mut changes,
+                Some(&current),
+                now,
+                &mut errors,
+            )
+            .await?;
         check_links(&mut tx, ws(caller), &changes, &mut errors).await?;
         if !errors.is_empty() {
             return Err(kith_core::Error::fields(errors).into());
         }
         // Only what really changes is written and audited.
-        changes.columns.retain(|(spec, v)| current.get(spec.name) != Some(v));
+        changes
+            .columns
+            .retain(|(spec, v)| current.get(spec.name) != Some(v));
         let mut custom = current.custom.clone();
         let mut custom_diff = Map::new();
         for (k, v) in &changes.custom {
@@ -176,28 +249,55 @@ impl App {
         }
         let mut diff = Map::new();
         for (spec, v) in &changes.columns {
-            let from = current.get(spec.name).map(Scalar::to_json).unwrap_or(Value::Null);
-            diff.insert(spec.name.to_string(), json!({"from": from, "to": v.to_json()}));
+            let from = current
+                .get(spec.name)
+                .map(Scalar::to_json)
+                .unwrap_or(Value::Null);
+            diff.insert(
+                spec.name.to_string(),
+                json!({"from": from, "to": v.to_json()}),
+            );
         }
         diff.extend(custom_diff.clone());
         if let Some(tags) = tags_change {
             diff.insert("tags".into(), json!({"from": current.tags, "to": tags}));
         }
         let custom_arg = (!custom_diff.is_empty()).then_some(&custom);
-        if !store::update(&mut tx, ws(caller), object, id, current.version, now, &changes.columns, custom_arg).await? {
+        if !store::update(
+            &mut tx,
+            ws(caller),
+            object,
+            id,
+            current.version,
+            now,
+            &changes.columns,
+            custom_arg,
+        )
+        .await?
+        {
             return Err(Error::Conflict);
         }
         if let Some(tags) = tags_change {
             store::set_tags(&mut tx, ws(caller), id, tags, now).await?;
         }
-        let rec = store::get(&mut tx, ws(caller), object, id, false).await?.ok_or(Error::NotFound("record"))?;
-        let entry =
-            AuditEntry { actor: Some(caller.user.id), action: "update", object, record_id: id, changes: Value::Object(diff) };
+        let rec = store::get(&mut tx, ws(caller), object, id, false)
+            .await?
+            .ok_or(Error::NotFound("record"))?;
+        let entry = AuditEntry {
+            actor: Some(caller.user.id),
+            action: "update",
+            object,
+            record_id: id,
+            changes: Value::Object(diff),
+        };
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
-        self.after_write(&mut tx, caller, &rec, transition, now).await?;
+        self.after_write(&mut tx, caller, &rec, transition, now)
+            .await?;
         if object == ObjectKind::Company && changes.get("name").is_some() {
             for contact in store::contacts_of_company(&mut tx, ws(caller), id).await? {
-                if let Some(c) = store::get(&mut tx, ws(caller), ObjectKind::Contact, contact, false).await? {
+                if let Some(c) =
+                    store::get(&mut tx, ws(caller), ObjectKind::Contact, contact, false).await?
+                {
                     search_index::refresh(&mut tx, ws(caller), &c).await?;
                 }
             }
@@ -224,32 +324,68 @@ impl App {
             .ok_or(Error::NotFound(object.singular()))?;
         if let Some(IfMatch(expected)) = if_match {
             if expected != current.version {
-                return Err(Error::Stale { expected, current: Box::new(current) });
+                return Err(Error::Stale {
+                    expected,
+                    current: Box::new(current),
+                });
             }
         }
-        if !store::set_deleted(&mut tx, ws(caller), object, id, current.version, now, deleted).await? {
+        if !store::set_deleted(
+            &mut tx,
+            ws(caller),
+            object,
+            id,
+            current.version,
+            now,
+            deleted,
+        )
+        .await?
+        {
             return Err(Error::Conflict);
         }
         let action = if deleted { "delete" } else { "restore" };
-        let entry = AuditEntry { actor: Some(caller.user.id), action, object, record_id: id, changes: json!({}) };
+        let entry = AuditEntry {
+            actor: Some(caller.user.id),
+            action,
+            object,
+            record_id: id,
+            changes: json!({}),
+        };
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
-        let rec = store::get(&mut tx, ws(caller), object, id, true).await?.ok_or(Error::NotFound("record"))?;
+        let rec = store::get(&mut tx, ws(caller), object, id, true)
+            .await?
+            .ok_or(Error::NotFound("record"))?;
         tx.commit().await?;
         Ok(rec)
     }
 
     /// One page of records matching the request.
-    pub async fn list(&self, caller: &Caller, object: ObjectKind, req: &ListRequest) -> Result<Page, Error> {
+    pub async fn list(
+        &self,
+        caller: &Caller,
+        object: ObjectKind,
+        req: &ListRequest,
+    ) -> Result<Page, Error> {
         let mut db = self.db.clone();
         let defs = store::custom_defs(&mut db, ws(caller), object).await?;
         let sort = Sort::parse(req.sort.as_deref().unwrap_or(object.default_sort()));
         let sort_field = resolve_field(object, &sort.field, &defs)
             .filter(|f| !matches!(f, FieldRef::Tags | FieldRef::Json { array: true, .. }))
-            .ok_or_else(|| kith_core::Error::field("sort", format!("cannot sort by `{}`", sort.field)))?;
-        let filter = req.filter.as_ref().map(|f| f.resolve(object, &defs, Utc::now())).transpose()?;
+            .ok_or_else(|| {
+                kith_core::Error::field("sort", format!("cannot sort by `{}`", sort.field))
+            })?;
+        let filter = req
+            .filter
+            .as_ref()
+            .map(|f| f.resolve(object, &defs, Utc::now()))
+            .transpose()?;
         let terms = match req.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             Some(_) if !object.is_searchable() => {
-                return Err(kith_core::Error::field("q", format!("quick search does not cover {}", object.plural())).into())
+                return Err(kith_core::Error::field(
+                    "q",
+                    format!("quick search does not cover {}", object.plural()),
+                )
+                .into())
             }
             Some(q) if q.chars().count() > 200 => {
                 return Err(kith_core::Error::field("q", "is longer than 200 characters").into())
@@ -257,7 +393,10 @@ impl App {
             Some(q) => {
                 let t = kith_core::search::query_terms(q);
                 if t.is_empty() {
-                    return Ok(Page { records: vec![], next_cursor: None });
+                    return Ok(Page {
+                        records: vec![],
+                        next_cursor: None,
+                    });
                 }
                 t
             }
@@ -274,7 +413,10 @@ impl App {
             deleted: req.deleted,
         };
         let (records, next) = kith_store::list(&mut db, ws(caller), object, &spec).await?;
-        Ok(Page { records, next_cursor: next.map(|c| c.encode()) })
+        Ok(Page {
+            records,
+            next_cursor: next.map(|c| c.encode()),
+        })
     }
 
     /// The newest entries of a record's timeline.
@@ -290,10 +432,21 @@ impl App {
             return Err(Error::NotFound("timeline"));
         }
         let mut db = self.db.clone();
-        if store::get(&mut db, ws(caller), object, id, true).await?.is_none() {
+        if store::get(&mut db, ws(caller), object, id, true)
+            .await?
+            .is_none()
+        {
             return Err(Error::NotFound(object.singular()));
         }
-        Ok(timeline::timeline(&mut db, ws(caller), object, id, before, listing::limit(limit)?).await?)
+        Ok(timeline::timeline(
+            &mut db,
+            ws(caller),
+            object,
+            id,
+            before,
+            listing::limit(limit)?,
+        )
+        .await?)
     }
 
     /// Rules of particular objects; returns a deal's stage transition if it moved.
@@ -309,40 +462,72 @@ impl App {
         errors: &mut Found,
     ) -> Result<Option<(Option<Uuid>, Uuid)>, Error> {
         match object {
-            ObjectKind::Deal => return pipeline::place_deal(tx, ws(caller), changes, current, now, errors).await,
-            ObjectKind::Stage if current.is_none() => pipeline::place_stage(tx, ws(caller), changes, errors).await?,
+            ObjectKind::Deal => {
+                return pipeline::place_deal(tx, ws(caller), changes, current, now, errors).await
+            }
+            ObjectKind::Stage if current.is_none() => {
+                pipeline::place_stage(tx, ws(caller), changes, errors).await?
+            }
             ObjectKind::Pipeline if current.is_none() && changes.get("position").is_none() => {
                 let n = pipeline::count_pipelines(tx, ws(caller)).await?;
-                changes.set(object.field("position").expect("pipelines have position"), Scalar::Int(n));
+                changes.set(
+                    object.field("position").expect("pipelines have position"),
+                    Scalar::Int(n),
+                );
             }
             ObjectKind::Contact => {
                 let has = |name: &str| {
-                    let v = changes.get(name).or_else(|| current.and_then(|c| c.get(name)));
+                    let v = changes
+                        .get(name)
+                        .or_else(|| current.and_then(|c| c.get(name)));
                     v.is_some_and(|v| !v.is_null())
                 };
-                if !["first_name", "last_name", "email", "phone"].into_iter().any(has) {
-                    errors.add("first_name", "a contact needs a name, an email or a phone number");
+                if !["first_name", "last_name", "email", "phone"]
+                    .into_iter()
+                    .any(has)
+                {
+                    errors.add(
+                        "first_name",
+                        "a contact needs a name, an email or a phone number",
+                    );
                 }
             }
             ObjectKind::FieldDefinition => {
                 let kind = changes
                     .get("kind")
                     .or_else(|| current.and_then(|c| c.get("kind")))
-                    .and_then(|k| if let Scalar::Text(s) = k { Some(s.clone()) } else { None })
+                    .and_then(|k| {
+                        if let Scalar::Text(s) = k {
+                            Some(s.clone())
+                        } else {
+                            None
+                        }
+                    })
                     .unwrap_or_default();
                 let options = changes
                     .get("options")
                     .or_else(|| current.and_then(|c| c.get("options")))
-                    .and_then(|o| if let Scalar::Json(Value::Array(a)) = o { Some(a.len()) } else { None })
+                    .and_then(|o| {
+                        if let Scalar::Json(Value::Array(a)) = o {
+                            Some(a.len())
+                        } else {
+                            None
+                        }
+                    })
                     .unwrap_or(0);
                 let selects = kind == "select" || kind == "multi_select";
                 if selects && options == 0 {
                     errors.add("options", "a select field needs at least one option");
                 } else if !selects && options > 0 {
-                    errors.add("options", "only select and multi_select fields have options");
+                    errors.add(
+                        "options",
+                        "only select and multi_select fields have options",
+                    );
                 }
                 if current.is_none() && changes.get("options").is_none() {
-                    let spec = object.field("options").expect("field definitions have options");
+                    let spec = object
+                        .field("options")
+                        .expect("field definitions have options");
                     changes.set(spec, Scalar::Json(json!([])));
                 }
             }
@@ -363,9 +548,19 @@ impl App {
             search_index::refresh(tx, ws(caller), rec).await?;
         }
         if let Some((from, to)) = transition {
-            store::add_stage_change(tx, ws(caller), rec.id, from, to, now, Some(caller.user.id)).await?;
+            store::add_stage_change(tx, ws(caller), rec.id, from, to, now, Some(caller.user.id))
+                .await?;
             let payload = json!({"from_stage_id": from, "to_stage_id": to});
-            store::emit(tx, ws(caller), now, "deal.stage_changed", ObjectKind::Deal, rec.id, payload).await?;
+            store::emit(
+                tx,
+                ws(caller),
+                now,
+                "deal.stage_changed",
+                ObjectKind::Deal,
+                rec.id,
+                payload,
+            )
+            .await?;
         }
         Ok(())
     }
@@ -415,7 +610,12 @@ fn defaults(caller: &Caller, object: ObjectKind, changes: &mut Changes, now: Dat
 }
 
 /// Every id the write links to must name a live record (or user) of the same workspace.
-async fn check_links(tx: &mut Tx, ws: WorkspaceId, changes: &Changes, errors: &mut Found) -> Result<(), Error> {
+async fn check_links(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    changes: &Changes,
+    errors: &mut Found,
+) -> Result<(), Error> {
     let mut seen = BTreeMap::new();
     for (spec, v) in &changes.columns {
         let Scalar::Uuid(id) = v else { continue };
@@ -436,7 +636,10 @@ async fn check_links(tx: &mut Tx, ws: WorkspaceId, changes: &Changes, errors: &m
                 fields::Kind::Ref(t) => t.singular(),
                 _ => "user",
             };
-            errors.add(spec.name, format!("no {what} with id {id} in this workspace"));
+            errors.add(
+                spec.name,
+                format!("no {what} with id {id} in this workspace"),
+            );
         }
     }
     Ok(())

@@ -14,7 +14,9 @@ use crate::{Error, Record};
 pub(crate) async fn refresh(tx: &mut Tx, ws: WorkspaceId, rec: &Record) -> Result<(), Error> {
     let company_name = match rec.uuid("company_id") {
         Some(c) if rec.object != ObjectKind::Company => {
-            store::get(tx, ws, ObjectKind::Company, c, false).await?.and_then(|c| c.text("name").map(String::from))
+            store::get(tx, ws, ObjectKind::Company, c, false)
+                .await?
+                .and_then(|c| c.text("name").map(String::from))
         }
         _ => None,
     };
@@ -28,7 +30,10 @@ pub(crate) async fn refresh(tx: &mut Tx, ws: WorkspaceId, rec: &Record) -> Resul
     if let Some(c) = &company_name {
         doc.texts.push(c);
     }
-    let full_name = kith_core::search::cjk_full_name(rec.text("first_name").unwrap_or(""), rec.text("last_name").unwrap_or(""));
+    let full_name = kith_core::search::cjk_full_name(
+        rec.text("first_name").unwrap_or(""),
+        rec.text("last_name").unwrap_or(""),
+    );
     if let Some(n) = &full_name {
         doc.texts.push(n);
     }

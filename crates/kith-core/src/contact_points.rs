@@ -33,7 +33,9 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
         .map_err(|e| format!("`{s}` is not a valid email address ({e})"))?;
     let domain = parsed.domain();
     if !domain.contains('.') || domain.starts_with('[') {
-        return Err(format!("`{s}` is not a valid email address (domain has no dot)"));
+        return Err(format!(
+            "`{s}` is not a valid email address (domain has no dot)"
+        ));
     }
     Ok(s.to_lowercase())
 }
@@ -69,12 +71,22 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(normalise_email("  Ana@Example.COM ").unwrap(), "ana@example.com");
+        assert_eq!(
+            normalise_email("  Ana@Example.COM ").unwrap(),
+            "ana@example.com"
+        );
     }
 
     #[test]
     fn malformed_emails_are_refused() {
-        for bad in ["", "ana", "ana@", "@example.com", "ana@localhost", "a b@example.com"] {
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@example.com",
+            "ana@localhost",
+            "a b@example.com",
+        ] {
             assert!(normalise_email(bad).is_err(), "{bad} accepted");
         }
     }
@@ -82,14 +94,23 @@ mod tests {
     #[test]
     fn danish_numbers_without_prefix_use_the_region() {
         let dk = PhoneRegion::parse("dk").unwrap();
-        assert_eq!(normalise_phone("20 12 34 56", Some(dk)).unwrap(), "+4520123456");
-        assert_eq!(normalise_phone("+45 20-12-34-56", None).unwrap(), "+4520123456");
+        assert_eq!(
+            normalise_phone("20 12 34 56", Some(dk)).unwrap(),
+            "+4520123456"
+        );
+        assert_eq!(
+            normalise_phone("+45 20-12-34-56", None).unwrap(),
+            "+4520123456"
+        );
     }
 
     #[test]
     fn chinese_mobile_numbers_normalise() {
         let cn = PhoneRegion::parse("CN").unwrap();
-        assert_eq!(normalise_phone("138 0013 8000", Some(cn)).unwrap(), "+8613800138000");
+        assert_eq!(
+            normalise_phone("138 0013 8000", Some(cn)).unwrap(),
+            "+8613800138000"
+        );
     }
 
     #[test]

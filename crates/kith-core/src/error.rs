@@ -33,7 +33,11 @@ pub struct Error {
 impl Error {
     /// An error that is not about particular fields.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), fields: FieldErrors::default() }
+        Self {
+            code,
+            message: message.into(),
+            fields: FieldErrors::default(),
+        }
     }
 
     /// A validation error naming every bad field.

@@ -7,7 +7,9 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::objects::{FieldSpec, ObjectKind};
-use crate::{normalise_email, normalise_phone, Error, FieldErrors, PhoneRegion, Scalar, ScalarType};
+use crate::{
+    normalise_email, normalise_phone, Error, FieldErrors, PhoneRegion, Scalar, ScalarType,
+};
 
 /// The type of a built-in field, which decides how input is checked and normalised.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +96,16 @@ impl Kind {
 
 /// Types a custom field can have.
 pub const CUSTOM_KINDS: &[&str] = &[
-    "text", "number", "date", "boolean", "select", "multi_select", "url", "email", "phone", "money",
+    "text",
+    "number",
+    "date",
+    "boolean",
+    "select",
+    "multi_select",
+    "url",
+    "email",
+    "phone",
+    "money",
 ];
 
 /// Channels whose consent a contact can give or refuse.
@@ -150,7 +161,10 @@ pub struct Changes {
 impl Changes {
     /// The new value of column `name`, if this write sets it.
     pub fn get(&self, name: &str) -> Option<&Scalar> {
-        self.columns.iter().find(|(f, _)| f.name == name).map(|(_, v)| v)
+        self.columns
+            .iter()
+            .find(|(f, _)| f.name == name)
+            .map(|(_, v)| v)
     }
 
     /// Sets (or replaces) a column value.
@@ -181,6 +195,22 @@ pub fn validate(
     mode: Mode,
     ctx: &Context<'_>,
 ) -> Result<Changes, Error> {
+    let (changes, errors) = validate_all(object, input, mode, ctx);
+    if errors.is_empty() {
+        Ok(changes)
+    } else {
+        Err(Error::fields(errors))
+    }
+}
+
+/// Like [`validate`], but returns the valid part with the errors, so that later checks
+/// (which need the valid part) can add theirs and every bad field is named in one answer.
+pub fn validate_all(
+    object: ObjectKind,
+    input: &Map<String, Value>,
+    mode: Mode,
+    ctx: &Context<'_>,
+) -> (Changes, FieldErrors) {
     let mut errors = FieldErrors::default();
     let mut changes = Changes::default();
     for (name, value) in input {
@@ -231,15 +261,13 @@ pub fn validate(
             }
         }
     }
-    if errors.is_empty() {
-        Ok(changes)
-    } else {
-        Err(Error::fields(errors))
-    }
+    (changes, errors)
 }
 
 fn expect_str(value: &Value) -> Result<&str, String> {
-    value.as_str().ok_or_else(|| format!("must be a string, not {}", json_type(value)))
+    value
+        .as_str()
+        .ok_or_else(|| format!("must be a string, not {}", json_type(value)))
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -281,9 +309,9 @@ pub fn parse(kind: Kind, value: &Value, ctx: &Context<'_>) -> Result<Scalar, Str
         Kind::Url => url(expect_str(value)?).map(Scalar::Text),
         Kind::Domain => domain(expect_str(value)?).map(Scalar::Text),
         Kind::Int { min, max } => {
-            let i = value.as_i64().ok_or_else(|| {
-                format!("must be a whole number, not {}", json_type(value))
-            })?;
+            let i = value
+                .as_i64()
+                .ok_or_else(|| format!("must be a whole number, not {}", json_type(value)))?;
             if i < min || i > max {
                 return Err(format!("must be between {min} and {max}"));
             }
@@ -323,7 +351,8 @@ pub fn parse(kind: Kind, value: &Value, ctx: &Context<'_>) -> Result<Scalar, Str
             let s = expect_str(value)?;
             let ok = s.len() <= 64
                 && s.starts_with(|c: char| c.is_ascii_lowercase())
-                && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+                && s.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if ok {
                 Ok(Scalar::Text(s.to_string()))
             } else {
@@ -347,13 +376,20 @@ fn text(s: &str, max: usize) -> Result<String, String> {
 
 fn url(s: &str) -> Result<String, String> {
     let s = s.trim();
-    let full = if s.contains("://") { s.to_string() } else { format!("https://{s}") };
+    let full = if s.contains("://") {
+        s.to_string()
+    } else {
+        format!("https://{s}")
+    };
     let rest = full
         .strip_prefix("https://")
         .or_else(|| full.strip_prefix("http://"))
         .ok_or_else(|| format!("`{s}` is not an http(s) URL"))?;
     let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    if host.is_empty() || !host.contains('.') || full.chars().any(char::is_whitespace) || full.len() > 2000
+    if host.is_empty()
+        || !host.contains('.')
+        || full.chars().any(char::is_whitespace)
+        || full.len() > 2000
     {
         return Err(format!("`{s}` is not a valid URL"));
     }
@@ -366,7 +402,9 @@ fn domain(s: &str) -> Result<String, String> {
     let ok = s.contains('.')
         && s.len() <= 253
         && s.split('.').all(|l| {
-            !l.is_empty() && !l.starts_with('-') && l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            !l.is_empty()
+                && !l.starts_with('-')
+                && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
     if ok {
         Ok(s)
@@ -390,7 +428,9 @@ pub fn datetime(s: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
     }
-    Err(format!("`{s}` is not a timestamp (RFC 3339, e.g. 2026-03-01T09:30:00Z)"))
+    Err(format!(
+        "`{s}` is not a timestamp (RFC 3339, e.g. 2026-03-01T09:30:00Z)"
+    ))
 }
 
 fn uuid(s: &str) -> Result<Uuid, String> {
@@ -398,7 +438,9 @@ fn uuid(s: &str) -> Result<Uuid, String> {
 }
 
 fn consent(value: &Value) -> Result<Value, String> {
-    let obj = value.as_object().ok_or("must be an object such as {\"email\": \"granted\"}")?;
+    let obj = value
+        .as_object()
+        .ok_or("must be an object such as {\"email\": \"granted\"}")?;
     let mut out = Map::new();
     for (channel, state) in obj {
         if !CONSENT_CHANNELS.contains(&channel.as_str()) {
@@ -418,23 +460,32 @@ fn consent(value: &Value) -> Result<Value, String> {
 }
 
 fn identities(value: &Value, ctx: &Context<'_>) -> Result<Value, String> {
-    let items = value.as_array().ok_or("must be an array of {kind, value, channel}")?;
+    let items = value
+        .as_array()
+        .ok_or("must be an array of {kind, value, channel}")?;
     if items.len() > 100 {
         return Err("holds more than 100 identities".into());
     }
     let mut out = Vec::with_capacity(items.len());
     let mut seen = BTreeSet::new();
     for (i, item) in items.iter().enumerate() {
-        let obj = item.as_object().ok_or(format!("item {i} must be an object"))?;
+        let obj = item
+            .as_object()
+            .ok_or(format!("item {i} must be an object"))?;
         let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
         let raw = obj.get("value").and_then(Value::as_str).unwrap_or("");
         let channel = obj.get("channel").and_then(Value::as_str).map(str::trim);
-        if let Some(k) = obj.keys().find(|k| !["kind", "value", "channel"].contains(&k.as_str())) {
+        if let Some(k) = obj
+            .keys()
+            .find(|k| !["kind", "value", "channel"].contains(&k.as_str()))
+        {
             return Err(format!("item {i}: unknown key `{k}`"));
         }
         let value = match kind {
             "email" => normalise_email(raw).map_err(|e| format!("item {i}: {e}"))?,
-            "phone" => normalise_phone(raw, ctx.phone_region).map_err(|e| format!("item {i}: {e}"))?,
+            "phone" => {
+                normalise_phone(raw, ctx.phone_region).map_err(|e| format!("item {i}: {e}"))?
+            }
             "external" => {
                 if channel.is_none_or(str::is_empty) {
                     return Err(format!("item {i}: an external id needs a channel"));
@@ -530,7 +581,9 @@ pub fn custom_value(def: &CustomDef, v: &Value) -> Result<Value, String> {
     Ok(match def.kind.as_str() {
         "text" => Value::String(text(s()?, 2000)?),
         "number" => {
-            let n = v.as_f64().ok_or_else(|| format!("must be a number, not {}", json_type(v)))?;
+            let n = v
+                .as_f64()
+                .ok_or_else(|| format!("must be a number, not {}", json_type(v)))?;
             if !n.is_finite() {
                 return Err("must be a finite number".into());
             }
@@ -561,12 +614,18 @@ pub fn custom_value(def: &CustomDef, v: &Value) -> Result<Value, String> {
         "email" => Value::String(normalise_email(s()?)?),
         "phone" => Value::String(normalise_phone(s()?, ctx.phone_region)?),
         "money" => {
-            let obj = v.as_object().ok_or("must be {\"amount\": minor units, \"currency\": \"DKK\"}")?;
+            let obj = v
+                .as_object()
+                .ok_or("must be {\"amount\": minor units, \"currency\": \"DKK\"}")?;
             let amount = obj
                 .get("amount")
                 .and_then(Value::as_i64)
                 .ok_or("amount must be a whole number of minor units")?;
-            let currency = parse(Kind::Currency, obj.get("currency").unwrap_or(&Value::Null), &ctx)?;
+            let currency = parse(
+                Kind::Currency,
+                obj.get("currency").unwrap_or(&Value::Null),
+                &ctx,
+            )?;
             let Scalar::Text(currency) = currency else {
                 return Err("currency is required".into());
             };
@@ -582,7 +641,10 @@ mod tests {
     use serde_json::json;
 
     fn ctx() -> Context<'static> {
-        Context { phone_region: PhoneRegion::parse("DK").ok(), custom: &[] }
+        Context {
+            phone_region: PhoneRegion::parse("DK").ok(),
+            custom: &[],
+        }
     }
 
     fn obj(v: Value) -> Map<String, Value> {
@@ -623,8 +685,13 @@ mod tests {
         let err = validate(ObjectKind::Company, &Map::new(), Mode::Create, &ctx()).unwrap_err();
         assert!(err.fields.0.contains_key("name"));
         assert!(validate(ObjectKind::Company, &Map::new(), Mode::Update, &ctx()).is_ok());
-        let err =
-            validate(ObjectKind::Company, &obj(json!({"name": ""})), Mode::Update, &ctx()).unwrap_err();
+        let err = validate(
+            ObjectKind::Company,
+            &obj(json!({"name": ""})),
+            Mode::Update,
+            &ctx(),
+        )
+        .unwrap_err();
         assert_eq!(err.fields.0["name"], "is required");
     }
 
@@ -638,29 +705,56 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.fields.0["name"], "must be a string, not a number");
-        assert_eq!(err.fields.0["employees"], "must be a whole number, not a string");
+        assert_eq!(
+            err.fields.0["employees"],
+            "must be a whole number, not a string"
+        );
     }
 
     #[test]
     fn read_only_and_create_only_fields_are_refused() {
-        let err =
-            validate(ObjectKind::Deal, &obj(json!({"status": "won", "id": "x"})), Mode::Update, &ctx())
-                .unwrap_err();
+        let err = validate(
+            ObjectKind::Deal,
+            &obj(json!({"status": "won", "id": "x"})),
+            Mode::Update,
+            &ctx(),
+        )
+        .unwrap_err();
         assert_eq!(err.fields.0["status"], "is read-only");
         assert_eq!(err.fields.0["id"], "is read-only");
-        let err = validate(ObjectKind::FieldDefinition, &obj(json!({"kind": "text"})), Mode::Update, &ctx())
-            .unwrap_err();
+        let err = validate(
+            ObjectKind::FieldDefinition,
+            &obj(json!({"kind": "text"})),
+            Mode::Update,
+            &ctx(),
+        )
+        .unwrap_err();
         assert!(err.fields.0["kind"].contains("cannot be changed"));
     }
 
     #[test]
     fn custom_values_are_type_checked() {
         let defs = vec![
-            CustomDef { key: "size".into(), kind: "number".into(), options: vec![] },
-            CustomDef { key: "tier".into(), kind: "select".into(), options: vec!["gold".into()] },
-            CustomDef { key: "budget".into(), kind: "money".into(), options: vec![] },
+            CustomDef {
+                key: "size".into(),
+                kind: "number".into(),
+                options: vec![],
+            },
+            CustomDef {
+                key: "tier".into(),
+                kind: "select".into(),
+                options: vec!["gold".into()],
+            },
+            CustomDef {
+                key: "budget".into(),
+                kind: "money".into(),
+                options: vec![],
+            },
         ];
-        let ctx = Context { phone_region: None, custom: &defs };
+        let ctx = Context {
+            phone_region: None,
+            custom: &defs,
+        };
         let err = validate(
             ObjectKind::Contact,
             &obj(json!({"custom": {"size": "big", "tier": "silver", "nope": 1}})),
@@ -677,7 +771,10 @@ mod tests {
             &ctx,
         )
         .unwrap();
-        assert_eq!(ok.custom["budget"], json!({"amount": 500000, "currency": "DKK"}));
+        assert_eq!(
+            ok.custom["budget"],
+            json!({"amount": 500000, "currency": "DKK"})
+        );
     }
 
     #[test]
@@ -694,7 +791,9 @@ mod tests {
             &ctx(),
         )
         .unwrap();
-        let Some(Scalar::Json(Value::Array(items))) = c.get("identities") else { panic!() };
+        let Some(Scalar::Json(Value::Array(items))) = c.get("identities") else {
+            panic!()
+        };
         assert_eq!(items.len(), 3);
         assert_eq!(items[1]["value"], "+4520123456");
         assert_eq!(items[2]["channel"], "shopify");

@@ -24,8 +24,14 @@ impl Sort {
     /// Reads `name` (ascending) or `-name` (descending).
     pub fn parse(s: &str) -> Sort {
         match s.trim().strip_prefix('-') {
-            Some(f) => Sort { field: f.to_string(), desc: true },
-            None => Sort { field: s.trim().to_string(), desc: false },
+            Some(f) => Sort {
+                field: f.to_string(),
+                desc: true,
+            },
+            None => Sort {
+                field: s.trim().to_string(),
+                desc: false,
+            },
         }
     }
 }
@@ -49,11 +55,19 @@ impl Cursor {
     /// Reads a cursor handed out by [`Cursor::encode`].
     pub fn decode(s: &str) -> Result<Cursor, Error> {
         let bad = || Error::new("cursor_invalid", "cursor is not one this server handed out");
-        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim()).map_err(|_| bad())?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s.trim())
+            .map_err(|_| bad())?;
         let v: Value = serde_json::from_slice(&bytes).map_err(|_| bad())?;
         let arr = v.as_array().filter(|a| a.len() == 2).ok_or_else(bad)?;
-        let id = arr[1].as_str().and_then(|s| Uuid::parse_str(s).ok()).ok_or_else(bad)?;
-        Ok(Cursor { value: arr[0].clone(), id })
+        let id = arr[1]
+            .as_str()
+            .and_then(|s| Uuid::parse_str(s).ok())
+            .ok_or_else(bad)?;
+        Ok(Cursor {
+            value: arr[0].clone(),
+            id,
+        })
     }
 }
 
@@ -62,7 +76,10 @@ pub fn limit(requested: Option<u32>) -> Result<u32, Error> {
     match requested {
         None => Ok(DEFAULT_LIMIT),
         Some(0) => Err(Error::field("limit", "must be at least 1")),
-        Some(n) if n > MAX_LIMIT => Err(Error::field("limit", format!("must be at most {MAX_LIMIT}"))),
+        Some(n) if n > MAX_LIMIT => Err(Error::field(
+            "limit",
+            format!("must be at most {MAX_LIMIT}"),
+        )),
         Some(n) => Ok(n),
     }
 }
@@ -73,7 +90,10 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let c = Cursor { value: Value::String("Søren".into()), id: Uuid::now_v7() };
+        let c = Cursor {
+            value: Value::String("Søren".into()),
+            id: Uuid::now_v7(),
+        };
         assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
         for bad in ["", "abc", "!!!", "W10"] {
             assert_eq!(Cursor::decode(bad).unwrap_err().code, "cursor_invalid");
@@ -82,6 +102,12 @@ mod tests {
 
     #[test]
     fn sort_reads_direction() {
-        assert_eq!(Sort::parse("-name"), Sort { field: "name".into(), desc: true });
+        assert_eq!(
+            Sort::parse("-name"),
+            Sort {
+                field: "name".into(),
+                desc: true
+            }
+        );
     }
 }

@@ -44,21 +44,57 @@ pub struct FieldSpec {
 }
 
 const fn f(name: &'static str, kind: Kind, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, kind, required: false, create_only: false, read_only: false, doc }
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+        create_only: false,
+        read_only: false,
+        doc,
+    }
 }
 const fn req(name: &'static str, kind: Kind, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, kind, required: true, create_only: false, read_only: false, doc }
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+        create_only: false,
+        read_only: false,
+        doc,
+    }
 }
 const fn ro(name: &'static str, kind: Kind, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, kind, required: false, create_only: false, read_only: true, doc }
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+        create_only: false,
+        read_only: true,
+        doc,
+    }
 }
 const fn once(name: &'static str, kind: Kind, doc: &'static str) -> FieldSpec {
-    FieldSpec { name, kind, required: true, create_only: true, read_only: false, doc }
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+        create_only: true,
+        read_only: false,
+        doc,
+    }
 }
 
 /// Stages of a contact's relationship with the business, in order.
-pub const LIFECYCLE_STAGES: &[&str] =
-    &["subscriber", "lead", "mql", "sql", "opportunity", "customer", "advocate", "other"];
+pub const LIFECYCLE_STAGES: &[&str] = &[
+    "subscriber",
+    "lead",
+    "mql",
+    "sql",
+    "opportunity",
+    "customer",
+    "advocate",
+    "other",
+];
 /// Kinds of activity on a timeline.
 pub const ACTIVITY_KINDS: &[&str] = &["note", "call", "email", "meeting"];
 /// Whether a stage is still open or ends the deal.
@@ -84,7 +120,14 @@ const COMPANY: &[FieldSpec] = &[
     f("domain", Kind::Domain, "Web domain, e.g. example.com."),
     f("website", Kind::Url, "Website URL."),
     f("industry", Kind::Text(T), "Industry."),
-    f("employees", Kind::Int { min: 0, max: 10_000_000 }, "Number of employees."),
+    f(
+        "employees",
+        Kind::Int {
+            min: 0,
+            max: 10_000_000,
+        },
+        "Number of employees.",
+    ),
     f("phone", Kind::Phone, "Main phone number, stored in E.164."),
     f("email", Kind::Email, "Main email address."),
     ADDRESS[0],
@@ -103,8 +146,16 @@ const CONTACT: &[FieldSpec] = &[
     f("phone", Kind::Phone, "Primary phone number in E.164."),
     f("job_title", Kind::Text(T), "Job title."),
     f("birthday", Kind::Date, "Date of birth, YYYY-MM-DD."),
-    f("company_id", Kind::Ref(ObjectKind::Company), "Company the contact works for."),
-    f("lifecycle_stage", Kind::Choice(LIFECYCLE_STAGES), "Lifecycle stage."),
+    f(
+        "company_id",
+        Kind::Ref(ObjectKind::Company),
+        "Company the contact works for.",
+    ),
+    f(
+        "lifecycle_stage",
+        Kind::Choice(LIFECYCLE_STAGES),
+        "Lifecycle stage.",
+    ),
     f("source", Kind::Text(100), "Where the contact came from."),
     f("owner_id", Kind::UserRef, "User who owns the contact."),
     ADDRESS[0],
@@ -113,35 +164,97 @@ const CONTACT: &[FieldSpec] = &[
     ADDRESS[3],
     ADDRESS[4],
     ADDRESS[5],
-    f("consent", Kind::Consent, "Consent per channel: granted, denied or unknown."),
-    f("identities", Kind::Identities, "Further emails, phones and external ids."),
+    f(
+        "consent",
+        Kind::Consent,
+        "Consent per channel: granted, denied or unknown.",
+    ),
+    f(
+        "identities",
+        Kind::Identities,
+        "Further emails, phones and external ids.",
+    ),
 ];
 
 const DEAL: &[FieldSpec] = &[
     req("name", Kind::Text(T), "Deal name."),
-    f("pipeline_id", Kind::Ref(ObjectKind::Pipeline), "Pipeline (defaults from the stage)."),
-    f("stage_id", Kind::Ref(ObjectKind::Stage), "Current stage (defaults to the first)."),
-    f("amount", Kind::Int { min: 0, max: i64::MAX / 4 }, "Value in minor units (øre, fen, cents)."),
-    f("currency", Kind::Currency, "ISO 4217 code; defaults to the workspace's."),
+    f(
+        "pipeline_id",
+        Kind::Ref(ObjectKind::Pipeline),
+        "Pipeline (defaults from the stage).",
+    ),
+    f(
+        "stage_id",
+        Kind::Ref(ObjectKind::Stage),
+        "Current stage (defaults to the first).",
+    ),
+    f(
+        "amount",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX / 4,
+        },
+        "Value in minor units (øre, fen, cents).",
+    ),
+    f(
+        "currency",
+        Kind::Currency,
+        "ISO 4217 code; defaults to the workspace's.",
+    ),
     f("expected_close", Kind::Date, "Expected close date."),
     f("company_id", Kind::Ref(ObjectKind::Company), "Company."),
-    f("contact_id", Kind::Ref(ObjectKind::Contact), "Main contact."),
+    f(
+        "contact_id",
+        Kind::Ref(ObjectKind::Contact),
+        "Main contact.",
+    ),
     f("owner_id", Kind::UserRef, "User who owns the deal."),
-    ro("status", Kind::Choice(STAGE_KINDS), "open, won or lost: follows the stage."),
-    ro("closed_at", Kind::DateTime, "When the deal was won or lost."),
+    ro(
+        "status",
+        Kind::Choice(STAGE_KINDS),
+        "open, won or lost: follows the stage.",
+    ),
+    ro(
+        "closed_at",
+        Kind::DateTime,
+        "When the deal was won or lost.",
+    ),
     f("lost_reason", Kind::Text(500), "Why the deal was lost."),
 ];
 
 const ACTIVITY: &[FieldSpec] = &[
-    req("kind", Kind::Choice(ACTIVITY_KINDS), "note, call, email or meeting."),
+    req(
+        "kind",
+        Kind::Choice(ACTIVITY_KINDS),
+        "note, call, email or meeting.",
+    ),
     f("subject", Kind::Text(300), "Subject."),
-    f("body", Kind::LongText, "Text of the note, call log, email or meeting minutes."),
-    f("occurred_at", Kind::DateTime, "When it happened; defaults to now."),
-    f("duration_minutes", Kind::Int { min: 0, max: 100_000 }, "Length of a call or meeting."),
+    f(
+        "body",
+        Kind::LongText,
+        "Text of the note, call log, email or meeting minutes.",
+    ),
+    f(
+        "occurred_at",
+        Kind::DateTime,
+        "When it happened; defaults to now.",
+    ),
+    f(
+        "duration_minutes",
+        Kind::Int {
+            min: 0,
+            max: 100_000,
+        },
+        "Length of a call or meeting.",
+    ),
     f("contact_id", Kind::Ref(ObjectKind::Contact), "Contact."),
     f("company_id", Kind::Ref(ObjectKind::Company), "Company."),
     f("deal_id", Kind::Ref(ObjectKind::Deal), "Deal."),
-    f("owner_id", Kind::UserRef, "User who logged it; defaults to the caller."),
+    f(
+        "owner_id",
+        Kind::UserRef,
+        "User who logged it; defaults to the caller.",
+    ),
 ];
 
 const TASK: &[FieldSpec] = &[
@@ -149,7 +262,11 @@ const TASK: &[FieldSpec] = &[
     f("notes", Kind::LongText, "Details."),
     f("due_at", Kind::DateTime, "When it is due."),
     f("remind_at", Kind::DateTime, "When to remind the assignee."),
-    f("assignee_id", Kind::UserRef, "User who does it; defaults to the caller."),
+    f(
+        "assignee_id",
+        Kind::UserRef,
+        "User who does it; defaults to the caller.",
+    ),
     f("priority", Kind::Choice(PRIORITIES), "low, normal or high."),
     f("done", Kind::Bool, "Whether it is done."),
     ro("done_at", Kind::DateTime, "When it was marked done."),
@@ -160,28 +277,70 @@ const TASK: &[FieldSpec] = &[
 
 const PIPELINE: &[FieldSpec] = &[
     req("name", Kind::Text(T), "Pipeline name."),
-    f("position", Kind::Int { min: 0, max: 1_000_000 }, "Order among pipelines."),
+    f(
+        "position",
+        Kind::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        "Order among pipelines.",
+    ),
 ];
 
 const STAGE: &[FieldSpec] = &[
-    once("pipeline_id", Kind::Ref(ObjectKind::Pipeline), "Pipeline the stage belongs to."),
+    once(
+        "pipeline_id",
+        Kind::Ref(ObjectKind::Pipeline),
+        "Pipeline the stage belongs to.",
+    ),
     req("name", Kind::Text(T), "Stage name."),
-    f("position", Kind::Int { min: 0, max: 1_000_000 }, "Order within the pipeline."),
-    f("probability", Kind::Int { min: 0, max: 100 }, "Win probability in percent."),
+    f(
+        "position",
+        Kind::Int {
+            min: 0,
+            max: 1_000_000,
+        },
+        "Order within the pipeline.",
+    ),
+    f(
+        "probability",
+        Kind::Int { min: 0, max: 100 },
+        "Win probability in percent.",
+    ),
     f("kind", Kind::Choice(STAGE_KINDS), "open, won or lost."),
 ];
 
 const TAG: &[FieldSpec] = &[
-    req("name", Kind::Text(100), "Tag name, unique in the workspace."),
+    req(
+        "name",
+        Kind::Text(100),
+        "Tag name, unique in the workspace.",
+    ),
     f("color", Kind::Text(20), "Display colour, e.g. #3366ff."),
 ];
 
 const FIELD_DEFINITION: &[FieldSpec] = &[
-    once("object", Kind::Choice(CUSTOMISABLE), "company, contact or deal."),
-    once("key", Kind::Key, "Key in `custom`: lower-case letters, digits, underscore."),
+    once(
+        "object",
+        Kind::Choice(CUSTOMISABLE),
+        "company, contact or deal.",
+    ),
+    once(
+        "key",
+        Kind::Key,
+        "Key in `custom`: lower-case letters, digits, underscore.",
+    ),
     req("label", Kind::Text(T), "Label shown to people."),
-    once("kind", Kind::Choice(crate::fields::CUSTOM_KINDS), "Value type."),
-    f("options", Kind::Options, "Allowed values of select and multi_select fields."),
+    once(
+        "kind",
+        Kind::Choice(crate::fields::CUSTOM_KINDS),
+        "Value type.",
+    ),
+    f(
+        "options",
+        Kind::Options,
+        "Allowed values of select and multi_select fields.",
+    ),
 ];
 
 impl ObjectKind {
@@ -265,12 +424,18 @@ impl ObjectKind {
 
     /// Companies, contacts and deals carry custom fields and tags and have a timeline.
     pub fn is_customisable(self) -> bool {
-        matches!(self, ObjectKind::Company | ObjectKind::Contact | ObjectKind::Deal)
+        matches!(
+            self,
+            ObjectKind::Company | ObjectKind::Contact | ObjectKind::Deal
+        )
     }
 
     /// Whether `q=` quick search applies.
     pub fn is_searchable(self) -> bool {
-        matches!(self, ObjectKind::Company | ObjectKind::Contact | ObjectKind::Deal)
+        matches!(
+            self,
+            ObjectKind::Company | ObjectKind::Contact | ObjectKind::Deal
+        )
     }
 
     /// The order of a list when the caller names none.

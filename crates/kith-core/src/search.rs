@@ -61,7 +61,9 @@ fn segments(text: &str) -> Vec<(bool, String)> {
             continue;
         }
         match out.last_mut() {
-            Some((was_cjk, s)) if *was_cjk == cjk && (!s.is_empty() || !cjk) && !s.is_empty() => s.push(c),
+            Some((was_cjk, s)) if *was_cjk == cjk && (!s.is_empty() || !cjk) && !s.is_empty() => {
+                s.push(c)
+            }
             _ => out.push((cjk, c.to_string())),
         }
     }
@@ -138,12 +140,24 @@ impl Document<'_> {
 
 /// The national part of an E.164 number, found by its country code's length.
 fn national_digits(e164: &str) -> Option<String> {
-    let digits: String = e164.strip_prefix('+')?.chars().filter(char::is_ascii_digit).collect();
+    let digits: String = e164
+        .strip_prefix('+')?
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
     // Country codes are 1–3 digits; the single-digit ones are 1 (NANP) and 7.
     let cc_len = match digits.as_bytes().first()? {
         b'1' | b'7' => 1,
-        _ if ["20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"]
-            .contains(&&digits[..2.min(digits.len())]) => 2,
+        _ if [
+            "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45",
+            "46", "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61",
+            "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94",
+            "95", "98",
+        ]
+        .contains(&&digits[..2.min(digits.len())]) =>
+        {
+            2
+        }
         _ => 3,
     };
     (digits.len() > cc_len + 2).then(|| digits[cc_len..].to_string())
@@ -156,7 +170,9 @@ pub fn query_terms(q: &str) -> Vec<String> {
         return vec![];
     }
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
-    let phone_like = q.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
+    let phone_like = q
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if phone_like && digits.len() >= 3 {
         let digits = digits.trim_start_matches("00").to_string();
         return vec![digits];
@@ -197,12 +213,19 @@ mod tests {
     use super::*;
 
     fn doc_terms(texts: &[&str]) -> BTreeSet<String> {
-        Document { texts: texts.to_vec(), ..Default::default() }.terms()
+        Document {
+            texts: texts.to_vec(),
+            ..Default::default()
+        }
+        .terms()
     }
 
     fn finds(terms: &BTreeSet<String>, q: &str) -> bool {
         let qt = query_terms(q);
-        !qt.is_empty() && qt.iter().all(|t| terms.iter().any(|x| x.starts_with(t.as_str())))
+        !qt.is_empty()
+            && qt
+                .iter()
+                .all(|t| terms.iter().any(|x| x.starts_with(t.as_str())))
     }
 
     #[test]
@@ -227,25 +250,39 @@ mod tests {
     #[test]
     fn danish_names_are_found_however_typed() {
         let t = doc_terms(&["Søren Ærø", "Åse"]);
-        for q in ["Søren", "soeren", "SOREN", "sør", "aeroe", "æ", "Åse", "aase", "ase"] {
+        for q in [
+            "Søren", "soeren", "SOREN", "sør", "aeroe", "æ", "Åse", "aase", "ase",
+        ] {
             assert!(finds(&t, q), "{q} missed");
         }
     }
 
     #[test]
     fn phones_match_by_the_digits_people_remember() {
-        let t = Document { phones: vec!["+4520123456"], ..Default::default() }.terms();
+        let t = Document {
+            phones: vec!["+4520123456"],
+            ..Default::default()
+        }
+        .terms();
         assert!(finds(&t, "2012 3456"));
         assert!(finds(&t, "+45 20 12"));
         assert!(finds(&t, "0045 2012"));
         assert!(!finds(&t, "3012"));
-        let t = Document { phones: vec!["+8613800138000"], ..Default::default() }.terms();
+        let t = Document {
+            phones: vec!["+8613800138000"],
+            ..Default::default()
+        }
+        .terms();
         assert!(finds(&t, "138 0013"));
     }
 
     #[test]
     fn emails_match_by_their_parts() {
-        let t = Document { emails: vec!["ana.berg@example.com"], ..Default::default() }.terms();
+        let t = Document {
+            emails: vec!["ana.berg@example.com"],
+            ..Default::default()
+        }
+        .terms();
         for q in ["ana.berg@ex", "berg", "example", "example.com"] {
             assert!(finds(&t, q), "{q} missed");
         }

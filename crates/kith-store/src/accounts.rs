@@ -53,7 +53,8 @@ fn workspace_from(row: &Row) -> Result<Workspace, Error> {
     })
 }
 
-const USER_COLUMNS: &str = "u.id, u.workspace_id, u.email, u.name, u.role, u.password_hash, u.locale, u.disabled";
+const USER_COLUMNS: &str =
+    "u.id, u.workspace_id, u.email, u.name, u.role, u.password_hash, u.locale, u.disabled";
 
 fn user_from(row: &Row) -> Result<User, Error> {
     Ok(User {
@@ -71,13 +72,23 @@ fn user_from(row: &Row) -> Result<User, Error> {
 /// The workspace called `name`.
 pub async fn workspace_by_name(db: &Db, name: &str) -> Result<Option<Workspace>, Error> {
     let sql = Sql::new("SELECT * FROM workspaces WHERE name = ").arg(Scalar::Text(name.into()));
-    db.clone().fetch_optional(sql).await?.as_ref().map(workspace_from).transpose()
+    db.clone()
+        .fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(workspace_from)
+        .transpose()
 }
 
 /// The workspace with `id`.
 pub async fn workspace(db: &Db, id: WorkspaceId) -> Result<Option<Workspace>, Error> {
     let sql = Sql::new("SELECT * FROM workspaces WHERE id = ").arg(Scalar::Uuid(id.0));
-    db.clone().fetch_optional(sql).await?.as_ref().map(workspace_from).transpose()
+    db.clone()
+        .fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(workspace_from)
+        .transpose()
 }
 
 /// Creates a workspace.
@@ -89,18 +100,27 @@ pub async fn create_workspace(
     now: DateTime<Utc>,
 ) -> Result<Workspace, Error> {
     let id = Uuid::now_v7();
-    let sql = Sql::new("INSERT INTO workspaces (id, name, currency, phone_region, time_zone, created_at) VALUES (")
-        .arg(Scalar::Uuid(id))
-        .and(", ")
-        .arg(Scalar::Text(name.into()))
-        .and(", ")
-        .arg(Scalar::Text(currency.into()))
-        .and(", ")
-        .arg(phone_region.map(|r| Scalar::Text(r.into())).unwrap_or(Scalar::Null(ScalarType::Text)))
-        .and(", 'UTC', ")
-        .arg(Scalar::Time(now))
-        .and(")");
-    db.clone().execute(sql).await.map_err(|e| e.unique_as("workspace name"))?;
+    let sql = Sql::new(
+        "INSERT INTO workspaces (id, name, currency, phone_region, time_zone, created_at) VALUES (",
+    )
+    .arg(Scalar::Uuid(id))
+    .and(", ")
+    .arg(Scalar::Text(name.into()))
+    .and(", ")
+    .arg(Scalar::Text(currency.into()))
+    .and(", ")
+    .arg(
+        phone_region
+            .map(|r| Scalar::Text(r.into()))
+            .unwrap_or(Scalar::Null(ScalarType::Text)),
+    )
+    .and(", 'UTC', ")
+    .arg(Scalar::Time(now))
+    .and(")");
+    db.clone()
+        .execute(sql)
+        .await
+        .map_err(|e| e.unique_as("workspace name"))?;
     Ok(Workspace {
         id: WorkspaceId(id),
         name: name.into(),
@@ -112,8 +132,16 @@ pub async fn create_workspace(
 
 /// The user with `email` (lower-cased by the caller).
 pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<User>, Error> {
-    let sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.email = ")).arg(Scalar::Text(email.into()));
-    db.clone().fetch_optional(sql).await?.as_ref().map(user_from).transpose()
+    let sql = Sql::new(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.email = "
+    ))
+    .arg(Scalar::Text(email.into()));
+    db.clone()
+        .fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
 }
 
 /// Creates a user.
@@ -126,20 +154,29 @@ pub async fn create_user(
     now: DateTime<Utc>,
 ) -> Result<User, Error> {
     let id = Uuid::now_v7();
-    let sql = Sql::new("INSERT INTO users (id, workspace_id, email, role, password_hash, created_at) VALUES (")
-        .arg(Scalar::Uuid(id))
-        .and(", ")
-        .arg(Scalar::Uuid(ws.0))
-        .and(", ")
-        .arg(Scalar::Text(email.into()))
-        .and(", ")
-        .arg(Scalar::Text(role.into()))
-        .and(", ")
-        .arg(password_hash.map(|h| Scalar::Text(h.into())).unwrap_or(Scalar::Null(ScalarType::Text)))
-        .and(", ")
-        .arg(Scalar::Time(now))
-        .and(")");
-    db.clone().execute(sql).await.map_err(|e| e.unique_as("email"))?;
+    let sql = Sql::new(
+        "INSERT INTO users (id, workspace_id, email, role, password_hash, created_at) VALUES (",
+    )
+    .arg(Scalar::Uuid(id))
+    .and(", ")
+    .arg(Scalar::Uuid(ws.0))
+    .and(", ")
+    .arg(Scalar::Text(email.into()))
+    .and(", ")
+    .arg(Scalar::Text(role.into()))
+    .and(", ")
+    .arg(
+        password_hash
+            .map(|h| Scalar::Text(h.into()))
+            .unwrap_or(Scalar::Null(ScalarType::Text)),
+    )
+    .and(", ")
+    .arg(Scalar::Time(now))
+    .and(")");
+    db.clone()
+        .execute(sql)
+        .await
+        .map_err(|e| e.unique_as("email"))?;
     Ok(User {
         id,
         workspace_id: ws,
@@ -191,7 +228,11 @@ pub async fn create_session(
 }
 
 /// The live session's user and CSRF token.
-pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Option<(User, String)>, Error> {
+pub async fn session(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<(User, String)>, Error> {
     let sql = Sql::new(&format!(
         "SELECT {USER_COLUMNS}, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = "
     ))
@@ -199,33 +240,49 @@ pub async fn session(db: &Db, token_hash: &str, now: DateTime<Utc>) -> Result<Op
     .and(" AND s.expires_at > ")
     .arg(Scalar::Time(now));
     match db.clone().fetch_optional(sql).await? {
-        Some(row) => Ok(Some((user_from(&row)?, row.text("csrf_token")?.unwrap_or_default()))),
+        Some(row) => Ok(Some((
+            user_from(&row)?,
+            row.text("csrf_token")?.unwrap_or_default(),
+        ))),
         None => Ok(None),
     }
 }
 
 /// Ends a session.
 pub async fn delete_session(db: &Db, token_hash: &str) -> Result<(), Error> {
-    db.clone().execute(Sql::new("DELETE FROM sessions WHERE token_hash = ").arg(Scalar::Text(token_hash.into()))).await?;
+    db.clone()
+        .execute(
+            Sql::new("DELETE FROM sessions WHERE token_hash = ")
+                .arg(Scalar::Text(token_hash.into())),
+        )
+        .await?;
     Ok(())
 }
 
 /// Stores a new API token's hash.
-pub async fn create_token(db: &Db, user: &User, token_hash: &str, name: &str, now: DateTime<Utc>) -> Result<Uuid, Error> {
+pub async fn create_token(
+    db: &Db,
+    user: &User,
+    token_hash: &str,
+    name: &str,
+    now: DateTime<Utc>,
+) -> Result<Uuid, Error> {
     let id = Uuid::now_v7();
-    let sql = Sql::new("INSERT INTO api_tokens (id, workspace_id, user_id, token_hash, name, created_at) VALUES (")
-        .arg(Scalar::Uuid(id))
-        .and(", ")
-        .arg(Scalar::Uuid(user.workspace_id.0))
-        .and(", ")
-        .arg(Scalar::Uuid(user.id))
-        .and(", ")
-        .arg(Scalar::Text(token_hash.into()))
-        .and(", ")
-        .arg(Scalar::Text(name.into()))
-        .and(", ")
-        .arg(Scalar::Time(now))
-        .and(")");
+    let sql = Sql::new(
+        "INSERT INTO api_tokens (id, workspace_id, user_id, token_hash, name, created_at) VALUES (",
+    )
+    .arg(Scalar::Uuid(id))
+    .and(", ")
+    .arg(Scalar::Uuid(user.workspace_id.0))
+    .and(", ")
+    .arg(Scalar::Uuid(user.id))
+    .and(", ")
+    .arg(Scalar::Text(token_hash.into()))
+    .and(", ")
+    .arg(Scalar::Text(name.into()))
+    .and(", ")
+    .arg(Scalar::Time(now))
+    .and(")");
     db.clone().execute(sql).await?;
     Ok(id)
 }
@@ -236,11 +293,21 @@ pub async fn user_by_token(db: &Db, token_hash: &str) -> Result<Option<User>, Er
         "SELECT {USER_COLUMNS} FROM api_tokens k JOIN users u ON u.id = k.user_id WHERE k.revoked_at IS NULL AND k.token_hash = "
     ))
     .arg(Scalar::Text(token_hash.into()));
-    db.clone().fetch_optional(sql).await?.as_ref().map(user_from).transpose()
+    db.clone()
+        .fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
 }
 
 /// Notes a sign-in attempt for rate limiting.
-pub async fn record_login_attempt(db: &Db, email: &str, now: DateTime<Utc>, succeeded: bool) -> Result<(), Error> {
+pub async fn record_login_attempt(
+    db: &Db,
+    email: &str,
+    now: DateTime<Utc>,
+    succeeded: bool,
+) -> Result<(), Error> {
     let sql = Sql::new("INSERT INTO login_attempts (email, at, succeeded) VALUES (")
         .arg(Scalar::Text(email.into()))
         .and(", ")
@@ -260,15 +327,32 @@ pub async fn failed_logins_since(db: &Db, email: &str, since: DateTime<Utc>) -> 
         .arg(Scalar::Bool(false))
         .and(" AND at > ")
         .arg(Scalar::Time(since));
-    Ok(db.clone().fetch_optional(sql).await?.map(|r| r.int("n")).transpose()?.flatten().unwrap_or(0))
+    Ok(db
+        .clone()
+        .fetch_optional(sql)
+        .await?
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0))
 }
 
 /// Sets a workspace's defaults.
-pub async fn update_workspace(db: &Db, id: WorkspaceId, currency: &str, phone_region: Option<&str>, time_zone: &str) -> Result<(), Error> {
+pub async fn update_workspace(
+    db: &Db,
+    id: WorkspaceId,
+    currency: &str,
+    phone_region: Option<&str>,
+    time_zone: &str,
+) -> Result<(), Error> {
     let sql = Sql::new("UPDATE workspaces SET currency = ")
         .arg(Scalar::Text(currency.into()))
         .and(", phone_region = ")
-        .arg(phone_region.map(|r| Scalar::Text(r.into())).unwrap_or(Scalar::Null(ScalarType::Text)))
+        .arg(
+            phone_region
+                .map(|r| Scalar::Text(r.into()))
+                .unwrap_or(Scalar::Null(ScalarType::Text)),
+        )
         .and(", time_zone = ")
         .arg(Scalar::Text(time_zone.into()))
         .and(" WHERE id = ")

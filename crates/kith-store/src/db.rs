@@ -12,7 +12,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{PgPool, Postgres, Row as _, Sqlite, SqlitePool};
 use uuid::Uuid;
 
@@ -37,7 +39,10 @@ pub struct Sql {
 impl Sql {
     /// Starts a statement from trusted text (a literal, or names from object specs).
     pub fn new(text: &str) -> Sql {
-        Sql { text: text.to_string(), args: Vec::new() }
+        Sql {
+            text: text.to_string(),
+            args: Vec::new(),
+        }
     }
 
     /// Appends trusted text.
@@ -171,10 +176,14 @@ impl Row {
     pub fn json(&self, col: &str) -> Result<Option<Value>, Error> {
         match self {
             Row::Sqlite(r) => match r.try_get::<Option<String>, _>(col)? {
-                Some(s) => Ok(Some(serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string()))?)),
+                Some(s) => Ok(Some(
+                    serde_json::from_str(&s).map_err(|e| Error::Corrupt(e.to_string()))?,
+                )),
                 None => Ok(None),
             },
-            Row::Pg(r) => Ok(r.try_get::<Option<sqlx::types::Json<Value>>, _>(col)?.map(|j| j.0)),
+            Row::Pg(r) => Ok(r
+                .try_get::<Option<sqlx::types::Json<Value>>, _>(col)?
+                .map(|j| j.0)),
         }
     }
 
@@ -199,9 +208,13 @@ pub trait Exec: Send {
     /// The dialect spoken.
     fn dialect(&self) -> Dialect;
     /// Runs a statement; returns rows affected.
-    fn execute(&mut self, sql: Sql) -> impl std::future::Future<Output = Result<u64, Error>> + Send;
+    fn execute(&mut self, sql: Sql)
+        -> impl std::future::Future<Output = Result<u64, Error>> + Send;
     /// Runs a query; returns all rows.
-    fn fetch_all(&mut self, sql: Sql) -> impl std::future::Future<Output = Result<Vec<Row>, Error>> + Send;
+    fn fetch_all(
+        &mut self,
+        sql: Sql,
+    ) -> impl std::future::Future<Output = Result<Vec<Row>, Error>> + Send;
     /// Runs a query; returns the first row, if any.
     fn fetch_optional(
         &mut self,
@@ -245,7 +258,11 @@ impl Db {
         let path = url
             .strip_prefix("sqlite://")
             .or_else(|| url.strip_prefix("sqlite:"))
-            .ok_or_else(|| Error::Config(format!("database URL `{url}` must start with sqlite:// or postgres://")))?
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "database URL `{url}` must start with sqlite:// or postgres://"
+                ))
+            })?
             .to_string();
         if path.is_empty() {
             return Err(Error::Config("sqlite:// URL has no file path".into()));
@@ -317,10 +334,14 @@ impl Exec for Db {
     async fn execute(&mut self, sql: Sql) -> Result<u64, Error> {
         let Sql { text, args } = sql;
         Ok(match self {
-            Db::Sqlite { write, .. } => {
-                bind_sqlite(sqlx::query(text.as_str()), args).execute(&*write).await?.rows_affected()
-            }
-            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args).execute(&*p).await?.rows_affected(),
+            Db::Sqlite { write, .. } => bind_sqlite(sqlx::query(text.as_str()), args)
+                .execute(&*write)
+                .await?
+                .rows_affected(),
+            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args)
+                .execute(&*p)
+                .await?
+                .rows_affected(),
         })
     }
 
@@ -377,7 +398,10 @@ impl Exec for Tx {
                 .execute(&mut **t)
                 .await?
                 .rows_affected(),
-            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args).execute(&mut **t).await?.rows_affected(),
+            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
         })
     }
 

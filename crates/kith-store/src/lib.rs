@@ -62,7 +62,10 @@ impl Error {
     /// Maps a unique-constraint violation to [`Error::Duplicate`] naming `what`.
     pub fn unique_as(self, what: &str) -> Error {
         match &self {
-            Error::Db(e) if e.as_database_error().is_some_and(|d| d.is_unique_violation()) => {
+            Error::Db(e)
+                if e.as_database_error()
+                    .is_some_and(|d| d.is_unique_violation()) =>
+            {
                 Error::Duplicate(what.to_string())
             }
             _ => self,

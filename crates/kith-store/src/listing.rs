@@ -40,7 +40,13 @@ fn expr(sql: &mut Sql, dialect: Dialect, field: &FieldRef) {
         FieldRef::Tags => {
             sql.push("NULL");
         }
-        FieldRef::Json { column, key, ty, money, .. } => {
+        FieldRef::Json {
+            column,
+            key,
+            ty,
+            money,
+            ..
+        } => {
             let key = Scalar::Text(key.clone());
             match dialect {
                 // SQLite's ->> returns SQL values of the JSON's own type: no casts needed.
@@ -90,10 +96,18 @@ fn like_pattern(s: &str, prefix_only: bool) -> String {
 fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
     match f {
         Resolved::And(items) | Resolved::Or(items) if items.is_empty() => {
-            sql.push(if matches!(f, Resolved::And(_)) { "1 = 1" } else { "1 = 0" });
+            sql.push(if matches!(f, Resolved::And(_)) {
+                "1 = 1"
+            } else {
+                "1 = 0"
+            });
         }
         Resolved::And(items) | Resolved::Or(items) => {
-            let joiner = if matches!(f, Resolved::And(_)) { " AND " } else { " OR " };
+            let joiner = if matches!(f, Resolved::And(_)) {
+                " AND "
+            } else {
+                " OR "
+            };
             sql.push("(");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
@@ -112,23 +126,52 @@ fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
     }
 }
 
-fn condition(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, field: &FieldRef, op: Op, values: &[Scalar]) {
-    let first = || values.first().cloned().unwrap_or(Scalar::Null(ScalarType::Text));
+fn condition(
+    sql: &mut Sql,
+    dialect: Dialect,
+    ws: WorkspaceId,
+    field: &FieldRef,
+    op: Op,
+    values: &[Scalar],
+) {
+    let first = || {
+        values
+            .first()
+            .cloned()
+            .unwrap_or(Scalar::Null(ScalarType::Text))
+    };
     if let FieldRef::Tags = field {
         match op {
             Op::Has | Op::HasNot => {
-                sql.push(if op == Op::Has { "EXISTS" } else { "NOT EXISTS" });
+                sql.push(if op == Op::Has {
+                    "EXISTS"
+                } else {
+                    "NOT EXISTS"
+                });
                 sql.push(" (SELECT 1 FROM taggings g JOIN tags tg ON tg.id = g.tag_id WHERE g.record_id = t.id AND g.workspace_id = ");
-                sql.bind(Scalar::Uuid(ws.0)).push(" AND tg.deleted_at IS NULL AND tg.name = ").bind(first()).push(")");
+                sql.bind(Scalar::Uuid(ws.0))
+                    .push(" AND tg.deleted_at IS NULL AND tg.name = ")
+                    .bind(first())
+                    .push(")");
             }
             _ => {
-                sql.push(if op == Op::IsEmpty { "NOT EXISTS" } else { "EXISTS" });
+                sql.push(if op == Op::IsEmpty {
+                    "NOT EXISTS"
+                } else {
+                    "EXISTS"
+                });
                 sql.push(" (SELECT 1 FROM taggings g WHERE g.record_id = t.id)");
             }
         }
         return;
     }
-    if let FieldRef::Json { column, key, array: true, .. } = field {
+    if let FieldRef::Json {
+        column,
+        key,
+        array: true,
+        ..
+    } = field
+    {
         let key = Scalar::Text(key.clone());
         match op {
             Op::Has | Op::HasNot => {
@@ -137,11 +180,20 @@ fn condition(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, field: &FieldRef,
                 }
                 match dialect {
                     Dialect::Sqlite => {
-                        sql.push("EXISTS (SELECT 1 FROM json_each(t.").push(column).push(", '$.' || ");
-                        sql.bind(key).push(") WHERE value = ").bind(first()).push(")");
+                        sql.push("EXISTS (SELECT 1 FROM json_each(t.")
+                            .push(column)
+                            .push(", '$.' || ");
+                        sql.bind(key)
+                            .push(") WHERE value = ")
+                            .bind(first())
+                            .push(")");
                     }
                     Dialect::Postgres => {
-                        sql.push("COALESCE((t.").push(column).push(" -> ").bind(key).push(") ? ");
+                        sql.push("COALESCE((t.")
+                            .push(column)
+                            .push(" -> ")
+                            .bind(key)
+                            .push(") ? ");
                         sql.bind(first()).push(", FALSE)");
                     }
                 }
@@ -150,12 +202,22 @@ fn condition(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, field: &FieldRef,
                 let empty = op == Op::IsEmpty;
                 match dialect {
                     Dialect::Sqlite => {
-                        sql.push(if empty { "COALESCE(json_array_length(t." } else { "COALESCE(json_array_length(t." });
+                        sql.push(if empty {
+                            "COALESCE(json_array_length(t."
+                        } else {
+                            "COALESCE(json_array_length(t."
+                        });
                         sql.push(column).push(", '$.' || ").bind(key).push("), 0)");
                     }
                     Dialect::Postgres => {
-                        sql.push("COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(t.").push(column).push(" -> ");
-                        sql.bind(key.clone()).push(") = 'array' THEN t.").push(column).push(" -> ").bind(key);
+                        sql.push("COALESCE(jsonb_array_length(CASE WHEN jsonb_typeof(t.")
+                            .push(column)
+                            .push(" -> ");
+                        sql.bind(key.clone())
+                            .push(") = 'array' THEN t.")
+                            .push(column)
+                            .push(" -> ")
+                            .bind(key);
                         sql.push(" END), 0)");
                     }
                 }
@@ -179,10 +241,14 @@ fn condition(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, field: &FieldRef,
             sql.push(")");
         }
         Op::Contains | Op::StartsWith => {
-            let Scalar::Text(s) = first() else { return sql_false(sql) };
+            let Scalar::Text(s) = first() else {
+                return sql_false(sql);
+            };
             sql.push("lower(");
             expr(sql, dialect, field);
-            sql.push(") LIKE ").bind(Scalar::Text(like_pattern(&s, op == Op::StartsWith))).push(" ESCAPE '\\'");
+            sql.push(") LIKE ")
+                .bind(Scalar::Text(like_pattern(&s, op == Op::StartsWith)))
+                .push(" ESCAPE '\\'");
         }
         Op::Eq | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
             let sym = match op {
@@ -239,7 +305,11 @@ fn sort_value(rec: &Record, field: &FieldRef) -> Value {
         },
         FieldRef::Json { key, money, .. } => {
             let v = rec.custom.get(key).cloned().unwrap_or(Value::Null);
-            if *money { v.get("amount").cloned().unwrap_or(Value::Null) } else { v }
+            if *money {
+                v.get("amount").cloned().unwrap_or(Value::Null)
+            } else {
+                v
+            }
         }
         FieldRef::Tags => Value::Null,
     }
@@ -271,9 +341,16 @@ pub async fn list(
 ) -> Result<(Vec<Record>, Option<Cursor>), Error> {
     let dialect = ex.dialect();
     let mut sql = Sql::new("SELECT ");
-    sql.push(&select_columns(object)).push(" FROM ").push(object.table()).push(" t WHERE t.workspace_id = ");
+    sql.push(&select_columns(object))
+        .push(" FROM ")
+        .push(object.table())
+        .push(" t WHERE t.workspace_id = ");
     sql.bind(Scalar::Uuid(ws.0));
-    sql.push(if spec.deleted { " AND t.deleted_at IS NOT NULL" } else { " AND t.deleted_at IS NULL" });
+    sql.push(if spec.deleted {
+        " AND t.deleted_at IS NOT NULL"
+    } else {
+        " AND t.deleted_at IS NULL"
+    });
     if let Some(f) = &spec.filter {
         sql.push(" AND ");
         compile(&mut sql, dialect, ws, f);
@@ -281,13 +358,22 @@ pub async fn list(
     for term in &spec.terms {
         let hi = format!("{term}{}", char::MAX);
         sql.push(" AND t.id IN (SELECT s.record_id FROM search_terms s WHERE s.workspace_id = ");
-        sql.bind(Scalar::Uuid(ws.0)).push(" AND s.term >= ").bind(Scalar::Text(term.clone()));
+        sql.bind(Scalar::Uuid(ws.0))
+            .push(" AND s.term >= ")
+            .bind(Scalar::Text(term.clone()));
         sql.push(" AND s.term < ").bind(Scalar::Text(hi)).push(")");
     }
-    let (cmp, dir) = if spec.desc { (" < ", " DESC") } else { (" > ", "") };
+    let (cmp, dir) = if spec.desc {
+        (" < ", " DESC")
+    } else {
+        (" > ", "")
+    };
     if let Some(c) = &spec.cursor {
         let v = cursor_scalar(&c.value, spec.sort.scalar_type()).ok_or_else(|| {
-            Error::Invalid(kith_core::Error::new("cursor_invalid", "cursor was made for another sort order"))
+            Error::Invalid(kith_core::Error::new(
+                "cursor_invalid",
+                "cursor was made for another sort order",
+            ))
         })?;
         let id = Scalar::Uuid(c.id);
         sql.push(" AND (");
@@ -300,7 +386,12 @@ pub async fn list(
             expr(&mut sql, dialect, &spec.sort);
             sql.push(cmp).bind(v.clone()).push(" OR (");
             expr(&mut sql, dialect, &spec.sort);
-            sql.push(" = ").bind(v).push(" AND t.id").push(cmp).bind(id).push("))");
+            sql.push(" = ")
+                .bind(v)
+                .push(" AND t.id")
+                .push(cmp)
+                .bind(id)
+                .push("))");
         }
     }
     // NULLs last in both directions, on both backends.
@@ -309,12 +400,19 @@ pub async fn list(
     sql.push(" IS NULL), ");
     expr(&mut sql, dialect, &spec.sort);
     sql.push(dir).push(", t.id").push(dir);
-    sql.push(" LIMIT ").bind(Scalar::Int(i64::from(spec.limit) + 1));
+    sql.push(" LIMIT ")
+        .bind(Scalar::Int(i64::from(spec.limit) + 1));
     let rows = ex.fetch_all(sql).await?;
-    let mut records = rows.iter().map(|r| decode(object, r)).collect::<Result<Vec<_>, _>>()?;
+    let mut records = rows
+        .iter()
+        .map(|r| decode(object, r))
+        .collect::<Result<Vec<_>, _>>()?;
     let next = if records.len() > spec.limit as usize {
         records.truncate(spec.limit as usize);
-        records.last().map(|r| Cursor { value: sort_value(r, &spec.sort), id: r.id })
+        records.last().map(|r| Cursor {
+            value: sort_value(r, &spec.sort),
+            id: r.id,
+        })
     } else {
         None
     };

@@ -42,7 +42,9 @@ pub async fn current(db: &Db) -> Result<i64, Error> {
         "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
     ))
     .await?;
-    let row = db.fetch_optional(Sql::new("SELECT MAX(version) AS v FROM schema_migrations")).await?;
+    let row = db
+        .fetch_optional(Sql::new("SELECT MAX(version) AS v FROM schema_migrations"))
+        .await?;
     Ok(row.map(|r| r.int("v")).transpose()?.flatten().unwrap_or(0))
 }
 
@@ -50,7 +52,10 @@ pub async fn current(db: &Db) -> Result<i64, Error> {
 pub async fn run(db: &Db) -> Result<Report, Error> {
     let found = current(db).await?;
     if found > latest() {
-        return Err(Error::SchemaTooNew { found, known: latest() });
+        return Err(Error::SchemaTooNew {
+            found,
+            known: latest(),
+        });
     }
     let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
     let mut report = Report::default();
@@ -58,7 +63,17 @@ pub async fn run(db: &Db) -> Result<Report, Error> {
         return Ok(report);
     }
     if let Db::Sqlite { path, .. } = db {
-        if found > 0 {
+        let mut probe = db.clone();
+        let tables = probe
+            .fetch_optional(Sql::new(
+                "SELECT COUNT(*) AS n FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+            ))
+            .await?
+            .map(|r| r.int("n"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(0);
+        if tables > 0 {
             let backup = format!("{path}.v{found}-{}.bak", Utc::now().format("%Y%m%dT%H%M%S"));
             backup_sqlite(db, &backup).await?;
             tracing::info!(%backup, "copied the database aside before migrating");
@@ -71,10 +86,16 @@ pub async fn run(db: &Db) -> Result<Report, Error> {
             crate::Dialect::Sqlite => m.sqlite,
             crate::Dialect::Postgres => m.postgres,
         };
-        Db::execute_script(&mut tx, script).await.map_err(|e| match e {
-            Error::Db(source) => Error::Migration { version: m.version, name: m.name, source },
-            other => other,
-        })?;
+        Db::execute_script(&mut tx, script)
+            .await
+            .map_err(|e| match e {
+                Error::Db(source) => Error::Migration {
+                    version: m.version,
+                    name: m.name,
+                    source,
+                },
+                other => other,
+            })?;
         tx.execute(
             Sql::new("INSERT INTO schema_migrations (version, name, applied_at) VALUES (")
                 .arg(Scalar::Int(m.version))
@@ -94,9 +115,12 @@ pub async fn run(db: &Db) -> Result<Report, Error> {
 /// A consistent copy of a SQLite database while it is in use (`VACUUM INTO`).
 pub async fn backup_sqlite(db: &Db, target: &str) -> Result<(), Error> {
     if std::path::Path::new(target).exists() {
-        return Err(Error::Config(format!("{target} exists already; choose a new file")));
+        return Err(Error::Config(format!(
+            "{target} exists already; choose a new file"
+        )));
     }
     let mut db = db.clone();
-    db.execute(Sql::new("VACUUM INTO ").arg(Scalar::Text(target.to_string()))).await?;
+    db.execute(Sql::new("VACUUM INTO ").arg(Scalar::Text(target.to_string())))
+        .await?;
     Ok(())
 }

@@ -75,7 +75,9 @@ impl Record {
         m.insert("updated_at".into(), Scalar::Time(self.updated_at).to_json());
         m.insert(
             "deleted_at".into(),
-            self.deleted_at.map(|t| Scalar::Time(t).to_json()).unwrap_or(Value::Null),
+            self.deleted_at
+                .map(|t| Scalar::Time(t).to_json())
+                .unwrap_or(Value::Null),
         );
         Value::Object(m)
     }
@@ -112,8 +114,12 @@ pub(crate) fn decode(object: ObjectKind, row: &Row) -> Result<Record, Error> {
         object,
         id: row.uuid("id")?.ok_or_else(|| missing("id"))?,
         version: row.int("version")?.ok_or_else(|| missing("version"))?,
-        created_at: row.time("created_at")?.ok_or_else(|| missing("created_at"))?,
-        updated_at: row.time("updated_at")?.ok_or_else(|| missing("updated_at"))?,
+        created_at: row
+            .time("created_at")?
+            .ok_or_else(|| missing("created_at"))?,
+        updated_at: row
+            .time("updated_at")?
+            .ok_or_else(|| missing("updated_at"))?,
         deleted_at: row.time("deleted_at")?,
         values,
         custom,
@@ -134,12 +140,19 @@ pub async fn get(
     include_deleted: bool,
 ) -> Result<Option<Record>, Error> {
     let mut sql = Sql::new("SELECT ");
-    sql.push(&select_columns(object)).push(" FROM ").push(object.table()).push(" t WHERE t.workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND t.id = ").bind(Scalar::Uuid(id));
+    sql.push(&select_columns(object))
+        .push(" FROM ")
+        .push(object.table())
+        .push(" t WHERE t.workspace_id = ");
+    sql.bind(ws_arg(ws))
+        .push(" AND t.id = ")
+        .bind(Scalar::Uuid(id));
     if !include_deleted {
         sql.push(" AND t.deleted_at IS NULL");
     }
-    let Some(row) = ex.fetch_optional(sql).await? else { return Ok(None) };
+    let Some(row) = ex.fetch_optional(sql).await? else {
+        return Ok(None);
+    };
     let mut rec = decode(object, &row)?;
     if object.is_customisable() {
         load_tags(ex, ws, std::slice::from_mut(&mut rec)).await?;
@@ -148,10 +161,19 @@ pub async fn get(
 }
 
 /// Whether a live record with `id` exists in `ws`.
-pub async fn exists(ex: &mut impl Exec, ws: WorkspaceId, object: ObjectKind, id: Uuid) -> Result<bool, Error> {
+pub async fn exists(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    id: Uuid,
+) -> Result<bool, Error> {
     let mut sql = Sql::new("SELECT 1 AS one FROM ");
-    sql.push(object.table()).push(" WHERE workspace_id = ").bind(ws_arg(ws));
-    sql.push(" AND id = ").bind(Scalar::Uuid(id)).push(" AND deleted_at IS NULL");
+    sql.push(object.table())
+        .push(" WHERE workspace_id = ")
+        .bind(ws_arg(ws));
+    sql.push(" AND id = ")
+        .bind(Scalar::Uuid(id))
+        .push(" AND deleted_at IS NULL");
     Ok(ex.fetch_optional(sql).await?.is_some())
 }
 
@@ -166,23 +188,33 @@ pub async fn insert(
     custom: &Map<String, Value>,
 ) -> Result<(), Error> {
     let mut sql = Sql::new("INSERT INTO ");
-    sql.push(object.table()).push(" (id, workspace_id, version, created_at, updated_at");
+    sql.push(object.table())
+        .push(" (id, workspace_id, version, created_at, updated_at");
     for (spec, _) in values {
         sql.push(", ").push(spec.name);
     }
     if object.is_customisable() {
         sql.push(", custom");
     }
-    sql.push(") VALUES (").bind(Scalar::Uuid(id)).push(", ").bind(ws_arg(ws)).push(", 1, ");
-    sql.bind(Scalar::Time(now)).push(", ").bind(Scalar::Time(now));
+    sql.push(") VALUES (")
+        .bind(Scalar::Uuid(id))
+        .push(", ")
+        .bind(ws_arg(ws))
+        .push(", 1, ");
+    sql.bind(Scalar::Time(now))
+        .push(", ")
+        .bind(Scalar::Time(now));
     for (_, v) in values {
         sql.push(", ").bind(v.clone());
     }
     if object.is_customisable() {
-        sql.push(", ").bind(Scalar::Json(Value::Object(custom.clone())));
+        sql.push(", ")
+            .bind(Scalar::Json(Value::Object(custom.clone())));
     }
     sql.push(")");
-    tx.execute(sql).await.map_err(|e| e.unique_as(unique_field(object)))?;
+    tx.execute(sql)
+        .await
+        .map_err(|e| e.unique_as(unique_field(object)))?;
     Ok(())
 }
 
@@ -206,16 +238,26 @@ pub async fn update(
     custom: Option<&Map<String, Value>>,
 ) -> Result<bool, Error> {
     let mut sql = Sql::new("UPDATE ");
-    sql.push(object.table()).push(" SET version = version + 1, updated_at = ").bind(Scalar::Time(now));
+    sql.push(object.table())
+        .push(" SET version = version + 1, updated_at = ")
+        .bind(Scalar::Time(now));
     for (spec, v) in values {
         sql.push(", ").push(spec.name).push(" = ").bind(v.clone());
     }
     if let Some(c) = custom {
-        sql.push(", custom = ").bind(Scalar::Json(Value::Object(c.clone())));
+        sql.push(", custom = ")
+            .bind(Scalar::Json(Value::Object(c.clone())));
     }
-    sql.push(" WHERE workspace_id = ").bind(ws_arg(ws)).push(" AND id = ").bind(Scalar::Uuid(id));
-    sql.push(" AND version = ").bind(Scalar::Int(expected_version));
-    let n = tx.execute(sql).await.map_err(|e| e.unique_as(unique_field(object)))?;
+    sql.push(" WHERE workspace_id = ")
+        .bind(ws_arg(ws))
+        .push(" AND id = ")
+        .bind(Scalar::Uuid(id));
+    sql.push(" AND version = ")
+        .bind(Scalar::Int(expected_version));
+    let n = tx
+        .execute(sql)
+        .await
+        .map_err(|e| e.unique_as(unique_field(object)))?;
     Ok(n == 1)
 }
 
@@ -230,22 +272,37 @@ pub async fn set_deleted(
     deleted: bool,
 ) -> Result<bool, Error> {
     let mut sql = Sql::new("UPDATE ");
-    sql.push(object.table()).push(" SET version = version + 1, updated_at = ").bind(Scalar::Time(now));
-    sql.push(", deleted_at = ").bind(if deleted { Scalar::Time(now) } else { Scalar::Null(ScalarType::Time) });
-    sql.push(" WHERE workspace_id = ").bind(ws_arg(ws)).push(" AND id = ").bind(Scalar::Uuid(id));
-    sql.push(" AND version = ").bind(Scalar::Int(expected_version));
+    sql.push(object.table())
+        .push(" SET version = version + 1, updated_at = ")
+        .bind(Scalar::Time(now));
+    sql.push(", deleted_at = ").bind(if deleted {
+        Scalar::Time(now)
+    } else {
+        Scalar::Null(ScalarType::Time)
+    });
+    sql.push(" WHERE workspace_id = ")
+        .bind(ws_arg(ws))
+        .push(" AND id = ")
+        .bind(Scalar::Uuid(id));
+    sql.push(" AND version = ")
+        .bind(Scalar::Int(expected_version));
     Ok(tx.execute(sql).await? == 1)
 }
 
 /// Fills in the tags of `records`.
-pub async fn load_tags(ex: &mut impl Exec, ws: WorkspaceId, records: &mut [Record]) -> Result<(), Error> {
+pub async fn load_tags(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    records: &mut [Record],
+) -> Result<(), Error> {
     if records.is_empty() {
         return Ok(());
     }
     let mut sql = Sql::new(
         "SELECT g.record_id, tg.name FROM taggings g JOIN tags tg ON tg.id = g.tag_id WHERE g.workspace_id = ",
     );
-    sql.bind(ws_arg(ws)).push(" AND tg.deleted_at IS NULL AND g.record_id IN (");
+    sql.bind(ws_arg(ws))
+        .push(" AND tg.deleted_at IS NULL AND g.record_id IN (");
     for (i, r) in records.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -287,14 +344,25 @@ pub async fn set_tags(
         let mut sql = Sql::new(
             "INSERT INTO tags (id, workspace_id, version, created_at, updated_at, name) VALUES (",
         );
-        sql.bind(Scalar::Uuid(Uuid::now_v7())).push(", ").bind(ws_arg(ws)).push(", 1, ");
-        sql.bind(Scalar::Time(now)).push(", ").bind(Scalar::Time(now)).push(", ").bind(Scalar::Text(name.clone()));
+        sql.bind(Scalar::Uuid(Uuid::now_v7()))
+            .push(", ")
+            .bind(ws_arg(ws))
+            .push(", 1, ");
+        sql.bind(Scalar::Time(now))
+            .push(", ")
+            .bind(Scalar::Time(now))
+            .push(", ")
+            .bind(Scalar::Text(name.clone()));
         sql.push(") ON CONFLICT (workspace_id, name) DO UPDATE SET deleted_at = NULL");
         tx.execute(sql).await?;
     }
     let mut sql = Sql::new("INSERT INTO taggings (workspace_id, record_id, tag_id) SELECT ");
-    sql.bind(ws_arg(ws)).push(", ").bind(Scalar::Uuid(record_id));
-    sql.push(", id FROM tags WHERE workspace_id = ").bind(ws_arg(ws)).push(" AND name IN (");
+    sql.bind(ws_arg(ws))
+        .push(", ")
+        .bind(Scalar::Uuid(record_id));
+    sql.push(", id FROM tags WHERE workspace_id = ")
+        .bind(ws_arg(ws))
+        .push(" AND name IN (");
     for (i, n) in names.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
@@ -314,17 +382,27 @@ pub async fn reindex(
     record_id: Uuid,
     terms: &BTreeSet<String>,
 ) -> Result<(), Error> {
-    tx.execute(Sql::new("DELETE FROM search_terms WHERE record_id = ").arg(Scalar::Uuid(record_id))).await?;
+    tx.execute(
+        Sql::new("DELETE FROM search_terms WHERE record_id = ").arg(Scalar::Uuid(record_id)),
+    )
+    .await?;
     // Many rows per statement: one round trip instead of one per term.
     let terms: Vec<&String> = terms.iter().collect();
     for chunk in terms.chunks(200) {
-        let mut sql = Sql::new("INSERT INTO search_terms (workspace_id, term, record_id, object) VALUES ");
+        let mut sql =
+            Sql::new("INSERT INTO search_terms (workspace_id, term, record_id, object) VALUES ");
         for (i, t) in chunk.iter().enumerate() {
             if i > 0 {
                 sql.push(", ");
             }
-            sql.push("(").bind(ws_arg(ws)).push(", ").bind(Scalar::Text((*t).clone()));
-            sql.push(", ").bind(Scalar::Uuid(record_id)).push(", ").bind(Scalar::Text(object.singular().into()));
+            sql.push("(")
+                .bind(ws_arg(ws))
+                .push(", ")
+                .bind(Scalar::Text((*t).clone()));
+            sql.push(", ")
+                .bind(Scalar::Uuid(record_id))
+                .push(", ")
+                .bind(Scalar::Text(object.singular().into()));
             sql.push(")");
         }
         tx.execute(sql).await?;
@@ -339,11 +417,22 @@ pub async fn set_identities(
     contact_id: Uuid,
     items: &BTreeSet<(String, String, String)>,
 ) -> Result<(), Error> {
-    tx.execute(Sql::new("DELETE FROM identities WHERE contact_id = ").arg(Scalar::Uuid(contact_id))).await?;
+    tx.execute(
+        Sql::new("DELETE FROM identities WHERE contact_id = ").arg(Scalar::Uuid(contact_id)),
+    )
+    .await?;
     for (kind, channel, value) in items {
-        let mut sql = Sql::new("INSERT INTO identities (workspace_id, contact_id, kind, channel, value) VALUES (");
-        sql.bind(ws_arg(ws)).push(", ").bind(Scalar::Uuid(contact_id)).push(", ");
-        sql.bind(Scalar::Text(kind.clone())).push(", ").bind(Scalar::Text(channel.clone())).push(", ");
+        let mut sql = Sql::new(
+            "INSERT INTO identities (workspace_id, contact_id, kind, channel, value) VALUES (",
+        );
+        sql.bind(ws_arg(ws))
+            .push(", ")
+            .bind(Scalar::Uuid(contact_id))
+            .push(", ");
+        sql.bind(Scalar::Text(kind.clone()))
+            .push(", ")
+            .bind(Scalar::Text(channel.clone()))
+            .push(", ");
         sql.bind(Scalar::Text(value.clone())).push(")");
         tx.execute(sql).await?;
     }
@@ -366,15 +455,44 @@ pub struct AuditEntry<'a> {
 
 /// Writes an audit entry and the matching domain event (`contact.updated` …) in `tx`,
 /// so that the change, its audit trail and its event commit or vanish together.
-pub async fn audit_and_emit(tx: &mut Tx, ws: WorkspaceId, now: DateTime<Utc>, e: AuditEntry<'_>) -> Result<(), Error> {
+pub async fn audit_and_emit(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    now: DateTime<Utc>,
+    e: AuditEntry<'_>,
+) -> Result<(), Error> {
     let mut sql = Sql::new("INSERT INTO audit_log (id, workspace_id, at, actor_id, action, object, record_id, changes) VALUES (");
-    sql.bind(Scalar::Uuid(Uuid::now_v7())).push(", ").bind(ws_arg(ws)).push(", ").bind(Scalar::Time(now));
-    sql.push(", ").bind(e.actor.map(Scalar::Uuid).unwrap_or(Scalar::Null(ScalarType::Uuid)));
-    sql.push(", ").bind(Scalar::Text(e.action.into())).push(", ").bind(Scalar::Text(e.object.singular().into()));
-    sql.push(", ").bind(Scalar::Uuid(e.record_id)).push(", ").bind(Scalar::Json(e.changes.clone())).push(")");
+    sql.bind(Scalar::Uuid(Uuid::now_v7()))
+        .push(", ")
+        .bind(ws_arg(ws))
+        .push(", ")
+        .bind(Scalar::Time(now));
+    sql.push(", ").bind(
+        e.actor
+            .map(Scalar::Uuid)
+            .unwrap_or(Scalar::Null(ScalarType::Uuid)),
+    );
+    sql.push(", ")
+        .bind(Scalar::Text(e.action.into()))
+        .push(", ")
+        .bind(Scalar::Text(e.object.singular().into()));
+    sql.push(", ")
+        .bind(Scalar::Uuid(e.record_id))
+        .push(", ")
+        .bind(Scalar::Json(e.changes.clone()))
+        .push(")");
     tx.execute(sql).await?;
     let kind = format!("{}.{}", e.object.singular(), past_tense(e.action));
-    emit(tx, ws, now, &kind, e.object, e.record_id, serde_json::json!({"actor_id": e.actor, "changes": e.changes})).await
+    emit(
+        tx,
+        ws,
+        now,
+        &kind,
+        e.object,
+        e.record_id,
+        serde_json::json!({"actor_id": e.actor, "changes": e.changes}),
+    )
+    .await
 }
 
 fn past_tense(action: &str) -> &str {
@@ -397,10 +515,23 @@ pub async fn emit(
     record_id: Uuid,
     payload: Value,
 ) -> Result<(), Error> {
-    let mut sql = Sql::new("INSERT INTO events (id, workspace_id, at, kind, object, record_id, payload) VALUES (");
-    sql.bind(Scalar::Uuid(Uuid::now_v7())).push(", ").bind(ws_arg(ws)).push(", ").bind(Scalar::Time(now));
-    sql.push(", ").bind(Scalar::Text(kind.into())).push(", ").bind(Scalar::Text(object.singular().into()));
-    sql.push(", ").bind(Scalar::Uuid(record_id)).push(", ").bind(Scalar::Json(payload)).push(")");
+    let mut sql = Sql::new(
+        "INSERT INTO events (id, workspace_id, at, kind, object, record_id, payload) VALUES (",
+    );
+    sql.bind(Scalar::Uuid(Uuid::now_v7()))
+        .push(", ")
+        .bind(ws_arg(ws))
+        .push(", ")
+        .bind(Scalar::Time(now));
+    sql.push(", ")
+        .bind(Scalar::Text(kind.into()))
+        .push(", ")
+        .bind(Scalar::Text(object.singular().into()));
+    sql.push(", ")
+        .bind(Scalar::Uuid(record_id))
+        .push(", ")
+        .bind(Scalar::Json(payload))
+        .push(")");
     tx.execute(sql).await?;
     Ok(())
 }
@@ -416,26 +547,51 @@ pub async fn add_stage_change(
     by: Option<Uuid>,
 ) -> Result<(), Error> {
     let mut sql = Sql::new("INSERT INTO deal_stage_changes (id, workspace_id, deal_id, from_stage_id, to_stage_id, changed_at, changed_by) VALUES (");
-    sql.bind(Scalar::Uuid(Uuid::now_v7())).push(", ").bind(ws_arg(ws)).push(", ").bind(Scalar::Uuid(deal_id));
-    sql.push(", ").bind(from.map(Scalar::Uuid).unwrap_or(Scalar::Null(ScalarType::Uuid)));
-    sql.push(", ").bind(Scalar::Uuid(to)).push(", ").bind(Scalar::Time(now));
-    sql.push(", ").bind(by.map(Scalar::Uuid).unwrap_or(Scalar::Null(ScalarType::Uuid))).push(")");
+    sql.bind(Scalar::Uuid(Uuid::now_v7()))
+        .push(", ")
+        .bind(ws_arg(ws))
+        .push(", ")
+        .bind(Scalar::Uuid(deal_id));
+    sql.push(", ").bind(
+        from.map(Scalar::Uuid)
+            .unwrap_or(Scalar::Null(ScalarType::Uuid)),
+    );
+    sql.push(", ")
+        .bind(Scalar::Uuid(to))
+        .push(", ")
+        .bind(Scalar::Time(now));
+    sql.push(", ")
+        .bind(
+            by.map(Scalar::Uuid)
+                .unwrap_or(Scalar::Null(ScalarType::Uuid)),
+        )
+        .push(")");
     tx.execute(sql).await?;
     Ok(())
 }
 
 /// The live custom field definitions of `object` (company, contact or deal).
-pub async fn custom_defs(ex: &mut impl Exec, ws: WorkspaceId, object: ObjectKind) -> Result<Vec<CustomDef>, Error> {
+pub async fn custom_defs(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    object: ObjectKind,
+) -> Result<Vec<CustomDef>, Error> {
     if !object.is_customisable() {
         return Ok(vec![]);
     }
-    let mut sql = Sql::new("SELECT key, kind, options FROM field_definitions WHERE workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND object = ").bind(Scalar::Text(object.singular().into()));
+    let mut sql =
+        Sql::new("SELECT key, kind, options FROM field_definitions WHERE workspace_id = ");
+    sql.bind(ws_arg(ws))
+        .push(" AND object = ")
+        .bind(Scalar::Text(object.singular().into()));
     sql.push(" AND deleted_at IS NULL ORDER BY key");
     let mut out = Vec::new();
     for row in ex.fetch_all(sql).await? {
         let options = match row.json("options")? {
-            Some(Value::Array(a)) => a.into_iter().filter_map(|v| v.as_str().map(String::from)).collect(),
+            Some(Value::Array(a)) => a
+                .into_iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
             _ => vec![],
         };
         out.push(CustomDef {
@@ -448,16 +604,32 @@ pub async fn custom_defs(ex: &mut impl Exec, ws: WorkspaceId, object: ObjectKind
 }
 
 /// Ids of the live contacts of a company (to refresh their search terms on rename).
-pub async fn contacts_of_company(ex: &mut impl Exec, ws: WorkspaceId, company_id: Uuid) -> Result<Vec<Uuid>, Error> {
+pub async fn contacts_of_company(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    company_id: Uuid,
+) -> Result<Vec<Uuid>, Error> {
     let mut sql = Sql::new("SELECT id FROM contacts WHERE workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND company_id = ").bind(Scalar::Uuid(company_id));
+    sql.bind(ws_arg(ws))
+        .push(" AND company_id = ")
+        .bind(Scalar::Uuid(company_id));
     sql.push(" AND deleted_at IS NULL");
-    ex.fetch_all(sql).await?.iter().filter_map(|r| r.uuid("id").transpose()).collect()
+    ex.fetch_all(sql)
+        .await?
+        .iter()
+        .filter_map(|r| r.uuid("id").transpose())
+        .collect()
 }
 
 /// Whether `user_id` is a user of `ws`.
-pub async fn user_in_workspace(ex: &mut impl Exec, ws: WorkspaceId, user_id: Uuid) -> Result<bool, Error> {
+pub async fn user_in_workspace(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    user_id: Uuid,
+) -> Result<bool, Error> {
     let mut sql = Sql::new("SELECT 1 AS one FROM users WHERE workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND id = ").bind(Scalar::Uuid(user_id));
+    sql.bind(ws_arg(ws))
+        .push(" AND id = ")
+        .bind(Scalar::Uuid(user_id));
     Ok(ex.fetch_optional(sql).await?.is_some())
 }

@@ -44,29 +44,47 @@ pub async fn timeline(
     let link = link_column(object);
     let before_clause = |sql: &mut Sql, col: &str| {
         if let Some(b) = before {
-            sql.push(" AND ").push(col).push(" < ").bind(Scalar::Time(b));
+            sql.push(" AND ")
+                .push(col)
+                .push(" < ")
+                .bind(Scalar::Time(b));
         }
     };
     // Activities (a company also sees those logged on its contacts).
-    for (child, time_col) in [(ObjectKind::Activity, "occurred_at"), (ObjectKind::Task, "created_at")] {
+    for (child, time_col) in [
+        (ObjectKind::Activity, "occurred_at"),
+        (ObjectKind::Task, "created_at"),
+    ] {
         let mut sql = Sql::new("SELECT ");
-        sql.push(&select_columns(child)).push(" FROM ").push(child.table());
-        sql.push(" t WHERE t.workspace_id = ").bind(ws_s.clone()).push(" AND t.deleted_at IS NULL AND (t.");
+        sql.push(&select_columns(child))
+            .push(" FROM ")
+            .push(child.table());
+        sql.push(" t WHERE t.workspace_id = ")
+            .bind(ws_s.clone())
+            .push(" AND t.deleted_at IS NULL AND (t.");
         sql.push(link).push(" = ").bind(Scalar::Uuid(id));
         if object == ObjectKind::Company {
-            sql.push(" OR t.contact_id IN (SELECT c.id FROM contacts c WHERE c.company_id = ").bind(Scalar::Uuid(id));
+            sql.push(" OR t.contact_id IN (SELECT c.id FROM contacts c WHERE c.company_id = ")
+                .bind(Scalar::Uuid(id));
             sql.push(")");
         }
         sql.push(")");
         before_clause(&mut sql, &format!("t.{time_col}"));
-        sql.push(" ORDER BY t.").push(time_col).push(" DESC LIMIT ").bind(Scalar::Int(i64::from(limit)));
+        sql.push(" ORDER BY t.")
+            .push(time_col)
+            .push(" DESC LIMIT ")
+            .bind(Scalar::Int(i64::from(limit)));
         for row in ex.fetch_all(sql).await? {
             let rec = decode(child, &row)?;
             let at = match rec.get(time_col) {
                 Some(Scalar::Time(t)) => *t,
                 _ => rec.created_at,
             };
-            out.push(Entry { at, kind: child.singular(), data: rec.to_json() });
+            out.push(Entry {
+                at,
+                kind: child.singular(),
+                data: rec.to_json(),
+            });
         }
     }
     // Deal stage changes.
@@ -82,7 +100,8 @@ pub async fn timeline(
         _ => sql.push("d.contact_id = ").bind(Scalar::Uuid(id)),
     };
     before_clause(&mut sql, "h.changed_at");
-    sql.push(" ORDER BY h.changed_at DESC LIMIT ").bind(Scalar::Int(i64::from(limit)));
+    sql.push(" ORDER BY h.changed_at DESC LIMIT ")
+        .bind(Scalar::Int(i64::from(limit)));
     for row in ex.fetch_all(sql).await? {
         let at = row.time("changed_at")?.unwrap_or_default();
         out.push(Entry {
@@ -100,10 +119,14 @@ pub async fn timeline(
         });
     }
     // The record's own history from the audit log.
-    let mut sql = Sql::new("SELECT at, actor_id, action, changes FROM audit_log WHERE workspace_id = ");
-    sql.bind(ws_s).push(" AND record_id = ").bind(Scalar::Uuid(id));
+    let mut sql =
+        Sql::new("SELECT at, actor_id, action, changes FROM audit_log WHERE workspace_id = ");
+    sql.bind(ws_s)
+        .push(" AND record_id = ")
+        .bind(Scalar::Uuid(id));
     before_clause(&mut sql, "at");
-    sql.push(" ORDER BY at DESC, id DESC LIMIT ").bind(Scalar::Int(i64::from(limit)));
+    sql.push(" ORDER BY at DESC, id DESC LIMIT ")
+        .bind(Scalar::Int(i64::from(limit)));
     for row in ex.fetch_all(sql).await? {
         let at = row.time("at")?.unwrap_or_default();
         let action = row.text("action")?.unwrap_or_default();

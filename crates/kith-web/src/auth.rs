@@ -47,12 +47,18 @@ impl FromRequestParts<State> for Auth {
             return Ok(Auth(state.app.token_caller(token.trim()).await?));
         }
         let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(unauthorized("sign in, or send an API token as `Authorization: Bearer <token>`"));
+            return Err(unauthorized(
+                "sign in, or send an API token as `Authorization: Bearer <token>`",
+            ));
         };
         let (caller, csrf) = state.app.session(token).await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
-            let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let sent = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
             if !constant_time_eq(sent.as_bytes(), csrf.as_bytes()) {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
@@ -91,7 +97,11 @@ fn user_json(caller: &Caller) -> Value {
 }
 
 /// `POST /auth/login` `{email, password}`: sets the session cookie, returns the CSRF token.
-pub async fn login(AxState(state): AxState<State>, headers: HeaderMap, body: Result<Bytes, BytesRejection>) -> Response {
+pub async fn login(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
     let result = async {
         let input = read_json(&headers, body)?;
         let field = |name: &str| input.get(name).and_then(Value::as_str).map(String::from);
@@ -113,8 +123,12 @@ pub async fn login(AxState(state): AxState<State>, headers: HeaderMap, body: Res
             kith_app::accounts::SESSION_DAYS * 86_400,
             if state.secure_cookies { "; Secure" } else { "" }
         );
-        let mut res = Json(json!({"user": user_json(&session.caller), "csrf_token": session.csrf})).into_response();
-        res.headers_mut().insert(header::SET_COOKIE, HeaderValue::from_str(&cookie).map_err(|_| unauthorized("cookie"))?);
+        let mut res = Json(json!({"user": user_json(&session.caller), "csrf_token": session.csrf}))
+            .into_response();
+        res.headers_mut().insert(
+            header::SET_COOKIE,
+            HeaderValue::from_str(&cookie).map_err(|_| unauthorized("cookie"))?,
+        );
         Ok::<_, ApiError>(res)
     }
     .await;
@@ -122,7 +136,11 @@ pub async fn login(AxState(state): AxState<State>, headers: HeaderMap, body: Res
 }
 
 /// `POST /auth/logout`: ends the session and clears the cookie.
-pub async fn logout(AxState(state): AxState<State>, headers: HeaderMap, _auth: Auth) -> Result<Response, ApiError> {
+pub async fn logout(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    _auth: Auth,
+) -> Result<Response, ApiError> {
     if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         state.app.logout(token).await?;
     }

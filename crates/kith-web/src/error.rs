@@ -19,7 +19,14 @@ pub struct ApiError {
 impl ApiError {
     /// A plain error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), fields: None, extra: None, retry_after: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            fields: None,
+            extra: None,
+            retry_after: None,
+        }
     }
 
     /// 404.
@@ -59,7 +66,8 @@ impl From<kith_app::Error> for ApiError {
             E::Unauthorized(_) => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
             E::Forbidden(_) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
             E::Stale { current, .. } => {
-                let mut err = ApiError::new(StatusCode::PRECONDITION_FAILED, "version_conflict", message);
+                let mut err =
+                    ApiError::new(StatusCode::PRECONDITION_FAILED, "version_conflict", message);
                 err.extra = Some(("current", current.to_json()));
                 err
             }
@@ -73,7 +81,11 @@ impl From<kith_app::Error> for ApiError {
             E::Store(inner) => {
                 // Details go to the log only: they may name tables or hosts.
                 tracing::error!(error = %inner, "storage error");
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error; see the server log")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; see the server log",
+                )
             }
         }
     }

@@ -43,7 +43,12 @@ pub fn router(state: State) -> Router {
         .route("/me", get(auth::me))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
-        .route("/{objects}/{id}", get(records::get).patch(records::update).delete(records::delete))
+        .route(
+            "/{objects}/{id}",
+            get(records::get)
+                .patch(records::update)
+                .delete(records::delete),
+        )
         .route("/{objects}/{id}/restore", post(records::restore))
         .route("/{objects}/{id}/timeline", get(records::timeline))
         .fallback(|| async { ApiError::not_found("no such API route") });
@@ -60,7 +65,10 @@ async fn healthz(axum::extract::State(state): axum::extract::State<State>) -> Re
         Ok(v) => Json(serde_json::json!({"status": "ok", "schema_version": v})).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (axum::http::StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({"status": "database unavailable"})))
+            (
+                axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                Json(serde_json::json!({"status": "database unavailable"})),
+            )
                 .into_response()
         }
     }
@@ -73,11 +81,16 @@ async fn openapi_json() -> Response {
 /// One span per request with an id, and one log line when it ends.
 async fn trace(req: Request, next: Next) -> Response {
     let id = uuid::Uuid::now_v7();
-    let span = tracing::info_span!("request", %id, method = %req.method(), path = %req.uri().path());
+    let span =
+        tracing::info_span!("request", %id, method = %req.method(), path = %req.uri().path());
     let start = Instant::now();
     async move {
         let mut res = next.run(req).await;
-        tracing::info!(status = res.status().as_u16(), ms = start.elapsed().as_secs_f64() * 1000.0, "done");
+        tracing::info!(
+            status = res.status().as_u16(),
+            ms = start.elapsed().as_secs_f64() * 1000.0,
+            "done"
+        );
         if let Ok(v) = id.to_string().parse() {
             res.headers_mut().insert("x-request-id", v);
         }

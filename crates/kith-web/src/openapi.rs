@@ -11,7 +11,9 @@ fn field_schema(f: &FieldSpec) -> Value {
         Kind::LongText => json!({"type": "string", "maxLength": 100_000}),
         Kind::Key => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}),
         Kind::Email => json!({"type": "string", "format": "email"}),
-        Kind::Phone => json!({"type": "string", "description": "E.164 on output; national formats accepted on input"}),
+        Kind::Phone => {
+            json!({"type": "string", "description": "E.164 on output; national formats accepted on input"})
+        }
         Kind::Url => json!({"type": "string", "format": "uri"}),
         Kind::Domain => json!({"type": "string", "format": "hostname"}),
         Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
@@ -52,7 +54,10 @@ fn field_schema(f: &FieldSpec) -> Value {
 
 fn object_schema(object: ObjectKind) -> Value {
     let mut props = Map::new();
-    props.insert("id".into(), json!({"type": "string", "format": "uuid", "readOnly": true}));
+    props.insert(
+        "id".into(),
+        json!({"type": "string", "format": "uuid", "readOnly": true}),
+    );
     props.insert("version".into(), json!({"type": "integer", "readOnly": true, "description": "Bumped by each change; also the ETag."}));
     for f in object.fields() {
         props.insert(f.name.into(), field_schema(f));
@@ -62,18 +67,35 @@ fn object_schema(object: ObjectKind) -> Value {
         props.insert("custom".into(), json!({"type": "object", "description": "Custom field values by key (see field_definitions)."}));
     }
     for t in ["created_at", "updated_at"] {
-        props.insert(t.into(), json!({"type": "string", "format": "date-time", "readOnly": true}));
+        props.insert(
+            t.into(),
+            json!({"type": "string", "format": "date-time", "readOnly": true}),
+        );
     }
-    props.insert("deleted_at".into(), json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}));
-    let required: Vec<&str> = object.fields().iter().filter(|f| f.required).map(|f| f.name).collect();
+    props.insert(
+        "deleted_at".into(),
+        json!({"type": ["string", "null"], "format": "date-time", "readOnly": true}),
+    );
+    let required: Vec<&str> = object
+        .fields()
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| f.name)
+        .collect();
     json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
 }
 
 fn schema_name(object: ObjectKind) -> String {
-    object.singular().split('_').map(|w| {
-        let mut c = w.chars();
-        c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
-    }).collect()
+    object
+        .singular()
+        .split('_')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect::<String>())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 fn err(desc: &str) -> Value {
@@ -115,8 +137,14 @@ fn paths_for(object: ObjectKind, paths: &mut Map<String, Value>) {
     let mut one_resp = Map::new();
     one_resp.insert("200".into(), one.clone());
     errors(&mut one_resp);
-    one_resp.insert("409".into(), err("Changed by someone else at the same moment"));
-    one_resp.insert("412".into(), err("If-Match is stale; `current` holds the record as it is now"));
+    one_resp.insert(
+        "409".into(),
+        err("Changed by someone else at the same moment"),
+    );
+    one_resp.insert(
+        "412".into(),
+        err("If-Match is stale; `current` holds the record as it is now"),
+    );
     let body = json!({"required": true, "content": {"application/json": {"schema": r}}});
     paths.insert(format!("/api/v1/{tag}"), json!({
         "get": {"tags": [tag], "summary": format!("List {tag}"), "operationId": format!("list_{tag}"), "parameters": list_params, "responses": list_resp},

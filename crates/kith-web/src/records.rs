@@ -20,7 +20,8 @@ use crate::error::ApiError;
 use crate::State;
 
 fn object(plural: &str) -> Result<ObjectKind, ApiError> {
-    ObjectKind::from_plural(plural).ok_or_else(|| ApiError::not_found(format!("no such object type `{plural}`")))
+    ObjectKind::from_plural(plural)
+        .ok_or_else(|| ApiError::not_found(format!("no such object type `{plural}`")))
 }
 
 fn record_id(s: &str) -> Result<Uuid, ApiError> {
@@ -29,19 +30,28 @@ fn record_id(s: &str) -> Result<Uuid, ApiError> {
 }
 
 /// Reads a JSON object body, with a clear error for each way it can be wrong.
-pub(crate) fn read_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Map<String, Value>, ApiError> {
+pub(crate) fn read_json(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Map<String, Value>, ApiError> {
     let body = body.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
-                format!("request body is larger than {} bytes", crate::MAX_BODY_BYTES),
+                format!(
+                    "request body is larger than {} bytes",
+                    crate::MAX_BODY_BYTES
+                ),
             )
         } else {
             ApiError::bad_request("body_unreadable", e.body_text())
         }
     })?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if !ct.starts_with("application/json") {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -51,22 +61,32 @@ pub(crate) fn read_json(headers: &HeaderMap, body: Result<Bytes, BytesRejection>
     }
     match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(ApiError::bad_request("json_invalid", "the body must be a JSON object")),
-        Err(e) => Err(ApiError::bad_request("json_invalid", format!("the body is not valid JSON: {e}"))),
+        Ok(_) => Err(ApiError::bad_request(
+            "json_invalid",
+            "the body must be a JSON object",
+        )),
+        Err(e) => Err(ApiError::bad_request(
+            "json_invalid",
+            format!("the body is not valid JSON: {e}"),
+        )),
     }
 }
 
 fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
-    let Some(v) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
     let s = v.to_str().unwrap_or("").trim();
     if s == "*" {
         return Ok(None);
     }
     let inner = s.trim_start_matches("W/").trim_matches('"');
-    inner
-        .parse::<i64>()
-        .map(|n| Some(IfMatch(n)))
-        .map_err(|_| ApiError::bad_request("if_match_invalid", "If-Match must be an ETag this server sent, e.g. \"3\""))
+    inner.parse::<i64>().map(|n| Some(IfMatch(n))).map_err(|_| {
+        ApiError::bad_request(
+            "if_match_invalid",
+            "If-Match must be an ETag this server sent, e.g. \"3\"",
+        )
+    })
 }
 
 fn with_etag(rec: &Record, status: StatusCode) -> Response {
@@ -94,10 +114,15 @@ fn parse_limit(v: Option<&Value>) -> Result<Option<u32>, ApiError> {
             .and_then(|n| u32::try_from(n).ok())
             .map(Some)
             .ok_or_else(|| ApiError::field("limit", "must be a whole number from 1 to 500")),
-        Some(Value::String(s)) => {
-            s.trim().parse::<u32>().map(Some).map_err(|_| ApiError::field("limit", "must be a whole number from 1 to 500"))
-        }
-        Some(_) => Err(ApiError::field("limit", "must be a whole number from 1 to 500")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse::<u32>()
+            .map(Some)
+            .map_err(|_| ApiError::field("limit", "must be a whole number from 1 to 500")),
+        Some(_) => Err(ApiError::field(
+            "limit",
+            "must be a whole number from 1 to 500",
+        )),
     }
 }
 
@@ -130,7 +155,12 @@ fn list_request(params: &Map<String, Value>) -> Result<ListRequest, ApiError> {
         None | Some(Value::Null) => None,
         Some(Value::String(s)) => Some(Filter::parse_any(s)?),
         Some(v @ Value::Object(_)) => Some(Filter::from_json(v)?),
-        Some(_) => return Err(ApiError::bad_request("filter_invalid", "filter must be an object or a string")),
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "filter_invalid",
+                "filter must be an object or a string",
+            ))
+        }
     };
     Ok(ListRequest {
         filter,
@@ -150,7 +180,10 @@ pub async fn list(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let object = object(&objects)?;
-    let params: Map<String, Value> = params.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let params: Map<String, Value> = params
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     let req = list_request(&params)?;
     Ok(page_json(state.app.list(&caller, object, &req).await?))
 }
@@ -209,7 +242,10 @@ pub async fn update(
     let id = record_id(&id)?;
     let expected = if_match(&headers)?;
     let input = read_json(&headers, body)?;
-    let rec = state.app.update(&caller, object, id, &input, expected).await?;
+    let rec = state
+        .app
+        .update(&caller, object, id, &input, expected)
+        .await?;
     Ok(with_etag(&rec, StatusCode::OK))
 }
 
@@ -221,7 +257,10 @@ pub async fn delete(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let object = object(&objects)?;
-    let rec = state.app.set_deleted(&caller, object, record_id(&id)?, if_match(&headers)?, true).await?;
+    let rec = state
+        .app
+        .set_deleted(&caller, object, record_id(&id)?, if_match(&headers)?, true)
+        .await?;
     Ok(with_etag(&rec, StatusCode::OK))
 }
 
@@ -233,7 +272,10 @@ pub async fn restore(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let object = object(&objects)?;
-    let rec = state.app.set_deleted(&caller, object, record_id(&id)?, if_match(&headers)?, false).await?;
+    let rec = state
+        .app
+        .set_deleted(&caller, object, record_id(&id)?, if_match(&headers)?, false)
+        .await?;
     Ok(with_etag(&rec, StatusCode::OK))
 }
 
@@ -245,15 +287,29 @@ pub async fn timeline(
     Query(params): Query<HashMap<String, String>>,
 ) -> Result<Json<Value>, ApiError> {
     let object = object(&objects)?;
-    if let Some(k) = params.keys().find(|k| !["limit", "before"].contains(&k.as_str())) {
-        return Err(ApiError::bad_request("parameter_unknown", format!("unknown parameter `{k}` (use limit, before)")));
+    if let Some(k) = params
+        .keys()
+        .find(|k| !["limit", "before"].contains(&k.as_str()))
+    {
+        return Err(ApiError::bad_request(
+            "parameter_unknown",
+            format!("unknown parameter `{k}` (use limit, before)"),
+        ));
     }
-    let limit = parse_limit(params.get("limit").map(|s| Value::String(s.clone())).as_ref())?;
+    let limit = parse_limit(
+        params
+            .get("limit")
+            .map(|s| Value::String(s.clone()))
+            .as_ref(),
+    )?;
     let before = params
         .get("before")
         .map(|s| kith_core::fields::datetime(s).map_err(|e| ApiError::field("before", e)))
         .transpose()?;
-    let entries = state.app.timeline(&caller, object, record_id(&id)?, before, limit).await?;
+    let entries = state
+        .app
+        .timeline(&caller, object, record_id(&id)?, before, limit)
+        .await?;
     let data: Vec<Value> = entries
         .into_iter()
         .map(|e| json!({"at": kith_core::Scalar::Time(e.at).to_json(), "type": e.kind, "data": e.data}))

@@ -106,7 +106,10 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let verbose = cli.verbose;
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -140,15 +143,30 @@ async fn open(url: &str) -> Result<Db> {
 
 async fn run(cli: Cli) -> Result<()> {
     let db_url = |demo: bool| {
-        cli.db.clone().unwrap_or_else(|| if demo { "sqlite://kith-demo.db".into() } else { "sqlite://kith.db".into() })
+        cli.db.clone().unwrap_or_else(|| {
+            if demo {
+                "sqlite://kith-demo.db".into()
+            } else {
+                "sqlite://kith.db".into()
+            }
+        })
     };
     match cli.command {
-        Command::Serve { listen, demo, secure_cookies } => {
+        Command::Serve {
+            listen,
+            demo,
+            secure_cookies,
+        } => {
             let db = open(&db_url(demo)).await?;
             let app = App::new(db);
             if demo {
                 if let Some(s) = app.seed_demo(2000).await? {
-                    tracing::info!(contacts = s.contacts, companies = s.companies, deals = s.deals, "demo workspace seeded");
+                    tracing::info!(
+                        contacts = s.contacts,
+                        companies = s.companies,
+                        deals = s.deals,
+                        "demo workspace seeded"
+                    );
                 }
                 eprintln!(
                     "demo: sign in as {} with password {}",
@@ -156,12 +174,19 @@ async fn run(cli: Cli) -> Result<()> {
                     kith_app::demo::PASSWORD
                 );
             }
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
             // Tests read this line to find a port picked by the OS.
             println!("kith listening on http://{addr}");
-            let router = kith_web::router(kith_web::State { app: app.clone(), secure_cookies });
-            axum::serve(listener, router).with_graceful_shutdown(shutdown()).await?;
+            let router = kith_web::router(kith_web::State {
+                app: app.clone(),
+                secure_cookies,
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(shutdown())
+                .await?;
             app.db().close().await;
             Ok(())
         }
@@ -172,26 +197,48 @@ async fn run(cli: Cli) -> Result<()> {
                 println!("copied the database to {b} first");
             }
             if report.applied.is_empty() {
-                println!("schema is up to date (version {})", kith_store::migrate::latest());
+                println!(
+                    "schema is up to date (version {})",
+                    kith_store::migrate::latest()
+                );
             } else {
                 println!("applied migrations {:?}", report.applied);
             }
             Ok(())
         }
-        Command::User { command: UserCommand::Add { email, role, workspace, password_stdin } } => {
-            let role = Role::parse(&role).map_err(|_| anyhow::anyhow!("--role must be admin, member or read_only"))?;
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    role,
+                    workspace,
+                    password_stdin,
+                },
+        } => {
+            let role = Role::parse(&role)
+                .map_err(|_| anyhow::anyhow!("--role must be admin, member or read_only"))?;
             if !password_stdin {
                 bail!("pass --password-stdin and the password on standard input");
             }
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("cannot read the password from standard input")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
             let app = App::new(open(&db_url(false)).await?);
-            let user = app.add_user(&email, role, &workspace, password).await.map_err(explain)?;
-            println!("created {} ({}) in workspace {workspace}", user.email, user.role);
+            let user = app
+                .add_user(&email, role, &workspace, password)
+                .await
+                .map_err(explain)?;
+            println!(
+                "created {} ({}) in workspace {workspace}",
+                user.email, user.role
+            );
             Ok(())
         }
-        Command::Token { command: TokenCommand::Create { email, name } } => {
+        Command::Token {
+            command: TokenCommand::Create { email, name },
+        } => {
             let app = App::new(open(&db_url(false)).await?);
             let token = app.create_token(&email, &name).await.map_err(explain)?;
             eprintln!("API token for {email} (shown once; store it now):");
@@ -199,6 +246,9 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Backup { path } => {
+            if std::path::Path::new(&path).exists() {
+                bail!("{path} exists already; a backup never overwrites a file");
+            }
             let url = db_url(false);
             let db = Db::connect(&url).await?;
             match &db {
@@ -229,7 +279,10 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Openapi => {
-            println!("{}", serde_json::to_string_pretty(&kith_web::openapi_spec())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&kith_web::openapi_spec())?
+            );
             Ok(())
         }
     }
@@ -239,7 +292,12 @@ async fn run(cli: Cli) -> Result<()> {
 fn explain(e: kith_app::Error) -> anyhow::Error {
     match e {
         kith_app::Error::Invalid(inner) if !inner.fields.is_empty() => {
-            let parts: Vec<String> = inner.fields.0.iter().map(|(k, v)| format!("{k} {v}")).collect();
+            let parts: Vec<String> = inner
+                .fields
+                .0
+                .iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect();
             anyhow::anyhow!("{}", parts.join("; "))
         }
         other => anyhow::anyhow!("{other}"),
@@ -252,7 +310,8 @@ async fn shutdown() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

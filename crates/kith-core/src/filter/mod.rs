@@ -71,7 +71,11 @@ impl Op {
 
     /// The operator's name in the JSON form.
     pub fn name(self) -> &'static str {
-        Self::NAMES.iter().find(|(o, _)| *o == self).map(|(_, n)| *n).unwrap_or("eq")
+        Self::NAMES
+            .iter()
+            .find(|(o, _)| *o == self)
+            .map(|(_, n)| *n)
+            .unwrap_or("eq")
     }
 
     /// The operator with JSON name `s`.
@@ -127,8 +131,9 @@ impl Filter {
     /// Parses either form: JSON when the text starts with `{`.
     pub fn parse_any(s: &str) -> Result<Filter, Error> {
         if s.trim_start().starts_with('{') {
-            let v: Value = serde_json::from_str(s)
-                .map_err(|e| Error::new("filter_invalid", format!("filter is not valid JSON: {e}")))?;
+            let v: Value = serde_json::from_str(s).map_err(|e| {
+                Error::new("filter_invalid", format!("filter is not valid JSON: {e}"))
+            })?;
             Self::from_json(&v)
         } else {
             Self::parse_text(s)
@@ -167,11 +172,17 @@ fn bad(msg: impl Into<String>) -> Error {
 
 fn from_json(v: &Value, depth: usize, count: &mut usize) -> Result<Filter, Error> {
     if depth > MAX_DEPTH {
-        return Err(bad(format!("filter is nested deeper than {MAX_DEPTH} levels")));
+        return Err(bad(format!(
+            "filter is nested deeper than {MAX_DEPTH} levels"
+        )));
     }
-    let obj = v.as_object().ok_or_else(|| bad("each filter node must be a JSON object"))?;
+    let obj = v
+        .as_object()
+        .ok_or_else(|| bad("each filter node must be a JSON object"))?;
     let list = |key: &str, items: &Value, count: &mut usize| -> Result<Vec<Filter>, Error> {
-        let arr = items.as_array().ok_or_else(|| bad(format!("`{key}` must hold an array")))?;
+        let arr = items
+            .as_array()
+            .ok_or_else(|| bad(format!("`{key}` must hold an array")))?;
         arr.iter().map(|i| from_json(i, depth + 1, count)).collect()
     };
     if let Some(items) = obj.get("and") {
@@ -185,9 +196,14 @@ fn from_json(v: &Value, depth: usize, count: &mut usize) -> Result<Filter, Error
     }
     *count += 1;
     if *count > MAX_CONDITIONS {
-        return Err(bad(format!("filter has more than {MAX_CONDITIONS} conditions")));
+        return Err(bad(format!(
+            "filter has more than {MAX_CONDITIONS} conditions"
+        )));
     }
-    if let Some(k) = obj.keys().find(|k| !["field", "op", "value"].contains(&k.as_str())) {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["field", "op", "value"].contains(&k.as_str()))
+    {
         return Err(bad(format!("unknown key `{k}` in filter condition")));
     }
     let field = obj
@@ -197,14 +213,25 @@ fn from_json(v: &Value, depth: usize, count: &mut usize) -> Result<Filter, Error
     let op_name = obj.get("op").and_then(Value::as_str).unwrap_or("eq");
     let op = Op::from_name(op_name).ok_or_else(|| {
         let names: Vec<_> = Op::NAMES.iter().map(|(_, n)| *n).collect();
-        bad(format!("unknown operator `{op_name}` (use {})", names.join(", ")))
+        bad(format!(
+            "unknown operator `{op_name}` (use {})",
+            names.join(", ")
+        ))
     })?;
     let values = match (op, obj.get("value")) {
         (o, _) if o.is_unary() => vec![],
         (Op::In | Op::NotIn, Some(Value::Array(a))) => a.clone(),
-        (Op::In | Op::NotIn, _) => return Err(bad(format!("`{op_name}` on `{field}` needs an array value"))),
+        (Op::In | Op::NotIn, _) => {
+            return Err(bad(format!(
+                "`{op_name}` on `{field}` needs an array value"
+            )))
+        }
         (_, Some(v)) => vec![v.clone()],
         (_, None) => return Err(bad(format!("condition on `{field}` needs a `value`"))),
     };
-    Ok(Filter::Cond(Condition { field: field.to_string(), op, values }))
+    Ok(Filter::Cond(Condition {
+        field: field.to_string(),
+        op,
+        values,
+    }))
 }

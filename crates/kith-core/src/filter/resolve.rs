@@ -71,7 +71,11 @@ pub enum Resolved {
 /// Finds the field called `name` on `object`: a system field, a built-in field,
 /// `custom.KEY`, `consent.CHANNEL` or `tags`.
 pub fn resolve_field(object: ObjectKind, name: &str, defs: &[CustomDef]) -> Option<FieldRef> {
-    let col = |name: &'static str, ty| FieldRef::Column { name, ty, email: false };
+    let col = |name: &'static str, ty| FieldRef::Column {
+        name,
+        ty,
+        email: false,
+    };
     match name {
         "id" => return Some(col("id", ScalarType::Uuid)),
         "version" => return Some(col("version", ScalarType::Int)),
@@ -125,10 +129,14 @@ impl Filter {
     ) -> Result<Resolved, Error> {
         Ok(match self {
             Filter::And(v) => Resolved::And(
-                v.iter().map(|f| f.resolve(object, defs, now)).collect::<Result<_, _>>()?,
+                v.iter()
+                    .map(|f| f.resolve(object, defs, now))
+                    .collect::<Result<_, _>>()?,
             ),
             Filter::Or(v) => Resolved::Or(
-                v.iter().map(|f| f.resolve(object, defs, now)).collect::<Result<_, _>>()?,
+                v.iter()
+                    .map(|f| f.resolve(object, defs, now))
+                    .collect::<Result<_, _>>()?,
             ),
             Filter::Not(f) => Resolved::Not(Box::new(f.resolve(object, defs, now)?)),
             Filter::Cond(c) => condition(object, c, defs, now)?,
@@ -143,12 +151,20 @@ fn condition(
     now: DateTime<Utc>,
 ) -> Result<Resolved, Error> {
     let field = resolve_field(object, &c.field, defs).ok_or_else(|| {
-        bad(format!("`{}` is not a field of {} that filters can use", c.field, object.singular()))
+        bad(format!(
+            "`{}` is not a field of {} that filters can use",
+            c.field,
+            object.singular()
+        ))
     })?;
     let ty = field.scalar_type();
     let mut op = c.op;
     if matches!(op, Op::Eq | Op::Ne) && c.values.first().is_some_and(Value::is_null) {
-        op = if op == Op::Eq { Op::IsEmpty } else { Op::IsNotEmpty };
+        op = if op == Op::Eq {
+            Op::IsEmpty
+        } else {
+            Op::IsNotEmpty
+        };
     }
     let is_set = matches!(field, FieldRef::Tags | FieldRef::Json { array: true, .. });
     let allowed = match op {
@@ -160,10 +176,18 @@ fn condition(
         Op::Eq | Op::Ne | Op::In | Op::NotIn => true,
     };
     if !allowed {
-        return Err(bad(format!("operator `{}` does not apply to `{}`", op.name(), c.field)));
+        return Err(bad(format!(
+            "operator `{}` does not apply to `{}`",
+            op.name(),
+            c.field
+        )));
     }
     if matches!(op, Op::In | Op::NotIn) && (c.values.is_empty() || c.values.len() > 1000) {
-        return Err(bad(format!("`{}` on `{}` needs 1 to 1000 values", op.name(), c.field)));
+        return Err(bad(format!(
+            "`{}` on `{}` needs 1 to 1000 values",
+            op.name(),
+            c.field
+        )));
     }
     let values = if op.is_unary() {
         vec![]
@@ -191,12 +215,22 @@ fn typed(ty: ScalarType, v: &Value, now: DateTime<Utc>, email: bool) -> Result<S
             Ok(Scalar::Text(if email { s.to_lowercase() } else { s }))
         }
         ScalarType::Int => match v {
-            Value::Number(n) => n.as_i64().map(Scalar::Int).ok_or(format!("`{v}` is not a whole number")),
-            Value::String(s) => s.trim().parse().map(Scalar::Int).map_err(|_| format!("`{s}` is not a whole number")),
+            Value::Number(n) => n
+                .as_i64()
+                .map(Scalar::Int)
+                .ok_or(format!("`{v}` is not a whole number")),
+            Value::String(s) => s
+                .trim()
+                .parse()
+                .map(Scalar::Int)
+                .map_err(|_| format!("`{s}` is not a whole number")),
             _ => Err(format!("`{v}` is not a whole number")),
         },
         ScalarType::Float => match v {
-            Value::Number(n) => n.as_f64().map(Scalar::Float).ok_or(format!("`{v}` is not a number")),
+            Value::Number(n) => n
+                .as_f64()
+                .map(Scalar::Float)
+                .ok_or(format!("`{v}` is not a number")),
             Value::String(s) => s
                 .trim()
                 .parse::<f64>()
@@ -213,7 +247,9 @@ fn typed(ty: ScalarType, v: &Value, now: DateTime<Utc>, email: bool) -> Result<S
         },
         ScalarType::Uuid => {
             let s = text()?;
-            Uuid::parse_str(s.trim()).map(Scalar::Uuid).map_err(|_| format!("`{s}` is not an id"))
+            Uuid::parse_str(s.trim())
+                .map(Scalar::Uuid)
+                .map_err(|_| format!("`{s}` is not an id"))
         }
         ScalarType::Date => {
             let s = text()?;
@@ -253,7 +289,11 @@ fn relative(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
     let months = |m: i64| -> Option<DateTime<Utc>> {
         let m = Months::new(u32::try_from(m.abs()).ok()?);
-        if sign < 0 { today.checked_sub_months(m) } else { today.checked_add_months(m) }
+        if sign < 0 {
+            today.checked_sub_months(m)
+        } else {
+            today.checked_add_months(m)
+        }
     };
     match unit {
         'h' => Some(now + Duration::hours(sign * n)),
@@ -265,7 +305,6 @@ fn relative(s: &str, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,15 +315,29 @@ mod tests {
     }
 
     fn resolve(s: &str, defs: &[CustomDef]) -> Result<Resolved, Error> {
-        Filter::parse_text(s).unwrap().resolve(ObjectKind::Contact, defs, now())
+        Filter::parse_text(s)
+            .unwrap()
+            .resolve(ObjectKind::Contact, defs, now())
     }
 
     #[test]
     fn relative_dates_count_from_today() {
-        let Resolved::Cond { values, .. } = resolve("created_at > -90d", &[]).unwrap() else { panic!() };
-        assert_eq!(values, vec![Scalar::Time(Utc.with_ymd_and_hms(2026, 8, 25, 0, 0, 0).unwrap())]);
-        let Resolved::Cond { values, .. } = resolve("birthday < -1m", &[]).unwrap() else { panic!() };
-        assert_eq!(values, vec![Scalar::Date(NaiveDate::from_ymd_opt(2026, 10, 23).unwrap())]);
+        let Resolved::Cond { values, .. } = resolve("created_at > -90d", &[]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            values,
+            vec![Scalar::Time(
+                Utc.with_ymd_and_hms(2026, 8, 25, 0, 0, 0).unwrap()
+            )]
+        );
+        let Resolved::Cond { values, .. } = resolve("birthday < -1m", &[]).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            values,
+            vec![Scalar::Date(NaiveDate::from_ymd_opt(2026, 10, 23).unwrap())]
+        );
     }
 
     #[test]
@@ -300,8 +353,13 @@ mod tests {
 
     #[test]
     fn custom_fields_resolve_with_their_type() {
-        let defs = [CustomDef { key: "size".into(), kind: "number".into(), options: vec![] }];
-        let Resolved::Cond { field, values, .. } = resolve("custom.size >= 50", &defs).unwrap() else {
+        let defs = [CustomDef {
+            key: "size".into(),
+            kind: "number".into(),
+            options: vec![],
+        }];
+        let Resolved::Cond { field, values, .. } = resolve("custom.size >= 50", &defs).unwrap()
+        else {
             panic!()
         };
         assert_eq!(field.scalar_type(), ScalarType::Float);
@@ -311,7 +369,9 @@ mod tests {
 
     #[test]
     fn equals_null_means_is_empty() {
-        let Resolved::Cond { op, .. } = resolve("email = null", &[]).unwrap() else { panic!() };
+        let Resolved::Cond { op, .. } = resolve("email = null", &[]).unwrap() else {
+            panic!()
+        };
         assert_eq!(op, Op::IsEmpty);
     }
 }

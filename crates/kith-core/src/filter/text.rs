@@ -28,7 +28,12 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, Error> {
             i += 1;
             loop {
                 match chars.get(i) {
-                    None => return Err(bad(format!("unclosed quote starting at column {}", pos + 1))),
+                    None => {
+                        return Err(bad(format!(
+                            "unclosed quote starting at column {}",
+                            pos + 1
+                        )))
+                    }
                     Some((_, '\\')) => {
                         if let Some((_, n)) = chars.get(i + 1) {
                             val.push(*n);
@@ -54,7 +59,10 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, Error> {
             i += 2;
             continue;
         }
-        if let Some(sym) = ["=", "<", ">", "~", "(", ")", ","].into_iter().find(|s| s.starts_with(c)) {
+        if let Some(sym) = ["=", "<", ">", "~", "(", ")", ","]
+            .into_iter()
+            .find(|s| s.starts_with(c))
+        {
             out.push((pos, Tok::Sym(sym)));
             i += 1;
             continue;
@@ -88,7 +96,10 @@ impl Parser {
     }
 
     fn col(&self) -> usize {
-        self.toks.get(self.at).map(|(p, _)| p + 1).unwrap_or(self.len + 1)
+        self.toks
+            .get(self.at)
+            .map(|(p, _)| p + 1)
+            .unwrap_or(self.len + 1)
     }
 
     fn keyword(&self, kw: &str) -> bool {
@@ -116,7 +127,11 @@ impl Parser {
         while self.eat_keyword("or") {
             items.push(self.and(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Filter::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::Or(items)
+        })
     }
 
     fn and(&mut self, depth: usize) -> Result<Filter, Error> {
@@ -124,12 +139,18 @@ impl Parser {
         while self.eat_keyword("and") {
             items.push(self.unary(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Filter::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Filter::And(items)
+        })
     }
 
     fn unary(&mut self, depth: usize) -> Result<Filter, Error> {
         if depth > MAX_DEPTH {
-            return Err(bad(format!("filter is nested deeper than {MAX_DEPTH} levels")));
+            return Err(bad(format!(
+                "filter is nested deeper than {MAX_DEPTH} levels"
+            )));
         }
         if self.eat_keyword("not") {
             return Ok(Filter::Not(Box::new(self.unary(depth + 1)?)));
@@ -148,28 +169,48 @@ impl Parser {
         let col = self.col();
         let field = match self.toks.get(self.at) {
             Some((_, Tok::Word(w))) => w.clone(),
-            Some((_, t)) => return Err(bad(format!("expected a field name at column {col}, found {t:?}"))),
+            Some((_, t)) => {
+                return Err(bad(format!(
+                    "expected a field name at column {col}, found {t:?}"
+                )))
+            }
             None => return Err(bad(format!("expected a field name at column {col}"))),
         };
         self.at += 1;
         self.conditions += 1;
         if self.conditions > MAX_CONDITIONS {
-            return Err(bad(format!("filter has more than {MAX_CONDITIONS} conditions")));
+            return Err(bad(format!(
+                "filter has more than {MAX_CONDITIONS} conditions"
+            )));
         }
         let op = if self.eat_keyword("is") {
             let negated = self.eat_keyword("not");
             if !self.eat_keyword("empty") {
-                return Err(bad(format!("expected `empty` after `is` at column {}", self.col())));
+                return Err(bad(format!(
+                    "expected `empty` after `is` at column {}",
+                    self.col()
+                )));
             }
-            if negated { Op::IsNotEmpty } else { Op::IsEmpty }
+            if negated {
+                Op::IsNotEmpty
+            } else {
+                Op::IsEmpty
+            }
         } else if self.eat_keyword("has") {
-            if self.eat_keyword("not") { Op::HasNot } else { Op::Has }
+            if self.eat_keyword("not") {
+                Op::HasNot
+            } else {
+                Op::Has
+            }
         } else if self.eat_keyword("in") {
             Op::In
         } else if self.keyword("not") {
             self.at += 1;
             if !self.eat_keyword("in") {
-                return Err(bad(format!("expected `in` after `not` at column {}", self.col())));
+                return Err(bad(format!(
+                    "expected `in` after `not` at column {}",
+                    self.col()
+                )));
             }
             Op::NotIn
         } else {
@@ -196,7 +237,10 @@ impl Parser {
             Op::IsEmpty | Op::IsNotEmpty => vec![],
             Op::In | Op::NotIn => {
                 if !self.eat_sym("(") {
-                    return Err(bad(format!("expected `(` after `in` at column {}", self.col())));
+                    return Err(bad(format!(
+                        "expected `(` after `in` at column {}",
+                        self.col()
+                    )));
                 }
                 let mut vals = vec![self.value()?];
                 while self.eat_sym(",") {
@@ -254,7 +298,12 @@ pub(super) fn parse(s: &str) -> Result<Filter, Error> {
     if toks.is_empty() {
         return Ok(Filter::And(vec![]));
     }
-    let mut p = Parser { toks, at: 0, conditions: 0, len: s.len() };
+    let mut p = Parser {
+        toks,
+        at: 0,
+        conditions: 0,
+        len: s.len(),
+    };
     let f = p.or(0)?;
     if p.at < p.toks.len() {
         return Err(bad(format!("unexpected text at column {}", p.col())));

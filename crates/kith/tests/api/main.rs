@@ -1,0 +1,11 @@
+//! Integration tests: the real application on a random port, each test against a fresh
+//! database, every test on SQLite and on PostgreSQL (see `both!`).
+
+mod harness;
+
+mod auth;
+mod bad_input;
+mod cli;
+mod lists;
+mod records;
+mod schema;
