@@ -132,9 +132,9 @@ impl App {
         }
         let ws = self.ensure_workspace(name).await?;
         store::update_workspace(&self.db, ws.id, &currency, region.as_deref(), time_zone).await?;
-        Ok(store::workspace(&self.db, ws.id)
+        store::workspace(&self.db, ws.id)
             .await?
-            .ok_or(Error::NotFound("workspace"))?)
+            .ok_or(Error::NotFound("workspace"))
     }
 
     /// The user with `email`, as a caller (for the CLI and the demo).

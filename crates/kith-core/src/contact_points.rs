@@ -48,7 +48,7 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
         return Err("must not be empty".into());
     }
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    if digits < 3 || digits > 17 {
+    if !(3..=17).contains(&digits) {
         return Err(format!("`{s}` is not a phone number"));
     }
     let international = s.starts_with('+') || s.starts_with("00");

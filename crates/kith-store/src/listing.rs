@@ -202,11 +202,7 @@ fn condition(
                 let empty = op == Op::IsEmpty;
                 match dialect {
                     Dialect::Sqlite => {
-                        sql.push(if empty {
-                            "COALESCE(json_array_length(t."
-                        } else {
-                            "COALESCE(json_array_length(t."
-                        });
+                        sql.push("COALESCE(json_array_length(t.");
                         sql.push(column).push(", '$.' || ").bind(key).push("), 0)");
                     }
                     Dialect::Postgres => {

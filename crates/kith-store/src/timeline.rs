@@ -142,7 +142,7 @@ pub async fn timeline(
         }
         out.push(Entry { at, kind, data });
     }
-    out.sort_by(|a, b| b.at.cmp(&a.at));
+    out.sort_by_key(|e| std::cmp::Reverse(e.at));
     out.truncate(limit as usize);
     Ok(out)
 }

@@ -5,9 +5,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-/// An error answered as `{"error": {"code", "message", "fields"?}}`.
+/// An error answered as `{"error": {"code", "message", "fields"?}}` (boxed: handlers
+/// return it in every `Result`, so it stays one pointer wide).
 #[derive(Debug)]
-pub struct ApiError {
+pub struct ApiError(Box<Details>);
+
+#[derive(Debug)]
+struct Details {
     status: StatusCode,
     code: &'static str,
     message: String,
@@ -19,14 +23,14 @@ pub struct ApiError {
 impl ApiError {
     /// A plain error.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
+        ApiError(Box::new(Details {
             status,
             code,
             message: message.into(),
             fields: None,
             extra: None,
             retry_after: None,
-        }
+        }))
     }
 
     /// 404.
@@ -58,7 +62,7 @@ impl From<kith_app::Error> for ApiError {
                 };
                 let mut err = ApiError::new(status, inner.code, inner.message);
                 if !inner.fields.is_empty() {
-                    err.fields = Some(json!(inner.fields));
+                    err.0.fields = Some(json!(inner.fields));
                 }
                 err
             }
@@ -68,14 +72,14 @@ impl From<kith_app::Error> for ApiError {
             E::Stale { current, .. } => {
                 let mut err =
                     ApiError::new(StatusCode::PRECONDITION_FAILED, "version_conflict", message);
-                err.extra = Some(("current", current.to_json()));
+                err.0.extra = Some(("current", current.to_json()));
                 err
             }
             E::Conflict => ApiError::new(StatusCode::CONFLICT, "version_conflict", message),
             E::Duplicate(_) => ApiError::new(StatusCode::CONFLICT, "duplicate", message),
             E::RateLimited { retry_after_secs } => {
                 let mut err = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message);
-                err.retry_after = Some(retry_after_secs);
+                err.0.retry_after = Some(retry_after_secs);
                 err
             }
             E::Store(inner) => {
@@ -99,15 +103,16 @@ impl From<kith_core::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"code": self.code, "message": self.message});
-        if let Some(f) = self.fields {
+        let d = *self.0;
+        let mut body = json!({"code": d.code, "message": d.message});
+        if let Some(f) = d.fields {
             body["fields"] = f;
         }
-        if let Some((k, v)) = self.extra {
+        if let Some((k, v)) = d.extra {
             body[k] = v;
         }
-        let mut res = (self.status, Json(json!({ "error": body }))).into_response();
-        if let Some(secs) = self.retry_after {
+        let mut res = (d.status, Json(json!({ "error": body }))).into_response();
+        if let Some(secs) = d.retry_after {
             if let Ok(v) = secs.to_string().parse() {
                 res.headers_mut().insert(header::RETRY_AFTER, v);
             }
