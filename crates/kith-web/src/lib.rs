@@ -20,7 +20,7 @@ use kith_app::App;
 use tracing::Instrument;
 
 pub use error::ApiError;
-pub use openapi::spec as openapi_spec;
+pub use openapi::{markdown as api_reference, spec as openapi_spec};
 
 /// Largest request body accepted (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -53,6 +53,7 @@ pub fn router(state: State) -> Router {
         .route("/{objects}/{id}/timeline", get(records::timeline))
         .fallback(|| async { ApiError::not_found("no such API route") });
     Router::new()
+        .route("/", get(home))
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -72,6 +73,16 @@ async fn healthz(axum::extract::State(state): axum::extract::State<State>) -> Re
                 .into_response()
         }
     }
+}
+
+/// Until the web UI lands, `/` says what is running and where the API is.
+async fn home() -> axum::response::Html<&'static str> {
+    axum::response::Html(concat!(
+        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Kith</title>",
+        "<h1>Kith is running</h1><p>The REST API is at <code>/api/v1</code>; its OpenAPI document is ",
+        "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>. Sign in with ",
+        "<code>POST /api/v1/auth/login</code> or use an API token from <code>kith token create</code>.</p></html>"
+    ))
 }
 
 async fn openapi_json() -> Response {

@@ -227,3 +227,75 @@ pub fn spec() -> Value {
         "paths": paths
     })
 }
+
+/// The API reference as Markdown, rendered from [`spec`] (docs/API.md is this output).
+pub fn markdown() -> String {
+    let spec = spec();
+    let mut out = String::new();
+    out.push_str("# Kith API reference\n\n");
+    out.push_str("Generated from the OpenAPI 3.1 document (`kith openapi`, or `GET /api/v1/openapi.json` on a running server) by `kith openapi --markdown`. Do not edit by hand.\n\n");
+    out.push_str(spec["info"]["description"].as_str().unwrap_or(""));
+    out.push_str("\n\n## Lists\n\nEvery list takes `limit` (1–500, default 50), `cursor` (the `next_cursor` of the previous page), `sort` (`field` or `-field`, custom fields as `custom.KEY`), `filter` and `q`, and answers `{\"data\": [...], \"next_cursor\": ...}`.\n\nFilter text form: `field op value` joined with `and`, `or`, `not` and parentheses. Operators: `=`, `!=`, `<`, `<=`, `>`, `>=`, `~` (contains), `^=` (starts with), `in (a, b)`, `not in (a, b)`, `is empty`, `is not empty`, `has` / `has not` (tags, multi-select). Relative dates: `today`, `now`, `-90d`, `+2w`, `-3m`, `-1y`. Example: `lifecycle_stage = customer and (city = \"Århus\" or tags has vip) and created_at > -90d`.\n\nThe same filter in JSON form: `{\"and\": [{\"field\": \"lifecycle_stage\", \"op\": \"eq\", \"value\": \"customer\"}, ...]}` with ops `eq ne lt lte gt gte contains starts_with in not_in is_empty is_not_empty has has_not`.\n\n");
+    out.push_str("## Endpoints\n\n| Method | Path | Summary |\n|---|---|---|\n");
+    if let Some(paths) = spec["paths"].as_object() {
+        for (path, ops) in paths {
+            for method in ["get", "post", "patch", "delete"] {
+                if let Some(op) = ops.get(method) {
+                    out.push_str(&format!(
+                        "| {} | `{}` | {} |\n",
+                        method.to_uppercase(),
+                        path,
+                        op["summary"].as_str().unwrap_or("")
+                    ));
+                }
+            }
+        }
+    }
+    out.push_str("\n## Objects\n\n");
+    if let Some(schemas) = spec["components"]["schemas"].as_object() {
+        for (name, schema) in schemas {
+            let Some(props) = schema["properties"].as_object() else {
+                continue;
+            };
+            out.push_str(&format!(
+                "### {name}\n\n| Field | Type | Notes |\n|---|---|---|\n"
+            ));
+            let required: Vec<&str> = schema["required"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            for (field, p) in props {
+                let ty = match &p["type"] {
+                    Value::Array(a) => a
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .collect::<Vec<_>>()
+                        .join(" \\| "),
+                    Value::String(s) => s.clone(),
+                    _ => "object".into(),
+                };
+                let ty = match (p["format"].as_str(), p["enum"].as_array()) {
+                    (_, Some(e)) => format!(
+                        "{ty}: {}",
+                        e.iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    (Some(f), _) => format!("{ty} ({f})"),
+                    _ => ty,
+                };
+                let mut notes = p["description"].as_str().unwrap_or("").to_string();
+                if required.contains(&field.as_str()) {
+                    notes = format!("**required**. {notes}");
+                }
+                if p["readOnly"].as_bool() == Some(true) {
+                    notes = format!("read-only. {notes}");
+                }
+                out.push_str(&format!("| `{field}` | {ty} | {} |\n", notes.trim()));
+            }
+            out.push('\n');
+        }
+    }
+    out
+}

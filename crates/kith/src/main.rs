@@ -62,8 +62,12 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         contacts: usize,
     },
-    /// Print the OpenAPI 3.1 document.
-    Openapi,
+    /// Print the OpenAPI 3.1 document (or the Markdown reference rendered from it).
+    Openapi {
+        /// Print the Markdown reference (docs/API.md) instead of JSON.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -278,11 +282,15 @@ async fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Openapi => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&kith_web::openapi_spec())?
-            );
+        Command::Openapi { markdown } => {
+            if markdown {
+                print!("{}", kith_web::api_reference());
+            } else {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&kith_web::openapi_spec())?
+                );
+            }
             Ok(())
         }
     }

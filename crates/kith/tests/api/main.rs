@@ -7,5 +7,6 @@ mod auth;
 mod bad_input;
 mod cli;
 mod lists;
+mod openapi;
 mod records;
 mod schema;
