@@ -234,6 +234,33 @@ both!(
         );
         assert_eq!(f("created_at > -1d and created_at < +1d").await.len(), 5);
         assert_eq!(f("phone = \"+4520123456\"").await, ["soren@example.dk"]);
+        // Multi-select values take `has`.
+        api.create(
+            "field_definitions",
+            json!({"object": "contact", "key": "interests", "label": "Interests", "kind": "multi_select", "options": ["golf", "wine", "tea"]}),
+        )
+        .await;
+        let ana = api.get("/api/v1/contacts?q=ana").await.body["data"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let res = api
+            .patch(
+                &format!("/api/v1/contacts/{ana}"),
+                json!({"custom": {"interests": ["golf", "tea"]}}),
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        assert_eq!(
+            f("custom.interests has tea").await,
+            ["ana.berg@example.com"]
+        );
+        assert_eq!(f("custom.interests has wine").await, Vec::<String>::new());
+        assert_eq!(
+            f("custom.interests is not empty").await,
+            ["ana.berg@example.com"]
+        );
+        assert_eq!(f("custom.interests is empty").await.len(), 4);
         // The JSON form in a POST body.
         let res = api
             .post(

@@ -435,3 +435,134 @@ both!(tasks_record_when_they_are_done, |app| async move {
         "a write that changes nothing is not a new version"
     );
 });
+
+both!(
+    two_writers_with_the_same_version_cannot_both_win,
+    |app| async move {
+        let api = &app.api;
+        let c = api.create("contacts", json!({"first_name": "Ana"})).await;
+        let path = format!("/api/v1/contacts/{}", c["id"].as_str().unwrap());
+        let mut handles = Vec::new();
+        for i in 0..6 {
+            let api = api.clone();
+            let path = path.clone();
+            handles.push(tokio::spawn(async move {
+                api.send(
+                    Method::PATCH,
+                    &path,
+                    Some(json!({"job_title": format!("title {i}")})),
+                    &[("if-match", "\"1\"")],
+                )
+                .await
+                .status
+            }));
+        }
+        let mut ok = 0;
+        for h in handles {
+            match h.await.unwrap() {
+                StatusCode::OK => ok += 1,
+                StatusCode::PRECONDITION_FAILED | StatusCode::CONFLICT => {}
+                other => panic!("unexpected {other}"),
+            }
+        }
+        assert_eq!(ok, 1, "exactly one writer of version 1 wins");
+        assert_eq!(api.get(&path).await.body["version"], 2);
+    }
+);
+
+both!(
+    every_write_leaves_an_audit_entry_and_an_event,
+    |app| async move {
+        use kith_store::Exec;
+        let api = &app.api;
+        let c = api.create("contacts", json!({"first_name": "Ana"})).await;
+        let path = format!("/api/v1/contacts/{}", c["id"].as_str().unwrap());
+        api.patch(&path, json!({"last_name": "Berg"})).await;
+        api.delete(&path).await;
+        let mut db = app.app.db().clone();
+        let events = db
+            .fetch_all(kith_store::Sql::new("SELECT kind FROM events ORDER BY id"))
+            .await
+            .unwrap();
+        let kinds: Vec<String> = events
+            .iter()
+            .map(|r| r.text("kind").unwrap().unwrap())
+            .collect();
+        assert_eq!(
+            kinds,
+            ["contact.created", "contact.updated", "contact.deleted"]
+        );
+        let audit = db
+            .fetch_all(kith_store::Sql::new(
+                "SELECT action FROM audit_log ORDER BY id",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(audit.len(), 3);
+        // A refused write leaves no trace.
+        api.patch(&path, json!({"email": "bad"})).await;
+        api.post("/api/v1/contacts", json!({"email": "bad"})).await;
+        let n = db
+            .fetch_all(kith_store::Sql::new("SELECT id FROM events"))
+            .await
+            .unwrap()
+            .len();
+        assert_eq!(n, 3);
+    }
+);
+
+both!(
+    a_session_made_on_one_node_works_on_another,
+    |app| async move {
+        // A second server process-equivalent: its own pool on the same database.
+        let db = kith_store::Db::connect(&app.db_url).await.unwrap();
+        let other = kith_app::App::new(db);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let router = kith_web::router(kith_web::State {
+            app: other.clone(),
+            secure_cookies: false,
+        });
+        let server = tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let login = app
+            .api
+            .client
+            .post(format!("{}/api/v1/auth/login", app.api.base))
+            .json(&json!({"email": "admin@acme.test", "password": crate::harness::PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let csrf = login.json::<Value>().await.unwrap()["csrf_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let node2 = crate::harness::Api {
+            base,
+            token: None,
+            csrf: Some(csrf),
+            ..app.api.clone()
+        };
+        let res = node2
+            .send(
+                Method::POST,
+                "/api/v1/contacts",
+                Some(json!({"first_name": "Via node 2"})),
+                &[("cookie", &cookie)],
+            )
+            .await;
+        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
+        assert_eq!(
+            app.api.get("/api/v1/contacts").await.body["data"][0]["first_name"],
+            "Via node 2"
+        );
+        server.abort();
+        other.db().close().await;
+    }
+);
