@@ -276,3 +276,64 @@ mod tests {
         assert!(!verify_password("wrong".into(), h).await);
     }
 }
+
+impl App {
+    /// Changes the caller's workspace defaults (admins only): `currency`, `phone_region`, `time_zone`.
+    pub async fn update_workspace_settings(
+        &self,
+        caller: &Caller,
+        input: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Workspace, Error> {
+        if caller.role() != Role::Admin {
+            return Err(Error::Forbidden("only admins change workspace settings"));
+        }
+        let ws = &caller.workspace;
+        let mut errors = kith_core::FieldErrors::default();
+        let mut currency = ws.currency.clone();
+        let mut region = ws.phone_region.clone();
+        let mut time_zone = ws.time_zone.clone();
+        for (k, v) in input {
+            match k.as_str() {
+                "currency" => match v.as_str().map(|s| s.trim().to_ascii_uppercase()) {
+                    Some(c) if c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()) => {
+                        currency = c
+                    }
+                    _ => errors.add(k, "must be an ISO 4217 code such as DKK"),
+                },
+                "phone_region" => match v {
+                    serde_json::Value::Null => region = None,
+                    serde_json::Value::String(s) => match kith_core::PhoneRegion::parse(s) {
+                        Ok(r) => region = Some(r.code().to_string()),
+                        Err(e) => errors.add(k, e),
+                    },
+                    _ => errors.add(k, "must be a country code such as DK, or null"),
+                },
+                "time_zone" => match v.as_str() {
+                    Some(tz) if is_time_zone_name(tz) => time_zone = tz.to_string(),
+                    _ => errors.add(k, "must be an IANA time zone such as Europe/Copenhagen"),
+                },
+                "id" | "name" => errors.add(k, "is read-only"),
+                _ => errors.add(k, "unknown workspace setting"),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(kith_core::Error::fields(errors).into());
+        }
+        store::update_workspace(&self.db, ws.id, &currency, region.as_deref(), &time_zone).await?;
+        store::workspace(&self.db, ws.id)
+            .await?
+            .ok_or(Error::NotFound("workspace"))
+    }
+}
+
+/// The shape of an IANA zone name (`UTC`, `Europe/Copenhagen`, `America/Argentina/Salta`).
+fn is_time_zone_name(s: &str) -> bool {
+    s == "UTC"
+        || (s.len() <= 64
+            && s.split('/').count() >= 2
+            && s.split('/').all(|p| {
+                !p.is_empty()
+                    && p.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
+            }))
+}

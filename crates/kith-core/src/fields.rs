@@ -229,7 +229,7 @@ pub fn validate_all(
                 }
             }
         } else if name == "custom" && object.is_customisable() {
-            match parse_custom(value, ctx.custom) {
+            match parse_custom(value, ctx) {
                 Ok(c) => changes.custom = c,
                 Err(fields) => {
                     for (k, v) in fields.0 {
@@ -544,7 +544,8 @@ fn parse_tags(value: &Value) -> Result<Vec<String>, String> {
 }
 
 /// Checks custom values against the workspace's definitions.
-fn parse_custom(value: &Value, defs: &[CustomDef]) -> Result<BTreeMap<String, Value>, FieldErrors> {
+fn parse_custom(value: &Value, ctx: &Context<'_>) -> Result<BTreeMap<String, Value>, FieldErrors> {
+    let defs = ctx.custom;
     let mut errors = FieldErrors::default();
     let mut out = BTreeMap::new();
     let Some(obj) = value.as_object() else {
@@ -557,7 +558,7 @@ fn parse_custom(value: &Value, defs: &[CustomDef]) -> Result<BTreeMap<String, Va
             errors.add(name, "no such custom field");
             continue;
         };
-        match custom_value(def, v) {
+        match custom_value(def, v, ctx.phone_region) {
             Ok(v) => {
                 out.insert(key.clone(), v);
             }
@@ -572,11 +573,18 @@ fn parse_custom(value: &Value, defs: &[CustomDef]) -> Result<BTreeMap<String, Va
 }
 
 /// Checks one custom value and returns it in its stored JSON form.
-pub fn custom_value(def: &CustomDef, v: &Value) -> Result<Value, String> {
+pub fn custom_value(
+    def: &CustomDef,
+    v: &Value,
+    phone_region: Option<PhoneRegion>,
+) -> Result<Value, String> {
     if v.is_null() || v.as_str().is_some_and(|s| s.trim().is_empty()) {
         return Ok(Value::Null);
     }
-    let ctx = Context::default();
+    let ctx = Context {
+        phone_region,
+        custom: &[],
+    };
     let s = || expect_str(v);
     Ok(match def.kind.as_str() {
         "text" => Value::String(text(s()?, 2000)?),

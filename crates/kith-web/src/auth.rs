@@ -156,3 +156,24 @@ pub async fn logout(
 pub async fn me(Auth(caller): Auth) -> Json<Value> {
     Json(user_json(&caller))
 }
+
+/// `GET /workspace`: the caller's workspace and its defaults.
+pub async fn workspace(Auth(caller): Auth) -> Json<Value> {
+    Json(user_json(&caller)["workspace"].clone())
+}
+
+/// `PATCH /workspace`: changes the defaults (admins only).
+pub async fn update_workspace(
+    AxState(state): AxState<State>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let input = read_json(&headers, body)?;
+    let ws = state.app.update_workspace_settings(&caller, &input).await?;
+    let caller = Caller {
+        workspace: ws,
+        ..caller
+    };
+    Ok(Json(user_json(&caller)["workspace"].clone()))
+}

@@ -41,6 +41,10 @@ pub fn router(state: State) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
+        .route(
+            "/workspace",
+            get(auth::workspace).patch(auth::update_workspace),
+        )
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
         .route(

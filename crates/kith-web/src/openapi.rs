@@ -207,6 +207,15 @@ pub fn spec() -> Value {
         "responses": {"200": {"description": "Signed in"}, "401": err("Wrong email or password"), "429": err("Too many failed attempts")}}}));
     paths.insert("/api/v1/auth/logout".into(), json!({"post": {"tags": ["auth"], "summary": "Sign out", "operationId": "logout", "responses": {"204": {"description": "Signed out"}}}}));
     paths.insert("/api/v1/me".into(), json!({"get": {"tags": ["auth"], "summary": "The caller and their workspace", "operationId": "me", "responses": {"200": {"description": "The caller"}, "401": err("Not signed in")}}}));
+    paths.insert("/api/v1/workspace".into(), json!({
+        "get": {"tags": ["workspace"], "summary": "The caller's workspace and its defaults", "operationId": "get_workspace", "responses": {"200": {"description": "The workspace"}}},
+        "patch": {"tags": ["workspace"], "summary": "Change the default currency, phone region and time zone (admins)", "operationId": "update_workspace",
+            "requestBody": {"content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+                "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+                "phone_region": {"type": ["string", "null"], "description": "ISO country whose numbering reads phones written without +"},
+                "time_zone": {"type": "string", "description": "IANA zone, e.g. Europe/Copenhagen"}}}}}},
+            "responses": {"200": {"description": "The workspace"}, "403": err("Not an admin"), "422": err("Invalid settings")}}
+    }));
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

@@ -10,3 +10,4 @@ mod lists;
 mod openapi;
 mod records;
 mod schema;
+mod workspace;
