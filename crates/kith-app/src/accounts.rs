@@ -256,27 +256,6 @@ impl App {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn token_hashes_are_stable_and_hide_the_token() {
-        let h = token_hash("kith_abc");
-        assert_eq!(h.len(), 64);
-        assert_eq!(h, token_hash("kith_abc"));
-        assert!(!h.contains("abc"));
-    }
-
-    #[tokio::test]
-    async fn passwords_verify_only_with_the_right_password() {
-        let h = hash_password("correct horse battery".into()).await.unwrap();
-        assert!(h.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery".into(), h.clone()).await);
-        assert!(!verify_password("wrong".into(), h).await);
-    }
-}
-
 impl App {
     /// Changes the caller's workspace defaults (admins only): `currency`, `phone_region`, `time_zone`.
     pub async fn update_workspace_settings(
@@ -336,4 +315,25 @@ fn is_time_zone_name(s: &str) -> bool {
                     && p.chars()
                         .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
             }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_hashes_are_stable_and_hide_the_token() {
+        let h = token_hash("kith_abc");
+        assert_eq!(h.len(), 64);
+        assert_eq!(h, token_hash("kith_abc"));
+        assert!(!h.contains("abc"));
+    }
+
+    #[tokio::test]
+    async fn passwords_verify_only_with_the_right_password() {
+        let h = hash_password("correct horse battery".into()).await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery".into(), h.clone()).await);
+        assert!(!verify_password("wrong".into(), h).await);
+    }
 }
