@@ -364,16 +364,40 @@ pub async fn list(
     } else {
         (" > ", "")
     };
+    // Columns that are never NULL sort and page on their index: a plain ORDER BY and a
+    // row-value comparison. Nullable ones need the NULLs-last dance, which both backends
+    // answer alike but only by sorting.
+    let not_null = match &spec.sort {
+        FieldRef::Column { name, .. } => {
+            ["id", "version", "created_at", "updated_at"].contains(name)
+                || object.field(name).is_some_and(|f| f.required)
+        }
+        _ => false,
+    };
     if let Some(c) = &spec.cursor {
-        let v = cursor_scalar(&c.value, spec.sort.scalar_type()).ok_or_else(|| {
+        let bad = || {
             Error::Invalid(kith_core::Error::new(
                 "cursor_invalid",
                 "cursor was made for another sort order",
             ))
-        })?;
+        };
+        let v = cursor_scalar(&c.value, spec.sort.scalar_type()).ok_or_else(bad)?;
         let id = Scalar::Uuid(c.id);
         sql.push(" AND (");
-        if v.is_null() {
+        if not_null {
+            if v.is_null() {
+                return Err(bad());
+            }
+            sql.push("(");
+            expr(&mut sql, dialect, &spec.sort);
+            sql.push(", t.id)")
+                .push(cmp)
+                .push("(")
+                .bind(v)
+                .push(", ")
+                .bind(id)
+                .push("))");
+        } else if v.is_null() {
             expr(&mut sql, dialect, &spec.sort);
             sql.push(" IS NULL AND t.id").push(cmp).bind(id).push(")");
         } else {
@@ -390,10 +414,13 @@ pub async fn list(
                 .push("))");
         }
     }
-    // NULLs last in both directions, on both backends.
-    sql.push(" ORDER BY (");
-    expr(&mut sql, dialect, &spec.sort);
-    sql.push(" IS NULL), ");
+    sql.push(" ORDER BY ");
+    if !not_null {
+        // NULLs last in both directions, on both backends.
+        sql.push("(");
+        expr(&mut sql, dialect, &spec.sort);
+        sql.push(" IS NULL), ");
+    }
     expr(&mut sql, dialect, &spec.sort);
     sql.push(dir).push(", t.id").push(dir);
     sql.push(" LIMIT ")
