@@ -337,10 +337,28 @@ pub async fn list(
 ) -> Result<(Vec<Record>, Option<Cursor>), Error> {
     let dialect = ex.dialect();
     let mut sql = Sql::new("SELECT ");
-    sql.push(&select_columns(object))
-        .push(" FROM ")
-        .push(object.table())
-        .push(" t WHERE t.workspace_id = ");
+    sql.push(&select_columns(object)).push(" FROM ");
+    if !spec.terms.is_empty() {
+        // Search drives the query: the few matching ids first, then their rows. (Written
+        // as CROSS JOIN because SQLite then keeps this order; PostgreSQL plans it freely.)
+        sql.push("(");
+        for (i, term) in spec.terms.iter().enumerate() {
+            if i > 0 {
+                sql.push(" INTERSECT ");
+            }
+            let hi = format!("{term}{}", char::MAX);
+            sql.push("SELECT DISTINCT s.record_id FROM search_terms s WHERE s.workspace_id = ");
+            sql.bind(Scalar::Uuid(ws.0))
+                .push(" AND s.term >= ")
+                .bind(Scalar::Text(term.clone()));
+            sql.push(" AND s.term < ").bind(Scalar::Text(hi));
+        }
+        sql.push(") m CROSS JOIN ")
+            .push(object.table())
+            .push(" t WHERE t.id = m.record_id AND t.workspace_id = ");
+    } else {
+        sql.push(object.table()).push(" t WHERE t.workspace_id = ");
+    }
     sql.bind(Scalar::Uuid(ws.0));
     sql.push(if spec.deleted {
         " AND t.deleted_at IS NOT NULL"
@@ -350,14 +368,6 @@ pub async fn list(
     if let Some(f) = &spec.filter {
         sql.push(" AND ");
         compile(&mut sql, dialect, ws, f);
-    }
-    for term in &spec.terms {
-        let hi = format!("{term}{}", char::MAX);
-        sql.push(" AND t.id IN (SELECT s.record_id FROM search_terms s WHERE s.workspace_id = ");
-        sql.bind(Scalar::Uuid(ws.0))
-            .push(" AND s.term >= ")
-            .bind(Scalar::Text(term.clone()));
-        sql.push(" AND s.term < ").bind(Scalar::Text(hi)).push(")");
     }
     let (cmp, dir) = if spec.desc {
         (" < ", " DESC")
