@@ -317,6 +317,33 @@ fn is_time_zone_name(s: &str) -> bool {
             }))
 }
 
+impl App {
+    /// Remembers the caller's interface language (`en`, `zh-CN`, `da`).
+    pub async fn set_locale(&self, caller: &Caller, locale: &str) -> Result<(), Error> {
+        if !["en", "zh-CN", "da"].contains(&locale) {
+            return Err(kith_core::Error::field("locale", "must be en, zh-CN or da").into());
+        }
+        Ok(store::set_locale(&self.db, caller.user.id, locale).await?)
+    }
+
+    /// The users of the caller's workspace.
+    pub async fn users(&self, caller: &Caller) -> Result<Vec<User>, Error> {
+        Ok(store::users(&self.db, caller.workspace.id).await?)
+    }
+
+    /// Deal count and value per stage of a pipeline.
+    pub async fn stage_totals(
+        &self,
+        caller: &Caller,
+        pipeline: uuid::Uuid,
+    ) -> Result<Vec<kith_store::records::StageTotal>, Error> {
+        Ok(
+            kith_store::records::stage_totals(&mut self.db.clone(), caller.workspace.id, pipeline)
+                .await?,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -37,7 +37,7 @@ pub struct User {
     pub role: String,
     /// argon2id PHC string.
     pub password_hash: Option<String>,
-    /// UI language.
+    /// UI language the user chose (`en`, `zh-CN`, `da`); empty: follow the browser.
     pub locale: String,
     /// Refused at sign-in.
     pub disabled: bool,
@@ -184,7 +184,7 @@ pub async fn create_user(
         name: None,
         role: role.into(),
         password_hash: password_hash.map(String::from),
-        locale: "en".into(),
+        locale: String::new(),
         disabled: false,
     })
 }
@@ -359,4 +359,29 @@ pub async fn update_workspace(
         .arg(Scalar::Uuid(id.0));
     db.clone().execute(sql).await?;
     Ok(())
+}
+
+/// Sets a user's interface language.
+pub async fn set_locale(db: &Db, user: Uuid, locale: &str) -> Result<(), Error> {
+    let sql = Sql::new("UPDATE users SET locale = ")
+        .arg(Scalar::Text(locale.into()))
+        .and(" WHERE id = ")
+        .arg(Scalar::Uuid(user));
+    db.clone().execute(sql).await?;
+    Ok(())
+}
+
+/// The users of a workspace, by email.
+pub async fn users(db: &Db, ws: WorkspaceId) -> Result<Vec<User>, Error> {
+    let sql = Sql::new(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.workspace_id = "
+    ))
+    .arg(Scalar::Uuid(ws.0))
+    .and(" ORDER BY u.email");
+    db.clone()
+        .fetch_all(sql)
+        .await?
+        .iter()
+        .map(user_from)
+        .collect()
 }

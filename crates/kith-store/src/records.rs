@@ -633,3 +633,45 @@ pub async fn user_in_workspace(
         .bind(Scalar::Uuid(user_id));
     Ok(ex.fetch_optional(sql).await?.is_some())
 }
+
+/// Open deal count and value per stage and currency of one pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageTotal {
+    /// Stage.
+    pub stage_id: Uuid,
+    /// Currency of the amounts.
+    pub currency: String,
+    /// Number of deals.
+    pub count: i64,
+    /// Sum of amounts in minor units.
+    pub amount: i64,
+}
+
+/// Totals of the live deals of `pipeline`, grouped by stage and currency.
+pub async fn stage_totals(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    pipeline: Uuid,
+) -> Result<Vec<StageTotal>, Error> {
+    let mut sql = Sql::new(
+        "SELECT stage_id, COALESCE(currency, '') AS currency, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS total \
+         FROM deals WHERE workspace_id = ",
+    );
+    sql.bind(ws_arg(ws))
+        .push(" AND pipeline_id = ")
+        .bind(Scalar::Uuid(pipeline));
+    sql.push(" AND deleted_at IS NULL GROUP BY stage_id, currency");
+    let mut out = Vec::new();
+    for row in ex.fetch_all(sql).await? {
+        let Some(stage_id) = row.uuid("stage_id")? else {
+            continue;
+        };
+        out.push(StageTotal {
+            stage_id,
+            currency: row.text("currency")?.unwrap_or_default(),
+            count: row.int("n")?.unwrap_or(0),
+            amount: row.int("total")?.unwrap_or(0),
+        });
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@ mod auth;
 mod error;
 mod openapi;
 mod records;
+pub mod ui;
 
 use std::time::Instant;
 
@@ -57,10 +58,12 @@ pub fn router(state: State) -> Router {
         .route("/{objects}/{id}/timeline", get(records::timeline))
         .fallback(|| async { ApiError::not_found("no such API route") });
     Router::new()
-        .route("/", get(home))
         .route("/healthz", get(healthz))
         .nest("/api/v1", api)
+        .merge(ui::routes())
+        .fallback(ui::not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(ui::security_headers))
         .layer(middleware::from_fn(trace))
         .with_state(state)
 }
@@ -77,16 +80,6 @@ async fn healthz(axum::extract::State(state): axum::extract::State<State>) -> Re
                 .into_response()
         }
     }
-}
-
-/// Until the web UI lands, `/` says what is running and where the API is.
-async fn home() -> axum::response::Html<&'static str> {
-    axum::response::Html(concat!(
-        "<!doctype html><html lang=\"en\"><meta charset=\"utf-8\"><title>Kith</title>",
-        "<h1>Kith is running</h1><p>The REST API is at <code>/api/v1</code>; its OpenAPI document is ",
-        "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>. Sign in with ",
-        "<code>POST /api/v1/auth/login</code> or use an API token from <code>kith token create</code>.</p></html>"
-    ))
 }
 
 async fn openapi_json() -> Response {

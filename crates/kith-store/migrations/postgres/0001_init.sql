@@ -26,7 +26,7 @@ CREATE TABLE users (
     password_hash TEXT COLLATE "C",
     role TEXT COLLATE "C" NOT NULL CHECK (role IN ('admin', 'member', 'read_only')),
     team_id UUID REFERENCES teams(id),
-    locale TEXT COLLATE "C" NOT NULL DEFAULT 'en',
+    locale TEXT COLLATE "C",
     disabled BOOLEAN NOT NULL DEFAULT FALSE,
     created_at TIMESTAMPTZ NOT NULL
 );

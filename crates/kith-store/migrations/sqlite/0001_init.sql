@@ -26,7 +26,7 @@ CREATE TABLE users (
     password_hash TEXT,
     role TEXT NOT NULL CHECK (role IN ('admin', 'member', 'read_only')),
     team_id BLOB REFERENCES teams(id),
-    locale TEXT NOT NULL DEFAULT 'en',
+    locale TEXT,
     disabled INTEGER NOT NULL DEFAULT 0,
     created_at TEXT NOT NULL
 );

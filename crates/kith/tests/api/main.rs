@@ -1,6 +1,7 @@
 //! Integration tests: the real application on a random port, each test against a fresh
 //! database, every test on SQLite and on PostgreSQL (see `both!`).
 
+mod browser;
 mod harness;
 
 mod auth;
@@ -10,4 +11,5 @@ mod lists;
 mod openapi;
 mod records;
 mod schema;
+mod ui;
 mod workspace;

@@ -1,0 +1,245 @@
+//! The web UI: server-rendered pages (maud escapes every value), Fluent messages in
+//! English, Chinese and Danish, and one small ES module for inline edit, instant
+//! search and dragging deals. Pages read and write through kith-app like the API does.
+
+mod board;
+mod home;
+pub mod i18n;
+mod layout;
+mod lists;
+mod record;
+mod signin;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use kith_app::Caller;
+
+use crate::auth::SESSION_COOKIE;
+use crate::State;
+use i18n::Lang;
+
+/// The UI's routes.
+pub fn routes() -> Router<State> {
+    Router::new()
+        .route("/", get(home::home))
+        .route("/login", get(signin::form).post(signin::submit))
+        .route("/logout", post(signin::logout))
+        .route("/settings/language", post(signin::language))
+        .route(
+            "/contacts",
+            get(lists::contacts).post(lists::create_contact),
+        )
+        .route(
+            "/companies",
+            get(lists::companies).post(lists::create_company),
+        )
+        .route("/contacts/{id}", get(record::contact))
+        .route("/companies/{id}", get(record::company))
+        .route("/deals/{id}", get(record::deal))
+        .route("/{objects}/{id}/activities", post(record::log_activity))
+        .route("/{objects}/{id}/tasks", post(record::add_task))
+        .route("/deals", get(board::board))
+        .route("/deals/{id}/stage", post(board::move_stage))
+        .route("/assets/app.js", get(script))
+        .route("/assets/app.css", get(style))
+}
+
+/// Headers every page carries: a strict Content-Security-Policy means even an
+/// injected tag could not run a script.
+pub async fn security_headers(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !api {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        );
+    }
+    res
+}
+
+async fn script() -> Response {
+    asset(
+        include_str!("../../assets/app.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
+async fn style() -> Response {
+    asset(
+        include_str!("../../assets/app.css"),
+        "text/css; charset=utf-8",
+    )
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    res
+}
+
+/// Reads a cookie.
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A signed-in person looking at a page: who, the CSRF token for their forms, their language.
+pub struct Viewer {
+    /// The caller.
+    pub caller: Caller,
+    /// CSRF token of the session.
+    pub csrf: String,
+    /// Interface language.
+    pub lang: Lang,
+}
+
+impl Viewer {
+    /// The message `key` in the viewer's language.
+    pub fn t(&self, key: &str) -> String {
+        self.lang.t(key)
+    }
+
+    /// The answer to a form whose CSRF token is not the session's (None when it is).
+    pub fn csrf_refusal(&self, sent: &str) -> Option<Response> {
+        let ok = sent.len() == self.csrf.len()
+            && sent
+                .bytes()
+                .zip(self.csrf.bytes())
+                .fold(0u8, |a, (x, y)| a | (x ^ y))
+                == 0;
+        (!ok).then(|| {
+            (
+                StatusCode::FORBIDDEN,
+                "the form expired; go back, reload the page and try again",
+            )
+                .into_response()
+        })
+    }
+}
+
+impl FromRequestParts<State> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &State) -> Result<Self, Self::Rejection> {
+        let next = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        let to_login = || Redirect::to(&format!("/login?next={}", encode(next))).into_response();
+        let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(to_login());
+        };
+        match state.app.session(token).await {
+            Ok((caller, csrf)) => {
+                // The user's own choice first; until they make one, the browser's language.
+                let lang = Lang::from_tag(&caller.user.locale).unwrap_or_else(|| {
+                    parts
+                        .headers
+                        .get(header::ACCEPT_LANGUAGE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(Lang::negotiate)
+                        .unwrap_or(Lang::En)
+                });
+                Ok(Viewer { caller, csrf, lang })
+            }
+            Err(_) => Err(to_login()),
+        }
+    }
+}
+
+/// Percent-encodes a query value.
+pub(crate) fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// A page that says what went wrong, in the viewer's language.
+pub(crate) fn error_page(lang: Lang, status: StatusCode) -> Response {
+    let (title, body) = if status == StatusCode::NOT_FOUND {
+        ("not-found-title", "not-found-body")
+    } else {
+        ("error-title", "error-body")
+    };
+    let html = layout::bare(
+        lang,
+        &lang.t(title),
+        maud::html! {
+            main class="narrow" id="main" {
+                h1 { (lang.t(title)) }
+                p { (lang.t(body)) }
+                p { a href="/" { (lang.t("not-found-home")) } }
+            }
+        },
+    );
+    (status, html).into_response()
+}
+
+/// The UI's answer for paths that match nothing.
+pub async fn not_found(headers: HeaderMap) -> Response {
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(Lang::negotiate)
+        .unwrap_or(Lang::En);
+    error_page(lang, StatusCode::NOT_FOUND)
+}
+
+/// Maps an application error on a page to a page.
+pub(crate) fn app_error(lang: Lang, e: kith_app::Error) -> Response {
+    match e {
+        kith_app::Error::NotFound(_) => error_page(lang, StatusCode::NOT_FOUND),
+        kith_app::Error::Forbidden(m) => (StatusCode::FORBIDDEN, m).into_response(),
+        other => {
+            tracing::error!(error = %other, "page failed");
+            error_page(lang, StatusCode::INTERNAL_SERVER_ERROR)
+        }
+    }
+}
+
+/// A short human reason for an application error (shown beside a form).
+pub(crate) fn reason(e: &kith_app::Error) -> String {
+    match e {
+        kith_app::Error::Invalid(inner) if !inner.fields.is_empty() => inner
+            .fields
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    }
+}
