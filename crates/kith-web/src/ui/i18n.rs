@@ -125,18 +125,19 @@ impl Lang {
 
     /// Money from minor units: `DKK 12,500.00` / `12.500,00 kr.` / `¥12,500.00`.
     pub fn money(self, minor: i64, currency: &str) -> String {
-        let major = self.number(minor / 100);
-        let cents = (minor % 100).unsigned_abs();
+        let sign = if minor < 0 { "-" } else { "" };
+        let minor = minor.unsigned_abs();
+        let major = self.number(i64::try_from(minor / 100).unwrap_or(i64::MAX));
         let dec = if self == Lang::Da { ',' } else { '.' };
-        let amount = format!("{major}{dec}{cents:02}");
+        let amount = format!("{major}{dec}{:02}", minor % 100);
         match (self, currency) {
-            (Lang::Da, "DKK") => format!("{amount} kr."),
-            (Lang::Da, c) => format!("{amount} {c}"),
-            (_, "CNY") => format!("¥{amount}"),
-            (_, "USD") => format!("${amount}"),
-            (_, "EUR") => format!("€{amount}"),
-            (_, "GBP") => format!("£{amount}"),
-            (_, c) => format!("{c} {amount}"),
+            (Lang::Da, "DKK") => format!("{sign}{amount} kr."),
+            (Lang::Da, c) => format!("{sign}{amount} {c}"),
+            (_, "CNY") => format!("{sign}¥{amount}"),
+            (_, "USD") => format!("{sign}${amount}"),
+            (_, "EUR") => format!("{sign}€{amount}"),
+            (_, "GBP") => format!("{sign}£{amount}"),
+            (_, c) => format!("{sign}{c} {amount}"),
         }
     }
 
@@ -184,7 +185,8 @@ mod tests {
     fn money_and_dates_follow_the_locale() {
         assert_eq!(Lang::Da.money(1_250_000, "DKK"), "12.500,00 kr.");
         assert_eq!(Lang::En.money(1_250_000, "DKK"), "DKK 12,500.00");
-        assert_eq!(Lang::ZhCn.money(-99, "CNY"), "¥-0.99");
+        assert_eq!(Lang::ZhCn.money(-99, "CNY"), "-¥0.99");
+        assert_eq!(Lang::Da.money(-123_456, "DKK"), "-1.234,56 kr.");
         let d = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         assert_eq!(Lang::En.date(d), "1 Mar 2026");
         assert_eq!(Lang::Da.date(d), "1. mar. 2026");
