@@ -99,20 +99,25 @@ function edit(button) {
     button.hidden = false;
     button.focus();
   };
+  // Custom fields live under `custom` in the API: `custom.size` is custom: {size: …}.
+  const custom = field.startsWith('custom.') ? field.slice(7) : null;
+  const read = (rec) => (custom ? rec.custom?.[custom] : rec[field]);
   const commit = async () => {
     const text = input.value.trim();
-    const value = text === '' ? null : kind === 'number' ? Number(text) : text;
+    let value = text === '' ? null : kind === 'number' ? Number(text) : text;
+    if (value !== null && button.dataset.json) value = JSON.parse(text);
+    const body = custom ? { custom: { [custom]: value } } : { [field]: value };
     const { res, data } = await api('PATCH', `/api/v1/${record.dataset.objects}/${record.dataset.id}`,
-      { [field]: value }, record.dataset.version);
+      body, record.dataset.version);
     if (res.ok) {
       record.dataset.version = data.version;
-      show(button, data[field]);
+      show(button, read(data));
       close();
       say(record.dataset.msgSaved);
     } else if (res.status === 412 && data?.error?.current) {
       const current = data.error.current;
       record.dataset.version = current.version;
-      show(button, current[field]);
+      show(button, read(current));
       close();
       button.closest('.field-row')?.classList.add('stale');
       say(record.dataset.msgStale.replace('{value}', button.textContent), true);

@@ -137,7 +137,7 @@ pub async fn home(AxState(state): AxState<State>, v: Viewer) -> Response {
                     @for t in items {
                         li {
                             (display_name(t))
-                            @if let Some(d) = due(t) { " · " time datetime=(Scalar::Time(d).to_json().as_str().unwrap_or("")) { (v.lang.datetime(d, 0)) } }
+                            @if let Some(d) = due(t) { " · " time datetime=(Scalar::Time(d).to_json().as_str().unwrap_or("")) { (v.lang.datetime(d, v.tz)) } }
                         }
                     }
                 }

@@ -158,9 +158,9 @@ impl Lang {
         }
     }
 
-    /// A moment in the workspace's offset from UTC: date and time.
-    pub fn datetime(self, t: DateTime<Utc>, offset_minutes: i32) -> String {
-        let local = t + chrono::Duration::minutes(i64::from(offset_minutes));
+    /// A moment as a date and time in time zone `tz`.
+    pub fn datetime(self, t: DateTime<Utc>, tz: chrono_tz::Tz) -> String {
+        let local = t.with_timezone(&tz);
         format!(
             "{} {}",
             self.date(local.date_naive()),

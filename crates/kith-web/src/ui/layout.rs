@@ -42,6 +42,8 @@ pub enum Section {
     Companies,
     /// Deals.
     Deals,
+    /// Tasks.
+    Tasks,
 }
 
 /// A signed-in page.
@@ -51,6 +53,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Contacts, "/contacts", "nav-contacts"),
         (Section::Companies, "/companies", "nav-companies"),
         (Section::Deals, "/deals", "nav-deals"),
+        (Section::Tasks, "/tasks", "nav-tasks"),
     ];
     let who = v
         .caller

@@ -9,6 +9,7 @@ mod layout;
 mod lists;
 mod record;
 mod signin;
+mod tasks;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -43,6 +44,8 @@ pub fn routes() -> Router<State> {
         .route("/deals/{id}", get(record::deal))
         .route("/{objects}/{id}/activities", post(record::log_activity))
         .route("/{objects}/{id}/tasks", post(record::add_task))
+        .route("/tasks", get(tasks::tasks))
+        .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))
         .route("/deals/{id}/stage", post(board::move_stage))
         .route("/assets/app.js", get(script))
@@ -117,6 +120,8 @@ pub struct Viewer {
     pub csrf: String,
     /// Interface language.
     pub lang: Lang,
+    /// The workspace's time zone, in which times are shown and entered.
+    pub tz: chrono_tz::Tz,
 }
 
 impl Viewer {
@@ -167,7 +172,13 @@ impl FromRequestParts<State> for Viewer {
                         .map(Lang::negotiate)
                         .unwrap_or(Lang::En)
                 });
-                Ok(Viewer { caller, csrf, lang })
+                let tz = caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                Ok(Viewer {
+                    caller,
+                    csrf,
+                    lang,
+                    tz,
+                })
             }
             Err(_) => Err(to_login()),
         }

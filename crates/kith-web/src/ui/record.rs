@@ -100,7 +100,7 @@ fn raw(rec: &Record, field: &str) -> String {
     }
 }
 
-fn fields_block(v: &Viewer, rec: &Record) -> Markup {
+fn fields_block(v: &Viewer, rec: &Record, defs: &[Record]) -> Markup {
     let object = rec.object;
     html! {
         section aria-labelledby="fields-title" {
@@ -110,6 +110,7 @@ fn fields_block(v: &Viewer, rec: &Record) -> Markup {
                 data-msg-stale=(v.lang.t_args("stale-edit", &[("value", "{value}".into())]))
                 data-msg-failed=(v.lang.t_args("save-failed", &[("reason", "{reason}".into())]))
                 data-msg-saved=(v.t("saved")) data-msg-save=(v.t("save")) data-msg-cancel=(v.t("cancel")) {
+                @for def in defs { (custom_row(v, rec, def)) }
                 @for field in shown(object) {
                     @if let Some(spec) = object.field(field) {
                         div class="field-row" {
@@ -142,7 +143,6 @@ fn fields_block(v: &Viewer, rec: &Record) -> Markup {
 }
 
 fn timeline_block(v: &Viewer, entries: &[TimelineEntry]) -> Markup {
-    let offset = 0;
     html! {
         section aria-labelledby="timeline-title" {
             h2 id="timeline-title" { (v.t("record-timeline")) }
@@ -150,7 +150,7 @@ fn timeline_block(v: &Viewer, entries: &[TimelineEntry]) -> Markup {
             ol class="timeline" {
                 @for e in entries {
                     li class=(format!("tl tl-{}", e.kind)) {
-                        time datetime=(kith_core::Scalar::Time(e.at).to_json().as_str().unwrap_or("")) { (v.lang.datetime(e.at, offset)) }
+                        time datetime=(kith_core::Scalar::Time(e.at).to_json().as_str().unwrap_or("")) { (v.lang.datetime(e.at, v.tz)) }
                         " "
                         (entry_text(v, e))
                     }
@@ -230,6 +230,88 @@ fn forms_block(v: &Viewer, rec: &Record) -> Markup {
     }
 }
 
+fn custom_row(v: &Viewer, rec: &Record, def: &Record) -> Markup {
+    let key = def.text("key").unwrap_or_default();
+    let kind = def.text("kind").unwrap_or_default();
+    let label = def.text("label").unwrap_or(key);
+    let value = rec.custom.get(key).cloned().unwrap_or(Value::Null);
+    let options: Vec<String> = match def.get("options") {
+        Some(Scalar::Json(Value::Array(a))) => a
+            .iter()
+            .filter_map(|o| o.as_str().map(String::from))
+            .collect(),
+        _ => vec![],
+    };
+    let (yes, no) = (v.t("value-yes"), v.t("value-no"));
+    let shown = match (&value, kind) {
+        (Value::Null, _) => String::new(),
+        (Value::Bool(b), _) => {
+            if *b {
+                yes.clone()
+            } else {
+                no.clone()
+            }
+        }
+        (Value::Object(m), "money") => v.lang.money(
+            m.get("amount").and_then(Value::as_i64).unwrap_or(0),
+            m.get("currency").and_then(Value::as_str).unwrap_or(""),
+        ),
+        (Value::Array(items), _) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        (Value::String(s), "date") => kith_core::fields::date(s)
+            .map(|d| v.lang.date(d))
+            .unwrap_or_else(|_| s.clone()),
+        (Value::String(s), _) => s.clone(),
+        (other, _) => other.to_string(),
+    };
+    let raw = match &value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let input = match kind {
+        "text" => Some("text"),
+        "number" => Some("number"),
+        "date" => Some("date"),
+        "url" => Some("url"),
+        "email" => Some("email"),
+        "phone" => Some("tel"),
+        "boolean" | "select" => Some("select"),
+        _ => None,
+    };
+    let choices = match kind {
+        "boolean" => Some(format!("true={yes}|false={no}")),
+        "select" => Some(
+            options
+                .iter()
+                .map(|o| format!("{o}={o}"))
+                .collect::<Vec<_>>()
+                .join("|"),
+        ),
+        _ => None,
+    };
+    let field = format!("custom.{key}");
+    html! {
+        div class="field-row" {
+            dt id=(format!("label-{field}")) { (label) }
+            dd {
+                @if let Some(input) = input {
+                    button type="button" class="value" data-field=(field) data-kind=(input) data-raw=(raw)
+                        data-json=[(kind == "boolean" || kind == "number").then_some("1")]
+                        data-options=[choices] aria-describedby=(format!("label-{field}")) {
+                        @if shown.is_empty() { span class="placeholder" { (v.t("record-empty-value")) } } @else { (shown) }
+                    }
+                } @else {
+                    span { (shown) }
+                }
+            }
+        }
+    }
+}
+
 async fn related(
     state: &State,
     v: &Viewer,
@@ -274,6 +356,26 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
     let rec = match state.app.get(&v.caller, object, id).await {
         Ok(r) => r,
         Err(e) => return super::app_error(v.lang, e),
+    };
+    let defs = if object.is_customisable() {
+        let filter = Filter::Cond(Condition {
+            field: "object".into(),
+            op: Op::Eq,
+            values: vec![Value::String(object.singular().into())],
+        });
+        let req = ListRequest {
+            filter: Some(filter),
+            sort: Some("created_at".into()),
+            limit: Some(200),
+            ..Default::default()
+        };
+        let page = state
+            .app
+            .list(&v.caller, ObjectKind::FieldDefinition, &req)
+            .await;
+        page.map(|p| p.records).unwrap_or_default()
+    } else {
+        vec![]
     };
     let entries = state
         .app
@@ -320,7 +422,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
         @if !rec.tags.is_empty() { p class="tags" { @for t in &rec.tags { span class="tag" { (t) } " " } } }
         div class="record" {
             div class="record-main" {
-                (fields_block(&v, &rec))
+                (fields_block(&v, &rec, &defs))
                 @if !related_html.is_empty() {
                     section aria-labelledby="related-title" {
                         h2 id="related-title" { (v.t("record-related")) }

@@ -436,3 +436,84 @@ async fn pages_send_a_strict_content_security_policy_and_unknown_pages_are_pages
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_fields_edit_in_place_and_tasks_complete_with_one_click() {
+    let app = setup().await;
+    let api = &app.api;
+    api.create(
+        "field_definitions",
+        json!({"object": "contact", "key": "size", "label": "Shoe size", "kind": "number"}),
+    )
+    .await;
+    api.create(
+        "field_definitions",
+        json!({"object": "contact", "key": "vip", "label": "VIP", "kind": "boolean"}),
+    )
+    .await;
+    api.create(
+        "field_definitions",
+        json!({"object": "contact", "key": "budget", "label": "Budget", "kind": "money"}),
+    )
+    .await;
+    let c = api
+        .create("contacts", json!({"first_name": "Ida", "custom": {"size": 38, "budget": {"amount": 1250000, "currency": "DKK"}}}))
+        .await;
+    let id = c["id"].as_str().unwrap().to_string();
+    api.create(
+        "tasks",
+        json!({"title": "Send the catalogue", "contact_id": id, "due_at": "2030-01-02T08:00:00Z"}),
+    )
+    .await;
+    let b = Browser::open(&app.api.base, "en", 1200, 900).await;
+    b.sign_in("admin@acme.test").await;
+    b.goto(&format!("/contacts/{id}")).await;
+    assert_eq!(b.text("button[data-field='custom.size']").await, "38");
+    assert!(
+        b.text("main").await.contains("DKK 12,500.00"),
+        "money custom field shown"
+    );
+    b.find("button[data-field='custom.size']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let input = b.find("input.editor").await;
+    input.clear().await.unwrap();
+    input.send_keys("44\n").await.unwrap();
+    b.until("document.querySelector('#status').textContent === 'Saved'")
+        .await;
+    b.find("button[data-field='custom.vip']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("select.editor")
+        .await
+        .select_by_value("true")
+        .await
+        .unwrap();
+    b.find(".editing button").await.click().await.unwrap();
+    b.until("document.querySelector('button[data-field=\"custom.vip\"]').textContent === 'Yes'")
+        .await;
+    b.client.refresh().await.unwrap();
+    assert_eq!(b.text("button[data-field='custom.size']").await, "44");
+    assert_eq!(b.text("button[data-field='custom.vip']").await, "Yes");
+    let saved = api.get(&format!("/api/v1/contacts/{id}")).await;
+    assert_eq!(saved.body["custom"]["size"], 44);
+    assert_eq!(saved.body["custom"]["vip"], true);
+
+    b.goto("/tasks").await;
+    assert!(b.text("ul.tasks").await.contains("Send the catalogue"));
+    assert!(
+        b.text("ul.tasks").await.contains("2 Jan 2030"),
+        "due date shown in the workspace's time zone"
+    );
+    b.screenshot("tasks").await;
+    b.find("ul.tasks button.done").await.click().await.unwrap();
+    b.until("document.querySelector('p.empty') !== null").await;
+    let tasks = api.get("/api/v1/tasks").await;
+    assert_eq!(tasks.body["data"][0]["done"], true);
+    b.close().await;
+    app.finish().await;
+}
