@@ -337,6 +337,100 @@ impl App {
     }
 }
 
+/// How long an invitation link works.
+pub const INVITE_DAYS: i64 = 7;
+
+impl App {
+    /// Changes the role of a user of the caller's workspace (admins only; the last
+    /// admin cannot demote themselves, or nobody could manage the workspace).
+    pub async fn set_role(
+        &self,
+        caller: &Caller,
+        user: uuid::Uuid,
+        role: Role,
+    ) -> Result<(), Error> {
+        if caller.role() != Role::Admin {
+            return Err(Error::Forbidden("only admins change roles"));
+        }
+        let users = store::users(&self.db, caller.workspace.id).await?;
+        let target = users
+            .iter()
+            .find(|u| u.id == user)
+            .ok_or(Error::NotFound("user"))?;
+        let admins = users.iter().filter(|u| u.role == "admin").count();
+        if target.role == "admin" && role != Role::Admin && admins <= 1 {
+            return Err(
+                kith_core::Error::field("role", "the workspace needs at least one admin").into(),
+            );
+        }
+        store::set_role(&self.db, caller.workspace.id, user, role.as_str()).await?;
+        Ok(())
+    }
+
+    /// Creates an invitation link secret for `email` with `role` (admins only); shown once.
+    pub async fn invite(&self, caller: &Caller, email: &str, role: Role) -> Result<String, Error> {
+        if caller.role() != Role::Admin {
+            return Err(Error::Forbidden("only admins invite people"));
+        }
+        let email = normalise_email(email).map_err(|e| kith_core::Error::field("email", e))?;
+        if store::user_by_email(&self.db, &email).await?.is_some() {
+            return Err(Error::Duplicate(format!(
+                "a user with email {email} exists already"
+            )));
+        }
+        let token = secret(32);
+        let now = Utc::now();
+        let invite = store::Invite {
+            workspace_id: caller.workspace.id,
+            email,
+            role: role.as_str().into(),
+        };
+        store::create_invite(
+            &self.db,
+            &token_hash(&token),
+            &invite,
+            caller.user.id,
+            now,
+            now + Duration::days(INVITE_DAYS),
+        )
+        .await?;
+        Ok(token)
+    }
+
+    /// The email an invitation is for, if the link still works.
+    pub async fn invite_email(&self, token: &str) -> Result<String, Error> {
+        store::peek_invite(&self.db, &token_hash(token), Utc::now())
+            .await?
+            .map(|i| i.email)
+            .ok_or(Error::NotFound("invitation"))
+    }
+
+    /// Uses an invitation: creates the user with `password` and signs them in.
+    pub async fn accept_invite(&self, token: &str, password: &str) -> Result<Session, Error> {
+        if password.chars().count() < MIN_PASSWORD_LEN {
+            return Err(kith_core::Error::field(
+                "password",
+                format!("must be at least {MIN_PASSWORD_LEN} characters"),
+            )
+            .into());
+        }
+        let hash = hash_password(password.to_string()).await?;
+        let invite = store::take_invite(&self.db, &token_hash(token), Utc::now())
+            .await?
+            .ok_or(Error::NotFound("invitation"))?;
+        store::create_user(
+            &self.db,
+            invite.workspace_id,
+            &invite.email,
+            &invite.role,
+            Some(&hash),
+            Utc::now(),
+        )
+        .await?;
+        self.login(&invite.email, password).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -385,3 +385,103 @@ pub async fn users(db: &Db, ws: WorkspaceId) -> Result<Vec<User>, Error> {
         .map(user_from)
         .collect()
 }
+
+/// Changes a user's role.
+pub async fn set_role(db: &Db, ws: WorkspaceId, user: Uuid, role: &str) -> Result<bool, Error> {
+    let sql = Sql::new("UPDATE users SET role = ")
+        .arg(Scalar::Text(role.into()))
+        .and(" WHERE workspace_id = ")
+        .arg(Scalar::Uuid(ws.0))
+        .and(" AND id = ")
+        .arg(Scalar::Uuid(user));
+    Ok(db.clone().execute(sql).await? == 1)
+}
+
+/// An invitation to join a workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// Workspace to join.
+    pub workspace_id: WorkspaceId,
+    /// Email the account will have.
+    pub email: String,
+    /// Role it will have.
+    pub role: String,
+}
+
+/// Stores an invitation under the hash of its secret.
+pub async fn create_invite(
+    db: &Db,
+    token_hash: &str,
+    invite: &Invite,
+    by: Uuid,
+    now: DateTime<Utc>,
+    expires: DateTime<Utc>,
+) -> Result<(), Error> {
+    let sql = Sql::new("INSERT INTO invites (token_hash, workspace_id, email, role, invited_by, created_at, expires_at) VALUES (")
+        .arg(Scalar::Text(token_hash.into()))
+        .and(", ")
+        .arg(Scalar::Uuid(invite.workspace_id.0))
+        .and(", ")
+        .arg(Scalar::Text(invite.email.clone()))
+        .and(", ")
+        .arg(Scalar::Text(invite.role.clone()))
+        .and(", ")
+        .arg(Scalar::Uuid(by))
+        .and(", ")
+        .arg(Scalar::Time(now))
+        .and(", ")
+        .arg(Scalar::Time(expires))
+        .and(")");
+    db.clone().execute(sql).await?;
+    Ok(())
+}
+
+/// Marks an unused, unexpired invitation used and returns it (once).
+pub async fn take_invite(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Invite>, Error> {
+    let mut tx = db.begin().await?;
+    let sql = Sql::new("SELECT workspace_id, email, role FROM invites WHERE token_hash = ")
+        .arg(Scalar::Text(token_hash.into()))
+        .and(" AND used_at IS NULL AND expires_at > ")
+        .arg(Scalar::Time(now));
+    let Some(row) = tx.fetch_optional(sql).await? else {
+        return Ok(None);
+    };
+    let invite = Invite {
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?.unwrap_or_default()),
+        email: row.text("email")?.unwrap_or_default(),
+        role: row.text("role")?.unwrap_or_default(),
+    };
+    let used = Sql::new("UPDATE invites SET used_at = ")
+        .arg(Scalar::Time(now))
+        .and(" WHERE used_at IS NULL AND token_hash = ")
+        .arg(Scalar::Text(token_hash.into()));
+    if tx.execute(used).await? != 1 {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    Ok(Some(invite))
+}
+
+/// The invitation behind a secret, if it can still be used (without using it).
+pub async fn peek_invite(
+    db: &Db,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Invite>, Error> {
+    let sql = Sql::new("SELECT workspace_id, email, role FROM invites WHERE token_hash = ")
+        .arg(Scalar::Text(token_hash.into()))
+        .and(" AND used_at IS NULL AND expires_at > ")
+        .arg(Scalar::Time(now));
+    let Some(row) = db.clone().fetch_optional(sql).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Invite {
+        workspace_id: WorkspaceId(row.uuid("workspace_id")?.unwrap_or_default()),
+        email: row.text("email")?.unwrap_or_default(),
+        role: row.text("role")?.unwrap_or_default(),
+    }))
+}

@@ -53,6 +53,17 @@ CREATE TABLE api_tokens (
     revoked_at TIMESTAMPTZ
 );
 
+CREATE TABLE invites (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id UUID NOT NULL REFERENCES workspaces(id),
+    email TEXT COLLATE "C" NOT NULL,
+    role TEXT COLLATE "C" NOT NULL,
+    invited_by UUID REFERENCES users(id),
+    created_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ NOT NULL,
+    used_at TIMESTAMPTZ
+);
+
 CREATE TABLE login_attempts (
     email TEXT COLLATE "C" NOT NULL,
     at TIMESTAMPTZ NOT NULL,

@@ -53,6 +53,17 @@ CREATE TABLE api_tokens (
     revoked_at TEXT
 );
 
+CREATE TABLE invites (
+    token_hash TEXT PRIMARY KEY,
+    workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+    email TEXT NOT NULL,
+    role TEXT NOT NULL,
+    invited_by BLOB REFERENCES users(id),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+
 CREATE TABLE login_attempts (
     email TEXT NOT NULL,
     at TEXT NOT NULL,

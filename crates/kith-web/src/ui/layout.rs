@@ -44,6 +44,8 @@ pub enum Section {
     Deals,
     /// Tasks.
     Tasks,
+    /// Settings.
+    Settings,
 }
 
 /// A signed-in page.
@@ -54,6 +56,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Companies, "/companies", "nav-companies"),
         (Section::Deals, "/deals", "nav-deals"),
         (Section::Tasks, "/tasks", "nav-tasks"),
+        (Section::Settings, "/settings", "nav-settings"),
     ];
     let who = v
         .caller

@@ -8,6 +8,7 @@ pub mod i18n;
 mod layout;
 mod lists;
 mod record;
+mod settings;
 mod signin;
 mod tasks;
 
@@ -44,6 +45,15 @@ pub fn routes() -> Router<State> {
         .route("/deals/{id}", get(record::deal))
         .route("/{objects}/{id}/activities", post(record::log_activity))
         .route("/{objects}/{id}/tasks", post(record::add_task))
+        .route("/settings", get(settings::settings))
+        .route("/settings/workspace", post(settings::workspace))
+        .route("/settings/users/{id}/role", post(settings::role))
+        .route("/settings/invites", post(settings::invite))
+        .route("/settings/{objects}", post(settings::add))
+        .route(
+            "/invite/{token}",
+            get(settings::invite_form).post(settings::invite_accept),
+        )
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))

@@ -517,3 +517,144 @@ async fn custom_fields_edit_in_place_and_tasks_complete_with_one_click() {
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn admins_set_up_the_workspace_and_invite_a_colleague_by_link() {
+    let app = setup().await;
+    let b = Browser::open(&app.api.base, "en", 1200, 1000).await;
+    b.sign_in("admin@acme.test").await;
+    b.goto("/settings").await;
+    let currency = b.find("#ws-currency").await;
+    currency.clear().await.unwrap();
+    currency.send_keys("eur").await.unwrap();
+    b.find("form[action='/settings/workspace'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("location.hash === '#workspace'").await;
+    assert_eq!(
+        app.api.get("/api/v1/workspace").await.body["currency"],
+        "EUR"
+    );
+    b.find("#pipeline-name")
+        .await
+        .send_keys("Sales")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/pipelines'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('form[action=\"/settings/stages\"]') !== null")
+        .await;
+    b.find("form[action='/settings/stages'] input[name=name]")
+        .await
+        .send_keys("Qualified")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/stages'] input[name=probability]")
+        .await
+        .send_keys("30")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/stages'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('ol.stages')?.textContent.includes('Qualified')")
+        .await;
+    b.find("#field-label")
+        .await
+        .send_keys("Tier")
+        .await
+        .unwrap();
+    b.find("#field-key").await.send_keys("tier").await.unwrap();
+    b.find("#field-kind")
+        .await
+        .select_by_value("select")
+        .await
+        .unwrap();
+    b.find("#field-options")
+        .await
+        .send_keys("gold, silver")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/field_definitions'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('#fields li')?.textContent.includes('tier')")
+        .await;
+    let defs = app.api.get("/api/v1/field_definitions").await;
+    assert_eq!(defs.body["data"][0]["options"], json!(["gold", "silver"]));
+    // A bad key is refused with its reason, and nothing else is lost.
+    b.find("#field-label").await.send_keys("Bad").await.unwrap();
+    b.find("#field-key")
+        .await
+        .send_keys("Bad Key")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/field_definitions'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert!(b.text(".notice .error").await.contains("key"));
+
+    b.find("#invite-email")
+        .await
+        .send_keys("Ny.Kollega@acme.test")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/invites'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let link = b
+        .find("input.invite-link")
+        .await
+        .prop("value")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(link.contains("/invite/"), "{link}");
+    b.screenshot("settings").await;
+    let path = link
+        .split_once("/invite/")
+        .map(|(_, t)| format!("/invite/{t}"))
+        .unwrap();
+    let guest = Browser::open(&app.api.base, "da", 1200, 900).await;
+    guest.goto(&path).await;
+    assert!(guest.text("main").await.contains("ny.kollega@acme.test"));
+    guest
+        .find("#password")
+        .await
+        .send_keys("a good long password")
+        .await
+        .unwrap();
+    guest.find("main form button").await.click().await.unwrap();
+    guest.until("location.pathname === '/'").await;
+    assert_eq!(
+        guest.text("header nav a[href='/']").await,
+        "Forside",
+        "signed in, in the browser's language"
+    );
+    guest.goto("/settings").await;
+    assert_eq!(
+        guest.text("p.error").await,
+        "Kun administratorer kan ændre indstillinger."
+    );
+    guest.goto(&path).await;
+    assert!(
+        guest.text("main").await.contains("brugt eller udløbet"),
+        "an invitation works once"
+    );
+    guest.close().await;
+    b.close().await;
+    app.finish().await;
+}

@@ -76,3 +76,63 @@ both!(workspace_defaults_shape_what_is_stored, |app| async move {
     );
     assert_eq!(api.get("/api/v1/workspace").await.body["currency"], "CNY");
 });
+
+both!(
+    invitations_work_once_and_give_the_chosen_role,
+    |app| async move {
+        let admin = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let token = app
+            .app
+            .invite(&admin, "new@acme.test", Role::ReadOnly)
+            .await
+            .unwrap();
+        assert_eq!(app.app.invite_email(&token).await.unwrap(), "new@acme.test");
+        assert!(
+            app.app.accept_invite(&token, "short").await.is_err(),
+            "weak password refused"
+        );
+        let session = app
+            .app
+            .accept_invite(&token, "long enough password")
+            .await
+            .unwrap();
+        assert_eq!(session.caller.user.role, "read_only");
+        assert_eq!(session.caller.workspace.name, "acme");
+        assert!(
+            app.app
+                .accept_invite(&token, "long enough password")
+                .await
+                .is_err(),
+            "used once"
+        );
+        assert!(
+            app.app
+                .invite(&admin, "new@acme.test", Role::Member)
+                .await
+                .is_err(),
+            "existing user"
+        );
+        let member = app.app.caller_by_email("new@acme.test").await.unwrap();
+        assert!(
+            app.app
+                .invite(&member, "x@acme.test", Role::Admin)
+                .await
+                .is_err(),
+            "only admins invite"
+        );
+        // The last admin cannot step down.
+        assert!(app
+            .app
+            .set_role(&admin, admin.user.id, Role::Member)
+            .await
+            .is_err());
+        app.app
+            .set_role(&admin, member.user.id, Role::Admin)
+            .await
+            .unwrap();
+        app.app
+            .set_role(&admin, admin.user.id, Role::Member)
+            .await
+            .unwrap();
+    }
+);
