@@ -158,6 +158,7 @@ impl App {
     ) -> Result<Record, Error> {
         store::get(&mut self.db.clone(), ws(caller), object, id, false)
             .await?
+            .filter(|r| visible(caller, r))
             .ok_or(Error::NotFound(object.singular()))
     }
 
@@ -175,7 +176,9 @@ impl App {
         let mut tx = self.db.begin().await?;
         let current = store::get(&mut tx, ws(caller), object, id, false)
             .await?
+            .filter(|r| visible(caller, r))
             .ok_or(Error::NotFound(object.singular()))?;
+        check_owner(caller, &current)?;
         let defs = store::custom_defs(&mut tx, ws(caller), object).await?;
         let ctx = Context {
             phone_region: region(caller),
@@ -320,8 +323,9 @@ impl App {
         let mut tx = self.db.begin().await?;
         let current = store::get(&mut tx, ws(caller), object, id, true)
             .await?
-            .filter(|r| r.deleted_at.is_some() != deleted)
+            .filter(|r| r.deleted_at.is_some() != deleted && visible(caller, r))
             .ok_or(Error::NotFound(object.singular()))?;
+        check_owner(caller, &current)?;
         if let Some(IfMatch(expected)) = if_match {
             if expected != current.version {
                 return Err(Error::Stale {
@@ -374,11 +378,21 @@ impl App {
             .ok_or_else(|| {
                 kith_core::Error::field("sort", format!("cannot sort by `{}`", sort.field))
             })?;
-        let filter = req
+        let mut filter = req
             .filter
             .as_ref()
             .map(|f| f.resolve(object, &defs, Utc::now()))
             .transpose()?;
+        if object == ObjectKind::View {
+            // Private views are their owner's alone.
+            let mine =
+                Filter::parse_text(&format!("shared = true or owner_id = {}", caller.user.id))?
+                    .resolve(object, &[], Utc::now())?;
+            filter = Some(match filter {
+                Some(f) => kith_core::filter::Resolved::And(vec![f, mine]),
+                None => mine,
+            });
+        }
         let terms = match req.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
             Some(_) if !object.is_searchable() => {
                 return Err(kith_core::Error::field(
@@ -492,6 +506,44 @@ impl App {
                     );
                 }
             }
+            ObjectKind::View => {
+                let target = changes
+                    .get("object")
+                    .or_else(|| current.and_then(|c| c.get("object")))
+                    .and_then(|o| {
+                        if let Scalar::Text(s) = o {
+                            ObjectKind::from_singular(s)
+                        } else {
+                            None
+                        }
+                    });
+                if let Some(target) = target {
+                    let defs = store::custom_defs(tx, ws(caller), target).await?;
+                    if let Some(Scalar::Text(f)) = changes.get("filter") {
+                        if let Err(e) =
+                            Filter::parse_text(f).and_then(|f| f.resolve(target, &defs, now))
+                        {
+                            errors.add("filter", e.message);
+                        }
+                    }
+                    if let Some(Scalar::Text(sort)) = changes.get("sort") {
+                        let s = Sort::parse(sort);
+                        if resolve_field(target, &s.field, &defs).is_none() {
+                            errors.add("sort", format!("cannot sort by `{}`", s.field));
+                        }
+                    }
+                    if let Some(Scalar::Json(Value::Array(cols))) = changes.get("columns") {
+                        for c in cols.iter().filter_map(Value::as_str) {
+                            if resolve_field(target, c, &defs).is_none() {
+                                errors.add(
+                                    "columns",
+                                    format!("`{c}` is not a field of {}", target.singular()),
+                                );
+                            }
+                        }
+                    }
+                }
+            }
             ObjectKind::FieldDefinition => {
                 let kind = changes
                     .get("kind")
@@ -566,6 +618,26 @@ impl App {
     }
 }
 
+/// Whether the caller may see `rec`: everything but other people's private views.
+fn visible(caller: &Caller, rec: &Record) -> bool {
+    rec.object != ObjectKind::View
+        || rec.get("shared") == Some(&Scalar::Bool(true))
+        || rec.uuid("owner_id") == Some(caller.user.id)
+}
+
+/// Shared views are changed by their owner or an admin only.
+fn check_owner(caller: &Caller, rec: &Record) -> Result<(), Error> {
+    if rec.object == ObjectKind::View
+        && rec.uuid("owner_id") != Some(caller.user.id)
+        && caller.role() != Role::Admin
+    {
+        return Err(Error::Forbidden(
+            "only its owner or an admin changes a shared view",
+        ));
+    }
+    Ok(())
+}
+
 /// Defaults a new record gets when the client leaves them out.
 fn defaults(caller: &Caller, object: ObjectKind, changes: &mut Changes, now: DateTime<Utc>) {
     let me = Scalar::Uuid(caller.user.id);
@@ -584,6 +656,10 @@ fn defaults(caller: &Caller, object: ObjectKind, changes: &mut Changes, now: Dat
             default("owner_id", me);
         }
         ObjectKind::Company => default("owner_id", me),
+        ObjectKind::View => {
+            default("owner_id", me);
+            default("shared", Scalar::Bool(false));
+        }
         ObjectKind::Deal => {
             default("owner_id", me);
             default("currency", Scalar::Text(caller.workspace.currency.clone()));

@@ -24,6 +24,8 @@ pub enum ObjectKind {
     Tag,
     /// A custom field of companies, contacts or deals.
     FieldDefinition,
+    /// A saved list view: filter, sort and columns, private or shared.
+    View,
 }
 
 /// One built-in field of an object.
@@ -343,9 +345,42 @@ const FIELD_DEFINITION: &[FieldSpec] = &[
     ),
 ];
 
+/// Objects that list views can show.
+pub const VIEWABLE: &[&str] = &["contact", "company", "deal"];
+
+const VIEW: &[FieldSpec] = &[
+    req("name", Kind::Text(T), "Name of the view."),
+    once(
+        "object",
+        Kind::Choice(VIEWABLE),
+        "contact, company or deal.",
+    ),
+    f(
+        "filter",
+        Kind::Text(10_000),
+        "Filter in text form, e.g. `city = Aarhus and tags has vip`.",
+    ),
+    f("sort", Kind::Text(100), "Sort: `field` or `-field`."),
+    f(
+        "columns",
+        Kind::Options,
+        "Fields shown as columns, in order.",
+    ),
+    f(
+        "shared",
+        Kind::Bool,
+        "Visible to the whole workspace (otherwise only to its owner).",
+    ),
+    f(
+        "owner_id",
+        Kind::UserRef,
+        "Who made it; defaults to the caller.",
+    ),
+];
+
 impl ObjectKind {
     /// All objects served by the record API.
-    pub const ALL: [ObjectKind; 9] = [
+    pub const ALL: [ObjectKind; 10] = [
         ObjectKind::Company,
         ObjectKind::Contact,
         ObjectKind::Deal,
@@ -355,6 +390,7 @@ impl ObjectKind {
         ObjectKind::Stage,
         ObjectKind::Tag,
         ObjectKind::FieldDefinition,
+        ObjectKind::View,
     ];
 
     /// Table name, identical on both backends.
@@ -374,6 +410,7 @@ impl ObjectKind {
             ObjectKind::Stage => "stages",
             ObjectKind::Tag => "tags",
             ObjectKind::FieldDefinition => "field_definitions",
+            ObjectKind::View => "views",
         }
     }
 
@@ -389,6 +426,7 @@ impl ObjectKind {
             ObjectKind::Stage => "stage",
             ObjectKind::Tag => "tag",
             ObjectKind::FieldDefinition => "field_definition",
+            ObjectKind::View => "view",
         }
     }
 
@@ -414,6 +452,7 @@ impl ObjectKind {
             ObjectKind::Stage => STAGE,
             ObjectKind::Tag => TAG,
             ObjectKind::FieldDefinition => FIELD_DEFINITION,
+            ObjectKind::View => VIEW,
         }
     }
 
@@ -442,7 +481,7 @@ impl ObjectKind {
     pub fn default_sort(self) -> &'static str {
         match self {
             ObjectKind::Pipeline | ObjectKind::Stage => "position",
-            ObjectKind::Tag => "name",
+            ObjectKind::Tag | ObjectKind::View => "name",
             _ => "created_at",
         }
     }

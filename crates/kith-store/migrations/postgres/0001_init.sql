@@ -277,6 +277,23 @@ CREATE TABLE field_definitions (
 -- Not partial: a key once used keeps its type forever, so stored values never change meaning.
 CREATE UNIQUE INDEX field_definitions_key ON field_definitions(workspace_id, object, key);
 
+CREATE TABLE views (
+    id UUID PRIMARY KEY,
+    workspace_id UUID NOT NULL REFERENCES workspaces(id),
+    version BIGINT NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL,
+    updated_at TIMESTAMPTZ NOT NULL,
+    deleted_at TIMESTAMPTZ,
+    name TEXT COLLATE "C" NOT NULL,
+    object TEXT COLLATE "C" NOT NULL,
+    filter TEXT COLLATE "C",
+    sort TEXT COLLATE "C",
+    columns JSONB NOT NULL DEFAULT '[]',
+    shared BOOLEAN,
+    owner_id UUID REFERENCES users(id)
+);
+CREATE INDEX views_ws ON views(workspace_id, object, name);
+
 CREATE TABLE identities (
     workspace_id UUID NOT NULL REFERENCES workspaces(id),
     contact_id UUID NOT NULL REFERENCES contacts(id),

@@ -277,6 +277,23 @@ CREATE TABLE field_definitions (
 -- Not partial: a key once used keeps its type forever, so stored values never change meaning.
 CREATE UNIQUE INDEX field_definitions_key ON field_definitions(workspace_id, object, key);
 
+CREATE TABLE views (
+    id BLOB PRIMARY KEY,
+    workspace_id BLOB NOT NULL REFERENCES workspaces(id),
+    version INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    deleted_at TEXT,
+    name TEXT NOT NULL,
+    object TEXT NOT NULL,
+    filter TEXT,
+    sort TEXT,
+    columns TEXT NOT NULL DEFAULT '[]',
+    shared INTEGER,
+    owner_id BLOB REFERENCES users(id)
+);
+CREATE INDEX views_ws ON views(workspace_id, object, name);
+
 CREATE TABLE identities (
     workspace_id BLOB NOT NULL REFERENCES workspaces(id),
     contact_id BLOB NOT NULL REFERENCES contacts(id),

@@ -345,3 +345,52 @@ both!(
         }
     }
 );
+
+both!(
+    saved_views_are_private_unless_shared_and_check_their_filter,
+    |app| async move {
+        let api = &app.api;
+        let member = app
+            .user("member@acme.test", kith_app::Role::Member, "acme")
+            .await;
+        let mine = api
+            .create("views", json!({"name": "Nordic VIPs", "object": "contact", "filter": "tags has vip and country = DK", "sort": "-created_at", "columns": ["first_name", "email"]}))
+            .await;
+        assert_eq!(mine["shared"], false);
+        let shared = api
+            .create(
+                "views",
+                json!({"name": "Everyone", "object": "company", "shared": true}),
+            )
+            .await;
+        let seen = member.get("/api/v1/views").await;
+        let names: Vec<&str> = seen.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["Everyone"], "a private view is its owner's alone");
+        let path = format!("/api/v1/views/{}", mine["id"].as_str().unwrap());
+        assert_eq!(member.get(&path).await.status, StatusCode::NOT_FOUND);
+        let spath = format!("/api/v1/views/{}", shared["id"].as_str().unwrap());
+        assert_eq!(
+            member
+                .patch(&spath, json!({"name": "Mine now"}))
+                .await
+                .status,
+            StatusCode::FORBIDDEN
+        );
+        let bad = api
+            .post("/api/v1/views", json!({"name": "Bad", "object": "contact", "filter": "shoe = 1", "sort": "nope", "columns": ["email", "ghost"]}))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let fields = bad.body["error"]["fields"].as_object().unwrap();
+        assert!(
+            fields.contains_key("filter")
+                && fields.contains_key("sort")
+                && fields.contains_key("columns"),
+            "{fields:?}"
+        );
+    }
+);
