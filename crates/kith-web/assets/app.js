@@ -198,3 +198,22 @@ async function moveDeal(card, column) {
   const fresh = new DOMParser().parseFromString(await page.text(), 'text/html').querySelector('[data-board]');
   if (fresh) board.replaceChildren(...fresh.childNodes);
 }
+
+// Filter builder: each condition is appended to the filter's text form, which the
+// server parses; people can read and edit what the builder wrote.
+for (const form of document.querySelectorAll('form[data-filter-builder]')) {
+  form.querySelector('[data-add-condition]')?.addEventListener('click', () => {
+    const field = form.querySelector('#fb-field').value;
+    const op = form.querySelector('#fb-op').value;
+    const value = form.querySelector('#fb-value').value.trim();
+    const quoted = `"${value.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+    let condition;
+    if (op === 'is empty') condition = `${field} is empty`;
+    else if (op === 'has') condition = `tags has ${quoted}`;
+    else condition = `${field} ${op} ${quoted}`;
+    const text = form.querySelector('#filter-text');
+    text.value = text.value.trim() ? `${text.value.trim()} and ${condition}` : condition;
+    form.querySelector('#fb-value').value = '';
+    text.focus();
+  });
+}

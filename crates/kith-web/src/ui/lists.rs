@@ -1,47 +1,26 @@
-//! Contacts and companies as tables: instant search, sort by column, keyset pages,
-//! and a short form to add one.
+//! Contacts and companies as tables: instant search, a filter (typed or built from
+//! conditions), chosen columns incl. custom fields, sort by column, keyset pages,
+//! saved views, bulk actions, and a short form to add one.
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State as AxState};
+use axum::extract::{RawQuery, State as AxState};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kith_app::records::ListRequest;
 use kith_app::Record;
+use kith_core::filter::Filter;
 use kith_core::objects::ObjectKind;
+use kith_core::Scalar;
 use maud::{html, Markup};
 use serde_json::{Map, Value};
+use uuid::Uuid;
 
 use super::layout::{page, Section};
+use super::list_tools::{self, Column, Params};
 use super::{encode, Viewer};
 use crate::State;
-
-struct Column {
-    field: &'static str,
-    label: &'static str,
-}
-
-fn columns(object: ObjectKind) -> Vec<Column> {
-    let c = |field, label| Column { field, label };
-    match object {
-        ObjectKind::Company => vec![
-            c("name", "col-name"),
-            c("domain", "col-domain"),
-            c("industry", "col-industry"),
-            c("employees", "col-employees"),
-            c("city", "col-city"),
-        ],
-        _ => vec![
-            c("last_name", "col-name"),
-            c("email", "col-email"),
-            c("phone", "col-phone"),
-            c("company_id", "col-company"),
-            c("lifecycle_stage", "col-stage"),
-            c("city", "col-city"),
-        ],
-    }
-}
 
 /// The name people know a record by.
 pub(crate) fn display_name(rec: &Record) -> String {
@@ -69,148 +48,192 @@ pub(crate) fn display_name(rec: &Record) -> String {
     }
 }
 
-async fn company_names(
-    state: &State,
-    v: &Viewer,
-    records: &[Record],
-) -> HashMap<uuid::Uuid, String> {
-    let mut out = HashMap::new();
+/// Names of the companies and users a page of records points to.
+struct Names {
+    companies: HashMap<Uuid, String>,
+    users: HashMap<Uuid, String>,
+}
+
+async fn names(state: &State, v: &Viewer, records: &[Record]) -> Names {
+    let mut companies = HashMap::new();
     for id in records.iter().filter_map(|r| r.uuid("company_id")) {
-        if out.contains_key(&id) {
+        if companies.contains_key(&id) {
             continue;
         }
         if let Ok(c) = state.app.get(&v.caller, ObjectKind::Company, id).await {
-            out.insert(id, display_name(&c));
+            companies.insert(id, display_name(&c));
         }
     }
-    out
+    let users = state
+        .app
+        .users(&v.caller)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id, u.name.unwrap_or(u.email)))
+        .collect();
+    Names { companies, users }
 }
 
-fn cell(v: &Viewer, rec: &Record, field: &str, companies: &HashMap<uuid::Uuid, String>) -> Markup {
+fn cell(v: &Viewer, rec: &Record, field: &str, names: &Names) -> Markup {
     let path = format!("/{}/{}", rec.object.plural(), rec.id);
+    if let Some(key) = field.strip_prefix("custom.") {
+        return html! { (list_tools::custom_text(v, rec.custom.get(key))) };
+    }
     match field {
         "last_name" | "name" => html! { a href=(path) { (display_name(rec)) } },
         "company_id" => match rec.uuid("company_id") {
             Some(id) => {
-                html! { a href=(format!("/companies/{id}")) { (companies.get(&id).cloned().unwrap_or_default()) } }
+                html! { a href=(format!("/companies/{id}")) { (names.companies.get(&id).cloned().unwrap_or_default()) } }
             }
             None => html! {},
         },
+        "owner_id" => {
+            html! { (rec.uuid(field).and_then(|u| names.users.get(&u)).cloned().unwrap_or_default()) }
+        }
         "lifecycle_stage" => {
             html! { (rec.text(field).map(|s| v.t(&format!("stage-{s}"))).unwrap_or_default()) }
         }
-        "employees" => html! {
-            @if let Some(kith_core::Scalar::Int(n)) = rec.get(field) { (v.lang.number(*n)) }
-        },
         "email" => html! {
             @if let Some(e) = rec.text(field) { a href=(format!("mailto:{e}")) { (e) } }
         },
         "phone" => html! {
             @if let Some(p) = rec.text(field) { a href=(format!("tel:{p}")) { (p) } }
         },
-        _ => html! { (rec.text(field).unwrap_or("")) },
+        "created_at" => html! { (v.lang.datetime(rec.created_at, v.tz)) },
+        "updated_at" => html! { (v.lang.datetime(rec.updated_at, v.tz)) },
+        _ => html! {
+            @match rec.get(field) {
+                Some(Scalar::Int(n)) => (v.lang.number(*n)),
+                Some(Scalar::Date(d)) => (v.lang.date(*d)),
+                Some(Scalar::Time(t)) => (v.lang.datetime(*t, v.tz)),
+                Some(Scalar::Bool(b)) => (v.t(if *b { "value-yes" } else { "value-no" })),
+                Some(Scalar::Text(s)) => (s),
+                _ => "",
+            }
+        },
     }
 }
 
 /// `GET /contacts`.
-pub async fn contacts(s: AxState<State>, v: Viewer, q: Query<HashMap<String, String>>) -> Response {
+pub async fn contacts(s: AxState<State>, v: Viewer, q: RawQuery) -> Response {
     list(s, v, q, ObjectKind::Contact).await
 }
 
 /// `GET /companies`.
-pub async fn companies(
-    s: AxState<State>,
-    v: Viewer,
-    q: Query<HashMap<String, String>>,
-) -> Response {
+pub async fn companies(s: AxState<State>, v: Viewer, q: RawQuery) -> Response {
     list(s, v, q, ObjectKind::Company).await
 }
 
 async fn list(
     AxState(state): AxState<State>,
     v: Viewer,
-    Query(params): Query<HashMap<String, String>>,
+    RawQuery(raw): RawQuery,
     object: ObjectKind,
 ) -> Response {
-    let q = params
-        .get("q")
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty());
-    let default_sort = if object == ObjectKind::Contact {
-        "last_name"
-    } else {
-        "name"
+    let mut p = Params::parse(raw.as_deref().unwrap_or(""));
+    let views = list_tools::views(&state, &v, object).await;
+    if let Some(view) = p.view.and_then(|id| views.iter().find(|w| w.id == id)) {
+        p.apply_view(view);
+    }
+    let defs = list_tools::custom_defs(&state, &v, object).await;
+    let columns = list_tools::columns(&v, object, &p.columns, &defs);
+    let sort = p.sort.clone().unwrap_or_else(|| {
+        (if object == ObjectKind::Contact {
+            "last_name"
+        } else {
+            "name"
+        })
+        .to_string()
+    });
+    let mut filter_error = None;
+    let filter = match p.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+        Some(f) => match Filter::parse_any(f) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                filter_error = Some(e.message);
+                None
+            }
+        },
+        None => None,
     };
-    let sort = params
-        .get("sort")
-        .cloned()
-        .unwrap_or_else(|| default_sort.to_string());
     let req = ListRequest {
-        q: q.clone(),
+        q: p.q.clone(),
+        filter: filter.clone(),
         sort: Some(sort.clone()),
-        cursor: params.get("cursor").cloned(),
+        cursor: p.cursor.clone(),
         limit: Some(50),
         ..Default::default()
     };
     let page_data = match state.app.list(&v.caller, object, &req).await {
         Ok(p) => p,
-        // A hand-edited URL (bad sort or cursor) gets the first page, not an error.
-        Err(kith_app::Error::Invalid(_)) => match state
-            .app
-            .list(
-                &v.caller,
-                object,
-                &ListRequest {
-                    q: q.clone(),
-                    limit: Some(50),
-                    ..Default::default()
-                },
-            )
-            .await
-        {
-            Ok(p) => p,
-            Err(e) => return super::app_error(v.lang, e),
-        },
+        // A filter on an unknown field, or a hand-edited sort or cursor: say so, show the rest.
+        Err(kith_app::Error::Invalid(e)) => {
+            filter_error = Some(e.message);
+            let plain = ListRequest {
+                q: p.q.clone(),
+                limit: Some(50),
+                ..Default::default()
+            };
+            match state.app.list(&v.caller, object, &plain).await {
+                Ok(p) => p,
+                Err(e) => return super::app_error(v.lang, e),
+            }
+        }
         Err(e) => return super::app_error(v.lang, e),
     };
-    let companies = company_names(&state, &v, &page_data.records).await;
-    let cols = columns(object);
+    let names = names(&state, &v, &page_data.records).await;
     let base = format!("/{}", object.plural());
-    let link = |extra: &str| {
-        let mut u = format!("{base}?sort={}", encode(&sort));
-        if let Some(q) = &q {
-            u.push_str(&format!("&q={}", encode(q)));
-        }
-        u.push_str(extra);
-        u
-    };
+    let state_query = p.query_without_cursor(&sort);
     let rows = html! {
         @for rec in &page_data.records {
             tr {
-                @for c in &cols {
-                    td data-label=(v.t(c.label)) { (cell(&v, rec, c.field, &companies)) }
+                td class="select" {
+                    input type="checkbox" name="ids" value=(rec.id) form="bulk" id=(format!("sel-{}", rec.id))
+                        aria-label=(v.lang.t_args("bulk-select-row", &[("name", display_name(rec))]));
+                }
+                @for c in &columns {
+                    td data-label=(c.label) { (cell(&v, rec, &c.field, &names)) }
                 }
             }
         }
     };
     let pager = html! {
         nav class="pager" aria-label="pages" {
-            @if params.contains_key("cursor") { a href=(link("")) { (v.t("list-first")) } }
-            @if let Some(next) = &page_data.next_cursor { a rel="next" href=(link(&format!("&cursor={}", encode(next)))) { (v.t("list-next")) } }
+            @if p.cursor.is_some() { a href=(format!("{base}?{state_query}")) { (v.t("list-first")) } }
+            @if let Some(next) = &page_data.next_cursor { a rel="next" href=(format!("{base}?{state_query}&cursor={}", encode(next))) { (v.t("list-next")) } }
         }
     };
     let empty = html! {
         @if page_data.records.is_empty() {
             p class="empty" {
-                @if let Some(q) = &q { (v.lang.t_args("list-no-match", &[("q", q.clone())])) }
+                @if let Some(q) = &p.q { (v.lang.t_args("list-no-match", &[("q", q.clone())])) }
                 @else { (v.t(if object == ObjectKind::Contact { "list-empty-contacts" } else { "list-empty-companies" })) }
             }
         }
     };
-    // Instant search swaps just the results.
-    if params.get("fragment").is_some_and(|f| f == "results") {
-        return html! { (rows_table(&v, &cols, &sort, &base, q.as_deref(), rows)) (empty) (pager) }
-            .into_response();
+    let table = html! {
+        div class="table-wrap" {
+            table class="records" {
+                thead {
+                    tr {
+                        th scope="col" class="select" { span class="sr-only" { (v.t("bulk-selected")) } }
+                        @for c in &columns {
+                            @let (next_sort, aria) = if sort == c.field { (format!("-{}", c.field), "ascending") }
+                                else if sort.strip_prefix('-') == Some(c.field.as_str()) { (c.field.clone(), "descending") }
+                                else { (c.field.clone(), "none") };
+                            th scope="col" aria-sort=(aria) {
+                                a href=(format!("{base}?{}", p.query_without_cursor(&next_sort))) { (c.label) }
+                            }
+                        }
+                    }
+                }
+                tbody { (rows) }
+            }
+        }
+    };
+    if p.fragment {
+        return html! { (table) (empty) (pager) }.into_response();
     }
     let title = v.t(if object == ObjectKind::Contact {
         "contacts-title"
@@ -220,19 +243,21 @@ async fn list(
     let body = html! {
         div class="list-head" {
             h1 { (title) }
-            form class="list-search" method="get" action=(base) role="search" {
+            form class="list-search" method="get" action=(base) role="search" id="list-form" {
                 label for="list-q" class="sr-only" { (v.t("search-label")) }
-                input id="list-q" type="search" name="q" value=(q.clone().unwrap_or_default())
+                input id="list-q" type="search" name="q" value=(p.q.clone().unwrap_or_default())
                     placeholder=(v.t("search-placeholder")) autocomplete="off" data-instant=(base);
                 input type="hidden" name="sort" value=(sort);
+                @if let Some(view) = p.view { input type="hidden" name="view" value=(view); }
                 button type="submit" { (v.t("search-button")) }
             }
         }
-        div id="results" {
-            (rows_table(&v, &cols, &sort, &base, q.as_deref(), rows))
-            (empty)
-            (pager)
-        }
+        (list_tools::views_bar(&v, &base, &views, p.view))
+        (list_tools::filter_box(&v, object, &p, &defs, filter_error.as_deref()))
+        (list_tools::columns_box(&v, object, &columns, &defs))
+        div id="results" { (table) (empty) (pager) }
+        (list_tools::bulk_bar(&v, object, &names.users, &format!("{base}?{state_query}")))
+        (list_tools::save_view_form(&v, object, &p, &sort))
         (create_form(&v, object))
     };
     page(
@@ -248,33 +273,25 @@ async fn list(
     .into_response()
 }
 
-fn rows_table(
-    v: &Viewer,
-    cols: &[Column],
-    sort: &str,
-    base: &str,
-    q: Option<&str>,
-    rows: Markup,
-) -> Markup {
-    html! {
-        div class="table-wrap" {
-            table class="records" {
-                thead {
-                    tr {
-                        @for c in cols {
-                            @let (next_sort, aria) = if sort == c.field { (format!("-{}", c.field), "ascending") }
-                                else if sort.strip_prefix('-') == Some(c.field) { (c.field.to_string(), "descending") }
-                                else { (c.field.to_string(), "none") };
-                            th scope="col" aria-sort=(aria) {
-                                a href=(format!("{base}?sort={}{}", encode(&next_sort), q.map(|q| format!("&q={}", encode(q))).unwrap_or_default())) { (v.t(c.label)) }
-                            }
-                        }
-                    }
-                }
-                tbody { (rows) }
-            }
-        }
-    }
+/// Column metadata for a field name (built-in or `custom.KEY`).
+pub(crate) fn column(v: &Viewer, field: &str, defs: &[Record]) -> Option<Column> {
+    let label = if let Some(key) = field.strip_prefix("custom.") {
+        defs.iter()
+            .find(|d| d.text("key") == Some(key))
+            .and_then(|d| d.text("label"))
+            .map(String::from)?
+    } else {
+        let key = match field {
+            "last_name" | "name" => "col-name".to_string(),
+            "created_at" => "col-created".to_string(),
+            f => format!("field-{f}"),
+        };
+        v.lang.try_t(&key)?
+    };
+    Some(Column {
+        field: field.to_string(),
+        label,
+    })
 }
 
 fn create_form(v: &Viewer, object: ObjectKind) -> Markup {

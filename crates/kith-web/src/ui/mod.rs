@@ -6,6 +6,7 @@ mod board;
 mod home;
 pub mod i18n;
 mod layout;
+mod list_tools;
 mod lists;
 mod record;
 mod settings;
@@ -40,6 +41,9 @@ pub fn routes() -> Router<State> {
             "/companies",
             get(lists::companies).post(lists::create_company),
         )
+        .route("/views", post(list_tools::save_view))
+        .route("/contacts/bulk", post(list_tools::bulk_contacts))
+        .route("/companies/bulk", post(list_tools::bulk_companies))
         .route("/contacts/{id}", get(record::contact))
         .route("/companies/{id}", get(record::company))
         .route("/deals/{id}", get(record::deal))

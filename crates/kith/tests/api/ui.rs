@@ -658,3 +658,147 @@ async fn admins_set_up_the_workspace_and_invite_a_colleague_by_link() {
     b.close().await;
     app.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn filter_choose_columns_save_a_view_and_tag_in_bulk() {
+    let app = setup().await;
+    let api = &app.api;
+    api.create("field_definitions", json!({"object": "contact", "key": "tier", "label": "Tier", "kind": "select", "options": ["gold", "silver"]})).await;
+    let a = api.create("contacts", json!({"first_name": "Anne", "last_name": "Aarhusianer", "city": "Aarhus", "custom": {"tier": "gold"}})).await;
+    let o = api.create("contacts", json!({"first_name": "Ole", "last_name": "Odenseaner", "city": "Odense", "custom": {"tier": "silver"}})).await;
+    api.create(
+        "contacts",
+        json!({"first_name": "Kim", "last_name": "Københavner", "city": "København"}),
+    )
+    .await;
+    let b = Browser::open(&app.api.base, "en", 1300, 1000).await;
+    b.sign_in("admin@acme.test").await;
+    b.goto("/contacts").await;
+    b.find("details.filter summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#fb-field")
+        .await
+        .select_by_value("city")
+        .await
+        .unwrap();
+    b.find("#fb-value").await.send_keys("Aarhus").await.unwrap();
+    b.find("[data-add-condition]").await.click().await.unwrap();
+    assert_eq!(
+        b.find("#filter-text")
+            .await
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap(),
+        "city = \"Aarhus\""
+    );
+    b.find("form[data-filter-builder] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelectorAll('#results tbody tr').length === 1")
+        .await;
+    assert!(b.text("#results tbody").await.contains("Anne Aarhusianer"));
+    // Columns, including a custom field.
+    b.find("details.columns summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("details.columns input[value='custom.tier']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("details.columns button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('#results thead').textContent.includes('Tier')")
+        .await;
+    // The column form keeps nothing else; filter again by typing the text form.
+    b.find("details.filter summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#filter-text")
+        .await
+        .send_keys("custom.tier = gold")
+        .await
+        .unwrap();
+    b.find("form[data-filter-builder] button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelectorAll('#results tbody tr').length === 1")
+        .await;
+    assert!(b.text("#results tbody").await.contains("gold"));
+    b.find("details.save-view summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#view-name")
+        .await
+        .send_keys("Gold customers")
+        .await
+        .unwrap();
+    b.find("details.save-view button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("location.search.includes('view=')").await;
+    assert!(b.text("nav.views").await.contains("Gold customers"));
+    b.goto("/contacts").await;
+    b.find("nav.views a:last-child")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelectorAll('#results tbody tr').length === 1")
+        .await;
+    assert!(
+        b.text("#results thead").await.contains("Tier"),
+        "the view keeps its columns"
+    );
+    b.screenshot("saved-view").await;
+    // A filter on an unknown field says why and shows the rest.
+    b.goto("/contacts?filter=shoe%20%3D%201").await;
+    assert!(b.text("details.filter .error").await.contains("shoe"));
+    // Bulk: tag two contacts.
+    b.goto("/contacts").await;
+    for c in [&a, &o] {
+        b.find(&format!("#sel-{}", c["id"].as_str().unwrap()))
+            .await
+            .click()
+            .await
+            .unwrap();
+    }
+    b.find("#bulk-tag").await.send_keys("vip").await.unwrap();
+    b.find("form.bulk button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("location.pathname === '/contacts'").await;
+    let tagged = api
+        .get("/api/v1/contacts?filter=tags%20has%20vip&sort=last_name")
+        .await;
+    let names: Vec<&str> = tagged.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["first_name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Anne", "Ole"]);
+    b.close().await;
+    app.finish().await;
+}
