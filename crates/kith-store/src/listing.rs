@@ -410,6 +410,18 @@ pub async fn list(
         } else if v.is_null() {
             expr(&mut sql, dialect, &spec.sort);
             sql.push(" IS NULL AND t.id").push(cmp).bind(id).push(")");
+        } else if !spec.desc {
+            // Same order as ORDER BY below, as one row value: an index on
+            // (workspace_id, (col IS NULL), col, id) answers it with a range scan.
+            sql.push("((");
+            expr(&mut sql, dialect, &spec.sort);
+            sql.push(" IS NULL), ");
+            expr(&mut sql, dialect, &spec.sort);
+            sql.push(", t.id) > (")
+                .bind(Scalar::Bool(false))
+                .push(", ")
+                .bind(v);
+            sql.push(", ").bind(id).push("))");
         } else {
             expr(&mut sql, dialect, &spec.sort);
             sql.push(" IS NULL OR ");

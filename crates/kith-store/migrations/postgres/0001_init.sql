@@ -126,7 +126,9 @@ CREATE TABLE contacts (
     custom JSONB NOT NULL DEFAULT '{}'
 );
 CREATE INDEX contacts_created ON contacts(workspace_id, created_at, id);
-CREATE INDEX contacts_last_name ON contacts(workspace_id, last_name, id);
+-- Matches the list's ORDER BY (last_name IS NULL), last_name, id: NULLs last, via the index.
+CREATE INDEX contacts_last_name ON contacts(workspace_id, (last_name IS NULL), last_name, id);
+CREATE INDEX contacts_last_name_desc ON contacts(workspace_id, (last_name IS NULL), last_name DESC, id DESC);
 CREATE INDEX contacts_email ON contacts(workspace_id, email);
 CREATE INDEX contacts_company ON contacts(company_id);
 
