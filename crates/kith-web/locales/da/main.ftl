@@ -226,3 +226,5 @@ op-gt = større end
 op-lt = mindre end
 op-has = har mærket
 op-empty = er tom
+deals-list = Vis som liste
+deals-board = Vis som tavle

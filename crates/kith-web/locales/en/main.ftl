@@ -226,3 +226,5 @@ op-gt = greater than
 op-lt = less than
 op-has = has tag
 op-empty = is empty
+deals-list = Show as a list
+deals-board = Show as a board

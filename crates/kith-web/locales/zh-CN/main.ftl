@@ -226,3 +226,5 @@ op-gt = 大于
 op-lt = 小于
 op-has = 有标签
 op-empty = 为空
+deals-list = 以列表显示
+deals-board = 以看板显示

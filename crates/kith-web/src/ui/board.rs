@@ -111,6 +111,7 @@ pub async fn board(
     let body = html! {
         div class="list-head" {
             h1 { (v.t("deals-title")) }
+            a href="/deals/list" { (v.t("deals-list")) }
             form method="get" action="/deals" {
                 label for="pipeline" { (v.t("deals-pipeline")) }
                 select id="pipeline" name="pipeline" data-autosubmit {

@@ -19,6 +19,14 @@ use super::lists::{column, display_name};
 use super::{encode, Viewer};
 use crate::State;
 
+/// Where the table of `object` lives (the deals' own page is their board).
+pub fn list_path(object: ObjectKind) -> String {
+    match object {
+        ObjectKind::Deal => "/deals/list".to_string(),
+        o => format!("/{}", o.plural()),
+    }
+}
+
 /// One column of a table.
 pub struct Column {
     /// Field name (`email`, `custom.tier`).
@@ -193,6 +201,14 @@ pub async fn views(state: &State, v: &Viewer, object: ObjectKind) -> Vec<Record>
 fn default_columns(object: ObjectKind) -> &'static [&'static str] {
     match object {
         ObjectKind::Company => &["name", "domain", "industry", "employees", "city"],
+        ObjectKind::Deal => &[
+            "name",
+            "amount",
+            "stage_id",
+            "expected_close",
+            "status",
+            "owner_id",
+        ],
         _ => &[
             "last_name",
             "email",
@@ -293,7 +309,7 @@ pub fn filter_box(
         details class="filter" open[p.filter.is_some() || error.is_some()] {
             summary { (v.t("list-filter")) }
             @if let Some(e) = error { p class="error" role="alert" { (v.lang.t_args("list-filter-error", &[("reason", e.to_string())])) } }
-            form method="get" action=(format!("/{}", object.plural())) class="stack" data-filter-builder {
+            form method="get" action=(list_path(object)) class="stack" data-filter-builder {
                 @if let Some(q) = &p.q { input type="hidden" name="q" value=(q); }
                 @if let Some(s) = &p.sort { input type="hidden" name="sort" value=(s); }
                 @if !p.columns.is_empty() { input type="hidden" name="columns" value=(p.columns.join(",")); }
@@ -331,7 +347,7 @@ pub fn columns_box(v: &Viewer, object: ObjectKind, shown: &[Column], defs: &[Rec
     html! {
         details class="columns" {
             summary { (v.t("list-columns")) }
-            form method="get" action=(format!("/{}", object.plural())) {
+            form method="get" action=(list_path(object)) {
                 fieldset {
                     legend class="sr-only" { (v.t("list-columns")) }
                     @for f in available(object, defs) {
@@ -359,7 +375,7 @@ pub fn bulk_bar(
     let mut users: Vec<(&Uuid, &String)> = users.iter().collect();
     users.sort_by(|a, b| a.1.cmp(b.1));
     html! {
-        form id="bulk" method="post" action=(format!("/{}/bulk", object.plural())) class="inline bulk" {
+        form id="bulk" method="post" action=(format!("{}/bulk", list_path(object))) class="inline bulk" {
             input type="hidden" name="csrf" value=(v.csrf);
             input type="hidden" name="back" value=(back);
             strong { (v.t("bulk-selected")) }
@@ -438,7 +454,9 @@ pub async fn save_view(AxState(state): AxState<State>, v: Viewer, body: String) 
         .and_then(|o| ObjectKind::from_singular(o))
         .unwrap_or(ObjectKind::Contact);
     match state.app.create(&v.caller, ObjectKind::View, &input).await {
-        Ok(view) => Redirect::to(&format!("/{}?view={}", object.plural(), view.id)).into_response(),
+        Ok(view) => {
+            Redirect::to(&format!("{}?view={}", list_path(object), view.id)).into_response()
+        }
         Err(e) => {
             let msg = v
                 .lang
@@ -451,6 +469,11 @@ pub async fn save_view(AxState(state): AxState<State>, v: Viewer, body: String) 
 /// `POST /contacts/bulk`.
 pub async fn bulk_contacts(s: AxState<State>, v: Viewer, body: String) -> Response {
     bulk(s, v, ObjectKind::Contact, body).await
+}
+
+/// `POST /deals/list/bulk`.
+pub async fn bulk_deals(s: AxState<State>, v: Viewer, body: String) -> Response {
+    bulk(s, v, ObjectKind::Deal, body).await
 }
 
 /// `POST /companies/bulk`.
@@ -527,7 +550,7 @@ async fn bulk(
     let back = if back.starts_with('/') && !back.starts_with("//") {
         back
     } else {
-        format!("/{}", object.plural())
+        list_path(object)
     };
     Redirect::to(&back).into_response()
 }

@@ -52,6 +52,7 @@ pub(crate) fn display_name(rec: &Record) -> String {
 struct Names {
     companies: HashMap<Uuid, String>,
     users: HashMap<Uuid, String>,
+    stages: HashMap<Uuid, String>,
 }
 
 async fn names(state: &State, v: &Viewer, records: &[Record]) -> Names {
@@ -72,7 +73,21 @@ async fn names(state: &State, v: &Viewer, records: &[Record]) -> Names {
         .into_iter()
         .map(|u| (u.id, u.name.unwrap_or(u.email)))
         .collect();
-    Names { companies, users }
+    let mut stages = HashMap::new();
+    if records.iter().any(|r| r.object == ObjectKind::Deal) {
+        let req = ListRequest {
+            limit: Some(500),
+            ..Default::default()
+        };
+        if let Ok(p) = state.app.list(&v.caller, ObjectKind::Stage, &req).await {
+            stages = p.records.iter().map(|s| (s.id, display_name(s))).collect();
+        }
+    }
+    Names {
+        companies,
+        users,
+        stages,
+    }
 }
 
 fn cell(v: &Viewer, rec: &Record, field: &str, names: &Names) -> Markup {
@@ -94,6 +109,17 @@ fn cell(v: &Viewer, rec: &Record, field: &str, names: &Names) -> Markup {
         "lifecycle_stage" => {
             html! { (rec.text(field).map(|s| v.t(&format!("stage-{s}"))).unwrap_or_default()) }
         }
+        "stage_id" => {
+            html! { (rec.uuid(field).and_then(|u| names.stages.get(&u)).cloned().unwrap_or_default()) }
+        }
+        "status" => {
+            html! { (rec.text(field).map(|s| v.t(&format!("status-{s}"))).unwrap_or_default()) }
+        }
+        "amount" => html! {
+            @if let Some(Scalar::Int(n)) = rec.get(field) {
+                (v.lang.money(*n, rec.text("currency").unwrap_or(&v.caller.workspace.currency)))
+            }
+        },
         "email" => html! {
             @if let Some(e) = rec.text(field) { a href=(format!("mailto:{e}")) { (e) } }
         },
@@ -120,6 +146,11 @@ pub async fn contacts(s: AxState<State>, v: Viewer, q: RawQuery) -> Response {
     list(s, v, q, ObjectKind::Contact).await
 }
 
+/// `GET /deals/list`: deals as a table (the board is at `/deals`).
+pub async fn deals(s: AxState<State>, v: Viewer, q: RawQuery) -> Response {
+    list(s, v, q, ObjectKind::Deal).await
+}
+
 /// `GET /companies`.
 pub async fn companies(s: AxState<State>, v: Viewer, q: RawQuery) -> Response {
     list(s, v, q, ObjectKind::Company).await
@@ -139,10 +170,10 @@ async fn list(
     let defs = list_tools::custom_defs(&state, &v, object).await;
     let columns = list_tools::columns(&v, object, &p.columns, &defs);
     let sort = p.sort.clone().unwrap_or_else(|| {
-        (if object == ObjectKind::Contact {
-            "last_name"
-        } else {
-            "name"
+        (match object {
+            ObjectKind::Contact => "last_name",
+            ObjectKind::Deal => "-created_at",
+            _ => "name",
         })
         .to_string()
     });
@@ -183,7 +214,7 @@ async fn list(
         Err(e) => return super::app_error(v.lang, e),
     };
     let names = names(&state, &v, &page_data.records).await;
-    let base = format!("/{}", object.plural());
+    let base = list_tools::list_path(object);
     let state_query = p.query_without_cursor(&sort);
     let rows = html! {
         @for rec in &page_data.records {
@@ -235,10 +266,10 @@ async fn list(
     if p.fragment {
         return html! { (table) (empty) (pager) }.into_response();
     }
-    let title = v.t(if object == ObjectKind::Contact {
-        "contacts-title"
-    } else {
-        "companies-title"
+    let title = v.t(match object {
+        ObjectKind::Contact => "contacts-title",
+        ObjectKind::Deal => "deals-title",
+        _ => "companies-title",
     });
     let body = html! {
         div class="list-head" {
@@ -258,14 +289,18 @@ async fn list(
         div id="results" { (table) (empty) (pager) }
         (list_tools::bulk_bar(&v, object, &names.users, &format!("{base}?{state_query}")))
         (list_tools::save_view_form(&v, object, &p, &sort))
-        (create_form(&v, object))
+        @if object == ObjectKind::Deal {
+            p { a href="/deals" { (v.t("deals-board")) } }
+        } @else {
+            (create_form(&v, object))
+        }
     };
     page(
         &v,
-        if object == ObjectKind::Contact {
-            Section::Contacts
-        } else {
-            Section::Companies
+        match object {
+            ObjectKind::Contact => Section::Contacts,
+            ObjectKind::Deal => Section::Deals,
+            _ => Section::Companies,
         },
         &title,
         body,

@@ -44,6 +44,8 @@ pub fn routes() -> Router<State> {
         .route("/views", post(list_tools::save_view))
         .route("/contacts/bulk", post(list_tools::bulk_contacts))
         .route("/companies/bulk", post(list_tools::bulk_companies))
+        .route("/deals/list", get(lists::deals))
+        .route("/deals/list/bulk", post(list_tools::bulk_deals))
         .route("/contacts/{id}", get(record::contact))
         .route("/companies/{id}", get(record::company))
         .route("/deals/{id}", get(record::deal))

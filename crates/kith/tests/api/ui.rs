@@ -280,6 +280,10 @@ async fn dragging_a_deal_to_the_next_stage_is_saved() {
     );
     assert!(text.contains("Weighted DKK 6,250.00"), "{text}");
     b.screenshot("deal-dragged").await;
+    b.find("a[href='/deals/list']").await.click().await.unwrap();
+    b.until("location.pathname === '/deals/list'").await;
+    let row = b.text("#results tbody tr").await;
+    assert!(row.contains("Spring order") && row.contains("Proposal") && row.contains("DKK 12,500.00"), "{row}");
     let saved = app
         .api
         .get(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()))
