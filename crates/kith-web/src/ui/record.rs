@@ -222,7 +222,7 @@ fn forms_block(v: &Viewer, rec: &Record) -> Markup {
                     label for="task-what" { (v.t("task-what")) }
                     input id="task-what" name="title" type="text" required;
                     label for="task-due" { (v.t("task-due")) }
-                    input id="task-due" name="due" type="date";
+                    input id="task-due" name="due" type="datetime-local";
                     button type="submit" { (v.t("task-submit")) }
                 }
             }
@@ -454,6 +454,19 @@ pub async fn deal(AxState(s): AxState<State>, v: Viewer, Path(id): Path<String>)
     show(s, v, ObjectKind::Deal, &id).await
 }
 
+/// `2026-12-01T09:30` in `tz` as an RFC 3339 UTC timestamp.
+fn local_to_utc(local: &str, tz: chrono_tz::Tz) -> Option<String> {
+    use chrono::TimeZone;
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").ok()?;
+    let t = tz.from_local_datetime(&naive).earliest()?;
+    Some(
+        Scalar::Time(t.with_timezone(&chrono::Utc))
+            .to_json()
+            .as_str()?
+            .to_string(),
+    )
+}
+
 fn parent(objects: &str, id: &str) -> Option<(ObjectKind, Uuid, &'static str)> {
     let object = ObjectKind::from_plural(objects)?;
     let field = match object {
@@ -491,7 +504,9 @@ async fn add_child(
                 input.insert(k.clone(), Value::String(val.to_string()));
             }
             (ObjectKind::Task, "due") => {
-                input.insert("due_at".into(), Value::String(val.to_string()));
+                // The browser sends local wall time; it means the workspace's time zone.
+                let due = local_to_utc(val, v.tz).unwrap_or_else(|| val.to_string());
+                input.insert("due_at".into(), Value::String(due));
             }
             _ => {}
         }

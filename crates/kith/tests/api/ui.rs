@@ -128,6 +128,26 @@ async fn create_a_contact_and_edit_a_field_in_place() {
     let timeline = b.text("ol.timeline").await;
     assert!(timeline.contains("Changed Job title"), "{timeline}");
     b.screenshot("contact-edited").await;
+    // A task due at 09:30 in the workspace's time zone (Copenhagen: UTC+1 in March).
+    b.find("#task-what")
+        .await
+        .send_keys("Call about the budget")
+        .await
+        .unwrap();
+    b.eval("(document.querySelector('#task-due').value = '2030-03-01T09:30') && true")
+        .await;
+    b.find("form[action$='/tasks'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('ol.timeline').textContent.includes('Call about the budget')")
+        .await;
+    let tasks = app.api.get("/api/v1/tasks").await;
+    assert_eq!(
+        tasks.body["data"][0]["due_at"],
+        "2030-03-01T08:30:00.000000Z"
+    );
     b.close().await;
     app.finish().await;
 }
@@ -283,7 +303,10 @@ async fn dragging_a_deal_to_the_next_stage_is_saved() {
     b.find("a[href='/deals/list']").await.click().await.unwrap();
     b.until("location.pathname === '/deals/list'").await;
     let row = b.text("#results tbody tr").await;
-    assert!(row.contains("Spring order") && row.contains("Proposal") && row.contains("DKK 12,500.00"), "{row}");
+    assert!(
+        row.contains("Spring order") && row.contains("Proposal") && row.contains("DKK 12,500.00"),
+        "{row}"
+    );
     let saved = app
         .api
         .get(&format!("/api/v1/deals/{}", deal["id"].as_str().unwrap()))
