@@ -20,6 +20,27 @@ pub const SESSION_COOKIE: &str = "kith_session";
 /// Header that carries the CSRF token with cookie-authenticated writes.
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
+/// Sets the session cookie on `res` (a new random token at every sign-in: a session id
+/// planted before sign-in is useless).
+pub(crate) fn set_session_cookie(res: &mut Response, token: &str, secure: bool) {
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        kith_app::accounts::SESSION_DAYS * 86_400,
+        if secure { "; Secure" } else { "" }
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// Clears the session cookie on `res`.
+pub(crate) fn clear_session_cookie(res: &mut Response) {
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("kith_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+    );
+}
+
 /// An authenticated caller.
 pub struct Auth(pub Caller);
 
@@ -116,19 +137,9 @@ pub async fn login(
             return Err(ApiError::from(kith_core::Error::fields(f)));
         };
         let session = state.app.login(&email, &password).await?;
-        // A new random token at every sign-in: a session id planted before sign-in is useless.
-        let cookie = format!(
-            "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-            session.token,
-            kith_app::accounts::SESSION_DAYS * 86_400,
-            if state.secure_cookies { "; Secure" } else { "" }
-        );
         let mut res = Json(json!({"user": user_json(&session.caller), "csrf_token": session.csrf}))
             .into_response();
-        res.headers_mut().insert(
-            header::SET_COOKIE,
-            HeaderValue::from_str(&cookie).map_err(|_| unauthorized("cookie"))?,
-        );
+        set_session_cookie(&mut res, &session.token, state.secure_cookies);
         Ok::<_, ApiError>(res)
     }
     .await;
@@ -145,10 +156,7 @@ pub async fn logout(
         state.app.logout(token).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("kith_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    clear_session_cookie(&mut res);
     Ok(res)
 }
 

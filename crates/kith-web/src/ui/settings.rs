@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State as AxState};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use kith_app::records::ListRequest;
@@ -20,7 +20,6 @@ use uuid::Uuid;
 use super::layout::{bare, page, Section};
 use super::lists::display_name;
 use super::Viewer;
-use crate::auth::SESSION_COOKIE;
 use crate::State;
 
 const ROLES: [Role; 3] = [Role::Admin, Role::Member, Role::ReadOnly];
@@ -449,15 +448,7 @@ pub async fn invite_accept(
     match state.app.accept_invite(&token, &password).await {
         Ok(session) => {
             let mut res = Redirect::to("/").into_response();
-            let c = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-                session.token,
-                kith_app::accounts::SESSION_DAYS * 86_400,
-                if state.secure_cookies { "; Secure" } else { "" }
-            );
-            if let Ok(v) = HeaderValue::from_str(&c) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
+            crate::auth::set_session_cookie(&mut res, &session.token, state.secure_cookies);
             res
         }
         Err(e @ kith_app::Error::Invalid(_)) => {

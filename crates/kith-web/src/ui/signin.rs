@@ -130,15 +130,7 @@ pub async fn submit(
     match state.app.login(&f.email, &f.password).await {
         Ok(session) => {
             let mut res = Redirect::to(&next).into_response();
-            let c = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
-                session.token,
-                kith_app::accounts::SESSION_DAYS * 86_400,
-                if state.secure_cookies { "; Secure" } else { "" }
-            );
-            if let Ok(v) = HeaderValue::from_str(&c) {
-                res.headers_mut().append(header::SET_COOKIE, v);
-            }
+            crate::auth::set_session_cookie(&mut res, &session.token, state.secure_cookies);
             res
         }
         Err(kith_app::Error::RateLimited { .. }) => render(
@@ -178,10 +170,7 @@ pub async fn logout(
         let _ = state.app.logout(token).await;
     }
     let mut res = Redirect::to("/login").into_response();
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("kith_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    crate::auth::clear_session_cookie(&mut res);
     res
 }
 
