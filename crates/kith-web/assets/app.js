@@ -44,13 +44,15 @@ for (const input of document.querySelectorAll('input[data-instant]')) {
 
 // Inline edit: click a value, type, Enter saves, Escape cancels. The write names the
 // version it was based on, so a newer edit by someone else is never overwritten.
-const record = document.querySelector('[data-record]');
-if (record) {
-  record.addEventListener('click', (e) => {
-    const button = e.target.closest('button.value[data-field]');
-    if (button && !button.hidden) edit(button);
-  });
-}
+// Any element with data-record (a record page's fields, a row in settings) holds the
+// record's address and version; its value buttons edit in place.
+document.addEventListener('click', (e) => {
+  const button = e.target.closest('[data-record] button.value[data-field]');
+  if (button && !button.hidden) edit(button);
+});
+
+// Messages come from the page (translated by the server), on the element or the body.
+const msg = (record, name) => record.dataset[name] ?? document.body.dataset[name] ?? '';
 
 function options(button) {
   return (button.dataset.options ?? '').split('|').filter(Boolean).map((p) => {
@@ -67,6 +69,7 @@ function show(button, value) {
 }
 
 function edit(button) {
+  const record = button.closest('[data-record]');
   const kind = button.dataset.kind;
   const field = button.dataset.field;
   let input;
@@ -80,13 +83,15 @@ function edit(button) {
   input.value = button.dataset.raw;
   input.className = 'editor';
   input.name = field;
-  input.setAttribute('aria-labelledby', `label-${field}`);
+  const labelledBy = button.getAttribute('aria-describedby');
+  if (labelledBy) input.setAttribute('aria-labelledby', labelledBy);
+  else input.setAttribute('aria-label', button.dataset.label ?? field);
   const save = document.createElement('button');
   save.type = 'button';
-  save.textContent = record.dataset.msgSave;
+  save.textContent = msg(record, 'msgSave');
   const cancel = document.createElement('button');
   cancel.type = 'button';
-  cancel.textContent = record.dataset.msgCancel;
+  cancel.textContent = msg(record, 'msgCancel');
   const wrap = document.createElement('span');
   wrap.className = 'editing';
   wrap.append(input, save, cancel);
@@ -113,16 +118,16 @@ function edit(button) {
       record.dataset.version = data.version;
       show(button, read(data));
       close();
-      say(record.dataset.msgSaved);
+      say(msg(record, 'msgSaved'));
     } else if (res.status === 412 && data?.error?.current) {
       const current = data.error.current;
       record.dataset.version = current.version;
       show(button, read(current));
       close();
       button.closest('.field-row')?.classList.add('stale');
-      say(record.dataset.msgStale.replace('{value}', button.textContent), true);
+      say(msg(record, 'msgStale').replace('{value}', button.textContent), true);
     } else {
-      say(record.dataset.msgFailed.replace('{reason}', reason(res, data, field)), true);
+      say(msg(record, 'msgFailed').replace('{reason}', reason(res, data, field)), true);
       input.focus();
     }
   };

@@ -228,3 +228,4 @@ op-has = har mærket
 op-empty = er tom
 deals-list = Vis som liste
 deals-board = Vis som tavle
+settings-remove = Fjern { $name }

@@ -228,3 +228,4 @@ op-has = has tag
 op-empty = is empty
 deals-list = Show as a list
 deals-board = Show as a board
+settings-remove = Remove { $name }

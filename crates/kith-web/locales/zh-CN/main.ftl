@@ -228,3 +228,4 @@ op-has = 有标签
 op-empty = 为空
 deals-list = 以列表显示
 deals-board = 以看板显示
+settings-remove = 删除 { $name }

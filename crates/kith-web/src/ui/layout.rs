@@ -68,7 +68,9 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (DOCTYPE)
         html lang=(v.lang.tag()) {
             (head(v.lang, title, Some(&v.csrf)))
-            body {
+            body data-msg-saved=(v.t("saved")) data-msg-save=(v.t("save")) data-msg-cancel=(v.t("cancel"))
+                data-msg-stale=(v.lang.t_args("stale-edit", &[("value", "{value}".into())]))
+                data-msg-failed=(v.lang.t_args("save-failed", &[("reason", "{reason}".into())])) {
                 a class="skip" href="#main" { (v.t("skip-to-content")) }
                 header class="top" {
                     a class="brand" href="/" { "Kith" }

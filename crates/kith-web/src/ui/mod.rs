@@ -57,6 +57,10 @@ pub fn routes() -> Router<State> {
         .route("/settings/invites", post(settings::invite))
         .route("/settings/{objects}", post(settings::add))
         .route(
+            "/settings/remove/{objects}/{id}",
+            post(settings::remove_record),
+        )
+        .route(
             "/invite/{token}",
             get(settings::invite_form).post(settings::invite_accept),
         )

@@ -100,7 +100,7 @@ fn raw(rec: &Record, field: &str) -> String {
     }
 }
 
-fn fields_block(v: &Viewer, rec: &Record, defs: &[Record]) -> Markup {
+fn fields_block(v: &Viewer, rec: &Record, defs: &[Record], users: &[(Uuid, String)]) -> Markup {
     let object = rec.object;
     html! {
         section aria-labelledby="fields-title" {
@@ -110,6 +110,19 @@ fn fields_block(v: &Viewer, rec: &Record, defs: &[Record]) -> Markup {
                 data-msg-stale=(v.lang.t_args("stale-edit", &[("value", "{value}".into())]))
                 data-msg-failed=(v.lang.t_args("save-failed", &[("reason", "{reason}".into())]))
                 data-msg-saved=(v.t("saved")) data-msg-save=(v.t("save")) data-msg-cancel=(v.t("cancel")) {
+                @if rec.object.field("owner_id").is_some() {
+                    div class="field-row" {
+                        dt id="label-owner_id" { (v.t("field-owner_id")) }
+                        dd {
+                            button type="button" class="value" data-field="owner_id" data-kind="select"
+                                data-raw=(rec.uuid("owner_id").map(|u| u.to_string()).unwrap_or_default())
+                                aria-describedby="label-owner_id"
+                                data-options=(users.iter().map(|(id, name)| format!("{id}={name}")).collect::<Vec<_>>().join("|")) {
+                                (rec.uuid("owner_id").and_then(|o| users.iter().find(|(id, _)| *id == o)).map(|(_, n)| n.clone()).unwrap_or_else(|| "—".into()))
+                            }
+                        }
+                    }
+                }
                 @for def in defs { (custom_row(v, rec, def)) }
                 @for field in shown(object) {
                     @if let Some(spec) = object.field(field) {
@@ -377,6 +390,14 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
     } else {
         vec![]
     };
+    let users: Vec<(Uuid, String)> = state
+        .app
+        .users(&v.caller)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id, u.name.unwrap_or(u.email)))
+        .collect();
     let entries = state
         .app
         .timeline(&v.caller, object, id, None, Some(50))
@@ -422,7 +443,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
         @if !rec.tags.is_empty() { p class="tags" { @for t in &rec.tags { span class="tag" { (t) } " " } } }
         div class="record" {
             div class="record-main" {
-                (fields_block(&v, &rec, &defs))
+                (fields_block(&v, &rec, &defs, &users))
                 @if !related_html.is_empty() {
                     section aria-labelledby="related-title" {
                         h2 id="related-title" { (v.t("record-related")) }

@@ -128,12 +128,19 @@ async fn render(state: &State, v: &Viewer, notice: Option<Markup>, status: Statu
         section id="pipelines" aria-labelledby="s-pipes" {
             h2 id="s-pipes" { (v.t("settings-pipelines")) }
             @for p in &pipelines {
-                h3 { (display_name(p)) }
+                h3 data-record data-objects="pipelines" data-id=(p.id) data-version=(p.version) {
+                    (editable(p, "name", "text", &v.t("field-name"), display_name(p))) " " (remove(v, p))
+                }
                 ol class="stages" {
                     @for s in stages.iter().filter(|s| s.uuid("pipeline_id") == Some(p.id)) {
-                        li { (display_name(s)) " · "
-                            @if let Some(Scalar::Int(n)) = s.get("probability") { (n) " % · " }
-                            (v.t(&format!("status-{}", s.text("kind").unwrap_or("open")))) }
+                        li data-record data-objects="stages" data-id=(s.id) data-version=(s.version) {
+                            (editable(s, "name", "text", &v.t("field-name"), display_name(s)))
+                            " · "
+                            (editable(s, "probability", "number", &v.t("settings-probability"),
+                                match s.get("probability") { Some(Scalar::Int(n)) => format!("{n} %"), _ => String::new() }))
+                            " · " (v.t(&format!("status-{}", s.text("kind").unwrap_or("open"))))
+                            " " (remove(v, s))
+                        }
                     }
                 }
                 form method="post" action="/settings/stages" class="inline" {
@@ -163,9 +170,13 @@ async fn render(state: &State, v: &Viewer, notice: Option<Markup>, status: Statu
             h2 id="s-fields" { (v.t("settings-fields")) }
             ul {
                 @for f in &fields {
-                    li { (f.text("label").unwrap_or("")) " · " code { (f.text("key").unwrap_or("")) } " · "
+                    li data-record data-objects="field_definitions" data-id=(f.id) data-version=(f.version) {
+                        (editable(f, "label", "text", &v.t("settings-field-label"), f.text("label").unwrap_or("").to_string()))
+                        " · " code { (f.text("key").unwrap_or("")) } " · "
                         (v.t(&format!("object-{}", f.text("object").unwrap_or("contact")))) " · "
-                        (v.t(&format!("ck-{}", f.text("kind").unwrap_or("text")))) }
+                        (v.t(&format!("ck-{}", f.text("kind").unwrap_or("text"))))
+                        " " (remove(v, f))
+                    }
                 }
             }
             form method="post" action="/settings/field_definitions" class="stack" {
@@ -186,7 +197,13 @@ async fn render(state: &State, v: &Viewer, notice: Option<Markup>, status: Statu
         }
         section id="tags" aria-labelledby="s-tags" {
             h2 id="s-tags" { (v.t("settings-tags")) }
-            p class="tags" { @for t in &tags { span class="tag" { (display_name(t)) } " " } }
+            ul class="tag-list" {
+                @for t in &tags {
+                    li data-record data-objects="tags" data-id=(t.id) data-version=(t.version) {
+                        (editable(t, "name", "text", &v.t("field-name"), display_name(t))) " " (remove(v, t))
+                    }
+                }
+            }
             form method="post" action="/settings/tags" class="inline" {
                 (csrf(v))
                 (text_field("tag-name", "name", &v.t("field-name"), "", true))
@@ -200,6 +217,70 @@ async fn render(state: &State, v: &Viewer, notice: Option<Markup>, status: Statu
         page(v, Section::Settings, &v.t("settings-title"), body),
     )
         .into_response()
+}
+
+/// A value edited in place (the row around it carries data-record).
+fn editable(rec: &Record, field: &str, kind: &str, label: &str, shown: String) -> Markup {
+    let raw = match rec.get(field) {
+        Some(Scalar::Text(s)) => s.clone(),
+        Some(Scalar::Int(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    html! {
+        button type="button" class="value inline" data-field=(field) data-kind=(kind) data-raw=(raw) data-label=(label) {
+            @if shown.is_empty() { "—" } @else { (shown) }
+        }
+    }
+}
+
+/// A button that moves a record to the recycle bin.
+fn remove(v: &Viewer, rec: &Record) -> Markup {
+    html! {
+        form method="post" action=(format!("/settings/remove/{}/{}", rec.object.plural(), rec.id)) class="remove" {
+            (csrf(v))
+            button type="submit" class="link" aria-label=(v.lang.t_args("settings-remove", &[("name", display_name(rec))])) { "✕" }
+        }
+    }
+}
+
+/// `POST /settings/remove/{objects}/{id}`: to the recycle bin (restorable through the API).
+pub async fn remove_record(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    Path((objects, id)): Path<(String, String)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(r) = v.csrf_refusal(f.get("csrf").map(String::as_str).unwrap_or("")) {
+        return r;
+    }
+    let object = match ObjectKind::from_plural(&objects) {
+        Some(
+            o @ (ObjectKind::Pipeline
+            | ObjectKind::Stage
+            | ObjectKind::FieldDefinition
+            | ObjectKind::Tag),
+        ) => o,
+        _ => return super::error_page(v.lang, StatusCode::NOT_FOUND),
+    };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return super::error_page(v.lang, StatusCode::NOT_FOUND);
+    };
+    match state
+        .app
+        .set_deleted(&v.caller, object, id, None, true)
+        .await
+    {
+        Ok(_) => Redirect::to("/settings").into_response(),
+        Err(e) => {
+            render(
+                &state,
+                &v,
+                Some(failed(&v, &e)),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    }
 }
 
 fn failed(v: &Viewer, e: &kith_app::Error) -> Markup {

@@ -492,10 +492,38 @@ async fn custom_fields_edit_in_place_and_tasks_complete_with_one_click() {
         json!({"title": "Send the catalogue", "contact_id": id, "due_at": "2030-01-02T08:00:00Z"}),
     )
     .await;
+    app.user("mette@acme.test", kith_app::Role::Member, "acme")
+        .await;
+    let mette = app
+        .app
+        .caller_by_email("mette@acme.test")
+        .await
+        .unwrap()
+        .user
+        .id;
     let b = Browser::open(&app.api.base, "en", 1200, 900).await;
     b.sign_in("admin@acme.test").await;
     b.goto(&format!("/contacts/{id}")).await;
     assert_eq!(b.text("button[data-field='custom.size']").await, "38");
+    assert_eq!(
+        b.text("button[data-field=owner_id]").await,
+        "admin@acme.test"
+    );
+    b.find("button[data-field=owner_id]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("select.editor")
+        .await
+        .select_by_value(&mette.to_string())
+        .await
+        .unwrap();
+    b.find(".editing button").await.click().await.unwrap();
+    b.until(
+        "document.querySelector('button[data-field=owner_id]').textContent === 'mette@acme.test'",
+    )
+    .await;
     assert!(
         b.text("main").await.contains("DKK 12,500.00"),
         "money custom field shown"
@@ -593,6 +621,37 @@ async fn admins_set_up_the_workspace_and_invite_a_colleague_by_link() {
         .unwrap();
     b.until("document.querySelector('ol.stages')?.textContent.includes('Qualified')")
         .await;
+    // Fix a typo in place.
+    b.find("ol.stages button[data-field=name]")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let input = b.find("ol.stages input.editor").await;
+    input.clear().await.unwrap();
+    input.send_keys("Kvalificeret\n").await.unwrap();
+    b.until("document.querySelector('#status').textContent === 'Saved'")
+        .await;
+    let stages = app.api.get("/api/v1/stages").await;
+    assert_eq!(stages.body["data"][0]["name"], "Kvalificeret");
+    b.find("#tag-name")
+        .await
+        .send_keys("temporary")
+        .await
+        .unwrap();
+    b.find("form[action='/settings/tags'] button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find(".tag-list form.remove button")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelector('.tag-list li') === null")
+        .await;
+    assert_eq!(app.api.get("/api/v1/tags").await.body["data"], json!([]));
     b.find("#field-label")
         .await
         .send_keys("Tier")
