@@ -56,13 +56,25 @@ struct Names {
 }
 
 async fn names(state: &State, v: &Viewer, records: &[Record]) -> Names {
+    // One query for all the companies on the page, not one per row.
+    let mut ids: Vec<Value> = records
+        .iter()
+        .filter_map(|r| r.uuid("company_id"))
+        .map(|id| Value::String(id.to_string()))
+        .collect();
+    ids.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
+    ids.dedup();
     let mut companies = HashMap::new();
-    for id in records.iter().filter_map(|r| r.uuid("company_id")) {
-        if companies.contains_key(&id) {
-            continue;
-        }
-        if let Ok(c) = state.app.get(&v.caller, ObjectKind::Company, id).await {
-            companies.insert(id, display_name(&c));
+    if !ids.is_empty() {
+        let limit = u32::try_from(ids.len()).unwrap_or(500);
+        let filter = kith_core::filter::Filter::Cond(kith_core::filter::Condition {
+            field: "id".into(),
+            op: kith_core::filter::Op::In,
+            values: ids,
+        });
+        let req = ListRequest { filter: Some(filter), limit: Some(limit), ..Default::default() };
+        if let Ok(p) = state.app.list(&v.caller, ObjectKind::Company, &req).await {
+            companies = p.records.iter().map(|c| (c.id, display_name(c))).collect();
         }
     }
     let users = state
