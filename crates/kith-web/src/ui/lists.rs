@@ -72,7 +72,11 @@ async fn names(state: &State, v: &Viewer, records: &[Record]) -> Names {
             op: kith_core::filter::Op::In,
             values: ids,
         });
-        let req = ListRequest { filter: Some(filter), limit: Some(limit), ..Default::default() };
+        let req = ListRequest {
+            filter: Some(filter),
+            limit: Some(limit),
+            ..Default::default()
+        };
         if let Ok(p) = state.app.list(&v.caller, ObjectKind::Company, &req).await {
             companies = p.records.iter().map(|c| (c.id, display_name(c))).collect();
         }
