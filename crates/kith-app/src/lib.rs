@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod demo;
 mod pipeline;
 pub mod records;
+mod rules;
 mod search_index;
 
 use kith_store::accounts::{User, Workspace};

@@ -1,21 +1,20 @@
 //! Create, read, update, delete, restore and list records of every object, with the
 //! rules each object adds (defaults, links that must exist, deal stages).
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use kith_core::fields::{self, Changes, Context, Mode};
+use kith_core::fields::{self, Context, Mode};
 use kith_core::filter::{resolve_field, FieldRef, Filter};
 use kith_core::listing::{self, Cursor, Sort};
 use kith_core::objects::ObjectKind;
-use kith_core::{FieldErrors, PhoneRegion, Scalar, ScalarType};
+use kith_core::{PhoneRegion, Scalar, ScalarType};
 use kith_store::records::{self as store, AuditEntry};
 use kith_store::timeline;
 use kith_store::{Tx, WorkspaceId};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use crate::{pipeline, search_index, App, Caller, Error, Record, Role, TimelineEntry};
+use crate::rules::{check_links, check_owner, defaults, visible};
+use crate::{search_index, App, Caller, Error, Record, Role, TimelineEntry};
 
 /// What a list asks for, as the caller wrote it.
 #[derive(Debug, Clone, Default)]
@@ -75,9 +74,6 @@ fn region(caller: &Caller) -> Option<PhoneRegion> {
         .as_deref()
         .and_then(|r| PhoneRegion::parse(r).ok())
 }
-
-/// Field errors found by an object's rules.
-type Found = FieldErrors;
 
 impl App {
     /// Creates a record from the client's JSON object.
@@ -463,131 +459,6 @@ impl App {
         .await?)
     }
 
-    /// Rules of particular objects; returns a deal's stage transition if it moved.
-    #[allow(clippy::too_many_arguments)]
-    async fn object_rules(
-        &self,
-        tx: &mut Tx,
-        caller: &Caller,
-        object: ObjectKind,
-        changes: &mut Changes,
-        current: Option<&Record>,
-        now: DateTime<Utc>,
-        errors: &mut Found,
-    ) -> Result<Option<(Option<Uuid>, Uuid)>, Error> {
-        match object {
-            ObjectKind::Deal => {
-                return pipeline::place_deal(tx, ws(caller), changes, current, now, errors).await
-            }
-            ObjectKind::Stage if current.is_none() => {
-                pipeline::place_stage(tx, ws(caller), changes, errors).await?
-            }
-            ObjectKind::Pipeline if current.is_none() && changes.get("position").is_none() => {
-                let n = pipeline::count_pipelines(tx, ws(caller)).await?;
-                changes.set(
-                    object.field("position").expect("pipelines have position"),
-                    Scalar::Int(n),
-                );
-            }
-            ObjectKind::Contact => {
-                let has = |name: &str| {
-                    let v = changes
-                        .get(name)
-                        .or_else(|| current.and_then(|c| c.get(name)));
-                    v.is_some_and(|v| !v.is_null())
-                };
-                if !["first_name", "last_name", "email", "phone"]
-                    .into_iter()
-                    .any(has)
-                {
-                    errors.add(
-                        "first_name",
-                        "a contact needs a name, an email or a phone number",
-                    );
-                }
-            }
-            ObjectKind::View => {
-                let target = changes
-                    .get("object")
-                    .or_else(|| current.and_then(|c| c.get("object")))
-                    .and_then(|o| {
-                        if let Scalar::Text(s) = o {
-                            ObjectKind::from_singular(s)
-                        } else {
-                            None
-                        }
-                    });
-                if let Some(target) = target {
-                    let defs = store::custom_defs(tx, ws(caller), target).await?;
-                    if let Some(Scalar::Text(f)) = changes.get("filter") {
-                        if let Err(e) =
-                            Filter::parse_text(f).and_then(|f| f.resolve(target, &defs, now))
-                        {
-                            errors.add("filter", e.message);
-                        }
-                    }
-                    if let Some(Scalar::Text(sort)) = changes.get("sort") {
-                        let s = Sort::parse(sort);
-                        if resolve_field(target, &s.field, &defs).is_none() {
-                            errors.add("sort", format!("cannot sort by `{}`", s.field));
-                        }
-                    }
-                    if let Some(Scalar::Json(Value::Array(cols))) = changes.get("columns") {
-                        for c in cols.iter().filter_map(Value::as_str) {
-                            if resolve_field(target, c, &defs).is_none() {
-                                errors.add(
-                                    "columns",
-                                    format!("`{c}` is not a field of {}", target.singular()),
-                                );
-                            }
-                        }
-                    }
-                }
-            }
-            ObjectKind::FieldDefinition => {
-                let kind = changes
-                    .get("kind")
-                    .or_else(|| current.and_then(|c| c.get("kind")))
-                    .and_then(|k| {
-                        if let Scalar::Text(s) = k {
-                            Some(s.clone())
-                        } else {
-                            None
-                        }
-                    })
-                    .unwrap_or_default();
-                let options = changes
-                    .get("options")
-                    .or_else(|| current.and_then(|c| c.get("options")))
-                    .and_then(|o| {
-                        if let Scalar::Json(Value::Array(a)) = o {
-                            Some(a.len())
-                        } else {
-                            None
-                        }
-                    })
-                    .unwrap_or(0);
-                let selects = kind == "select" || kind == "multi_select";
-                if selects && options == 0 {
-                    errors.add("options", "a select field needs at least one option");
-                } else if !selects && options > 0 {
-                    errors.add(
-                        "options",
-                        "only select and multi_select fields have options",
-                    );
-                }
-                if current.is_none() && changes.get("options").is_none() {
-                    let spec = object
-                        .field("options")
-                        .expect("field definitions have options");
-                    changes.set(spec, Scalar::Json(json!([])));
-                }
-            }
-            _ => {}
-        }
-        Ok(None)
-    }
-
     async fn after_write(
         &self,
         tx: &mut Tx,
@@ -616,107 +487,4 @@ impl App {
         }
         Ok(())
     }
-}
-
-/// Whether the caller may see `rec`: everything but other people's private views.
-fn visible(caller: &Caller, rec: &Record) -> bool {
-    rec.object != ObjectKind::View
-        || rec.get("shared") == Some(&Scalar::Bool(true))
-        || rec.uuid("owner_id") == Some(caller.user.id)
-}
-
-/// Shared views are changed by their owner or an admin only.
-fn check_owner(caller: &Caller, rec: &Record) -> Result<(), Error> {
-    if rec.object == ObjectKind::View
-        && rec.uuid("owner_id") != Some(caller.user.id)
-        && caller.role() != Role::Admin
-    {
-        return Err(Error::Forbidden(
-            "only its owner or an admin changes a shared view",
-        ));
-    }
-    Ok(())
-}
-
-/// Defaults a new record gets when the client leaves them out.
-fn defaults(caller: &Caller, object: ObjectKind, changes: &mut Changes, now: DateTime<Utc>) {
-    let me = Scalar::Uuid(caller.user.id);
-    let won = matches!(changes.get("kind"), Some(Scalar::Text(k)) if k == "won");
-    let done = changes.get("done") == Some(&Scalar::Bool(true));
-    let mut default = |name: &str, v: Scalar| {
-        if let Some(spec) = object.field(name) {
-            if changes.get(name).is_none_or(Scalar::is_null) && !spec.required {
-                changes.set(spec, v);
-            }
-        }
-    };
-    match object {
-        ObjectKind::Contact => {
-            default("lifecycle_stage", Scalar::Text("lead".into()));
-            default("owner_id", me);
-        }
-        ObjectKind::Company => default("owner_id", me),
-        ObjectKind::View => {
-            default("owner_id", me);
-            default("shared", Scalar::Bool(false));
-        }
-        ObjectKind::Deal => {
-            default("owner_id", me);
-            default("currency", Scalar::Text(caller.workspace.currency.clone()));
-            default("amount", Scalar::Int(0));
-        }
-        ObjectKind::Activity => {
-            default("occurred_at", Scalar::Time(now));
-            default("owner_id", me);
-        }
-        ObjectKind::Task => {
-            default("assignee_id", me);
-            default("priority", Scalar::Text("normal".into()));
-            default("done", Scalar::Bool(false));
-            if done {
-                default("done_at", Scalar::Time(now));
-            }
-        }
-        ObjectKind::Stage => {
-            default("kind", Scalar::Text("open".into()));
-            default("probability", Scalar::Int(if won { 100 } else { 0 }));
-        }
-        _ => {}
-    }
-}
-
-/// Every id the write links to must name a live record (or user) of the same workspace.
-async fn check_links(
-    tx: &mut Tx,
-    ws: WorkspaceId,
-    changes: &Changes,
-    errors: &mut Found,
-) -> Result<(), Error> {
-    let mut seen = BTreeMap::new();
-    for (spec, v) in &changes.columns {
-        let Scalar::Uuid(id) = v else { continue };
-        let ok = match spec.kind {
-            fields::Kind::Ref(target) => match seen.get(&(target, *id)) {
-                Some(ok) => *ok,
-                None => {
-                    let ok = store::exists(tx, ws, target, *id).await?;
-                    seen.insert((target, *id), ok);
-                    ok
-                }
-            },
-            fields::Kind::UserRef => store::user_in_workspace(tx, ws, *id).await?,
-            _ => true,
-        };
-        if !ok {
-            let what = match spec.kind {
-                fields::Kind::Ref(t) => t.singular(),
-                _ => "user",
-            };
-            errors.add(
-                spec.name,
-                format!("no {what} with id {id} in this workspace"),
-            );
-        }
-    }
-    Ok(())
 }

@@ -12,4 +12,5 @@ mod openapi;
 mod records;
 mod schema;
 mod ui;
+mod ui_work;
 mod workspace;
