@@ -89,8 +89,12 @@ async fn openapi_json() -> Response {
 /// One span per request with an id, and one log line when it ends.
 async fn trace(req: Request, next: Next) -> Response {
     let id = uuid::Uuid::now_v7();
-    let span =
-        tracing::info_span!("request", %id, method = %req.method(), path = %req.uri().path());
+    // Invitation links carry their secret in the path: never write it to the log.
+    let path = match req.uri().path() {
+        p if p.starts_with("/invite/") => "/invite/…".to_string(),
+        p => p.to_string(),
+    };
+    let span = tracing::info_span!("request", %id, method = %req.method(), %path);
     let start = Instant::now();
     async move {
         let mut res = next.run(req).await;
