@@ -253,14 +253,8 @@ pub async fn remove_record(
     if let Some(r) = v.csrf_refusal(f.get("csrf").map(String::as_str).unwrap_or("")) {
         return r;
     }
-    let object = match ObjectKind::from_plural(&objects) {
-        Some(
-            o @ (ObjectKind::Pipeline
-            | ObjectKind::Stage
-            | ObjectKind::FieldDefinition
-            | ObjectKind::Tag),
-        ) => o,
-        _ => return super::error_page(v.lang, StatusCode::NOT_FOUND),
+    let Some(object) = settings_object(&objects) else {
+        return super::error_page(v.lang, StatusCode::NOT_FOUND);
     };
     let Ok(id) = Uuid::parse_str(&id) else {
         return super::error_page(v.lang, StatusCode::NOT_FOUND);
@@ -271,16 +265,30 @@ pub async fn remove_record(
         .await
     {
         Ok(_) => Redirect::to("/settings").into_response(),
-        Err(e) => {
-            render(
-                &state,
-                &v,
-                Some(failed(&v, &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &v, &e).await,
     }
+}
+
+/// The objects that settings create, rename and remove.
+fn settings_object(plural: &str) -> Option<ObjectKind> {
+    match ObjectKind::from_plural(plural)? {
+        o @ (ObjectKind::Pipeline
+        | ObjectKind::Stage
+        | ObjectKind::FieldDefinition
+        | ObjectKind::Tag) => Some(o),
+        _ => None,
+    }
+}
+
+/// The settings page again, with the reason a change was refused at the top.
+async fn refused(state: &State, v: &Viewer, e: &kith_app::Error) -> Response {
+    render(
+        state,
+        v,
+        Some(failed(v, e)),
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await
 }
 
 fn failed(v: &Viewer, e: &kith_app::Error) -> Markup {
@@ -315,15 +323,7 @@ pub async fn workspace(
     }
     match state.app.update_workspace_settings(&v.caller, &input).await {
         Ok(_) => Redirect::to("/settings#workspace").into_response(),
-        Err(e) => {
-            render(
-                &state,
-                &v,
-                Some(failed(&v, &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &v, &e).await,
     }
 }
 
@@ -337,14 +337,8 @@ pub async fn add(
     if let Some(r) = v.csrf_refusal(f.get("csrf").map(String::as_str).unwrap_or("")) {
         return r;
     }
-    let object = match ObjectKind::from_plural(&objects) {
-        Some(
-            o @ (ObjectKind::Pipeline
-            | ObjectKind::Stage
-            | ObjectKind::FieldDefinition
-            | ObjectKind::Tag),
-        ) => o,
-        _ => return super::error_page(v.lang, StatusCode::NOT_FOUND),
+    let Some(object) = settings_object(&objects) else {
+        return super::error_page(v.lang, StatusCode::NOT_FOUND);
     };
     let mut input = Map::new();
     for (k, val) in &f {
@@ -378,15 +372,7 @@ pub async fn add(
             }
         ))
         .into_response(),
-        Err(e) => {
-            render(
-                &state,
-                &v,
-                Some(failed(&v, &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &v, &e).await,
     }
 }
 
@@ -408,15 +394,7 @@ pub async fn role(
     };
     match state.app.set_role(&v.caller, id, role).await {
         Ok(()) => Redirect::to("/settings#users").into_response(),
-        Err(e) => {
-            render(
-                &state,
-                &v,
-                Some(failed(&v, &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &v, &e).await,
     }
 }
 
@@ -451,15 +429,7 @@ pub async fn invite(
             };
             render(&state, &v, Some(notice), StatusCode::OK).await
         }
-        Err(e) => {
-            render(
-                &state,
-                &v,
-                Some(failed(&v, &e)),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
+        Err(e) => refused(&state, &v, &e).await,
     }
 }
 
