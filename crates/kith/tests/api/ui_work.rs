@@ -420,7 +420,8 @@ async fn filter_choose_columns_save_a_view_and_tag_in_bulk() {
         .click()
         .await
         .unwrap();
-    b.until("location.pathname === '/contacts'").await;
+    // The page was /contacts before too: wait for the redirect back, which carries the sort.
+    b.until("location.search.includes('sort=')").await;
     let tagged = api
         .get("/api/v1/contacts?filter=tags%20has%20vip&sort=last_name")
         .await;
