@@ -6,9 +6,11 @@
 //! the caller did not hand in, so all of it is tested with plain unit tests.
 
 mod contact_points;
+pub mod dedup;
 mod error;
 pub mod fields;
 pub mod filter;
+pub mod import;
 pub mod listing;
 pub mod objects;
 pub mod search;

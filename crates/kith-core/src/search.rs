@@ -15,7 +15,8 @@ use std::collections::BTreeSet;
 /// Longest term stored; longer words are cut (prefix matching still finds them).
 const MAX_TERM: usize = 48;
 
-fn is_cjk(c: char) -> bool {
+/// Chinese, Japanese and Korean characters, indexed as characters and bigrams.
+pub(crate) fn is_cjk(c: char) -> bool {
     matches!(c as u32,
         0x3040..=0x30FF      // Hiragana, Katakana
         | 0x3400..=0x4DBF    // CJK extension A

@@ -1,0 +1,286 @@
+//! Which field a column of an import file means, guessed from its header in English,
+//! Danish or Chinese, including the headers Google, Outlook and HubSpot exports use.
+//!
+//! Besides an object's built-in fields, the importer understands these targets:
+//! - `full_name`: a contact's whole name, split into first and last name.
+//! - `company`: link to a company by name, created if missing; `company_domain`: by domain.
+//! - `contact_email`: link a deal, activity or task to a contact by email.
+//! - `external_id`: the record's id in the old system, kept to import again idempotently.
+//! - `tags`: comma- or semicolon-separated tag names.
+//! - `mobile`, `email2`: a second phone and email, stored as identities. A file whose only
+//!   phone column is a mobile one (`手机`) guesses `mobile`; the importer stores it as
+//!   the contact's phone when no column maps to `phone`.
+//! - `notes`: text that becomes a note on the record's timeline.
+//! - `owner`: the owning (for tasks: assigned) user, by email.
+//! - `stage`, `pipeline`: a deal's stage and pipeline, by name.
+
+use super::is_cjk;
+use crate::fields::Kind;
+use crate::objects::ObjectKind;
+
+/// Headers (normalised: lower-case, letters and digits only, Danish letters folded)
+/// and what they mean before the object is known. Meanings that are not targets
+/// themselves (`name`, `title`, `status`, `date`, …) are resolved per object in `resolve`.
+#[rustfmt::skip]
+const SYNONYMS: &[(&str, &[&str])] = &[
+    ("first_name", &["firstname", "givenname", "forename", "fname", "first", "fornavn", "名",
+        "名字"]),
+    ("last_name", &["lastname", "surname", "familyname", "lname", "last", "efternavn", "姓", "姓氏"]),
+    ("name", &["name", "navn", "名称"]),
+    ("full_name", &["fullname", "fuldenavn", "fuldtnavn", "displayname", "contactname",
+        "kontaktperson", "姓名", "联系人", "联系人姓名", "客户姓名"]),
+    ("email", &["email", "emailaddress", "mail", "email1", "email1value", "primaryemail",
+        "emailadresse", "mailadresse", "邮箱", "电子邮件", "电子邮箱", "邮件", "邮箱地址", "电子邮件地址"]),
+    ("email2", &["email2", "email2value", "email2address", "secondaryemail", "otheremail",
+        "alternativeemail", "备用邮箱"]),
+    ("phone", &["phone", "telephone", "tel", "phonenumber", "telephonenumber", "workphone",
+        "businessphone", "officephone", "homephone", "phone1", "phone1value", "primaryphone",
+        "telefon", "tlf", "tlfnr", "telefonnummer", "telefonnr", "电话", "座机", "联系电话", "电话号码",
+        "固定电话", "办公电话", "公司电话"]),
+    ("mobile", &["mobile", "mobilephone", "mobilenumber", "cell", "cellphone", "cellular",
+        "phone2", "phone2value", "otherphone", "mobil", "mobilnummer", "mobilnr",
+        "mobiltelefon", "手机", "手机号", "手机号码", "移动电话"]),
+    ("company", &["company", "companyname", "organization", "organisation", "organizationname",
+        "organization1name", "accountname", "account", "employer", "virksomhed", "firma",
+        "firmanavn", "virksomhedsnavn", "公司", "公司名称", "单位", "单位名称", "企业", "企业名称", "工作单位", "所在公司"]),
+    ("company_domain", &["companydomain", "companydomainname"]),
+    ("job_title", &["jobtitle", "position", "organizationtitle", "organization1title",
+        "stilling", "jobtitel", "职位", "职务", "头衔", "职称", "岗位"]),
+    ("title", &["title", "titel"]),
+    ("birthday", &["birthday", "dateofbirth", "birthdate", "dob", "foedselsdag", "foedselsdato",
+        "生日", "出生日期"]),
+    ("address_line1", &["address", "address1", "addressline1", "street", "streetaddress",
+        "address1street", "businessstreet", "homestreet", "mailingstreet", "billingstreet",
+        "adresse", "vejnavn", "gade", "地址", "详细地址", "联系地址", "通讯地址", "街道"]),
+    ("address_line2", &["address2", "addressline2", "street2", "businessstreet2", "adresse2",
+        "地址2"]),
+    ("city", &["city", "town", "address1city", "businesscity", "homecity", "mailingcity",
+        "billingcity", "by", "bynavn", "城市", "市", "所在城市"]),
+    ("postcode", &["zip", "zipcode", "postalcode", "postcode", "address1postalcode",
+        "businesspostalcode", "homepostalcode", "mailingzip", "mailingpostalcode", "billingzip",
+        "postnummer", "postnr", "邮编", "邮政编码"]),
+    ("region", &["region", "state", "province", "county", "stateprovince", "address1region",
+        "businessstate", "homestate", "mailingstate", "billingstate", "省", "省份", "所在省份", "地区"]),
+    ("country", &["country", "countryregion", "countrycode", "address1country",
+        "businesscountryregion", "homecountryregion", "mailingcountry", "billingcountry",
+        "land", "国家", "国家地区"]),
+    ("tags", &["tags", "tag", "labels", "groupmembership", "categories", "maerker", "标签"]),
+    ("source", &["source", "leadsource", "contactsource", "origin", "kilde", "来源", "客户来源",
+        "线索来源"]),
+    ("lifecycle_stage", &["lifecyclestage", "lifecycle", "生命周期阶段"]),
+    ("status", &["status", "状态"]),
+    ("external_id", &["id", "recordid", "externalid", "contactid", "customerid", "customerno",
+        "customernumber", "dealid", "kundenummer", "kundenr", "kundeid", "编号", "客户编号", "客户id"]),
+    ("notes", &["notes", "note", "comments", "comment", "remarks", "noter", "bemaerkninger",
+        "bemaerkning", "kommentar", "kommentarer", "备注", "备注信息", "说明"]),
+    ("body", &["body", "content", "text", "details", "description", "beskrivelse", "indhold",
+        "内容", "描述", "详情"]),
+    ("website", &["website", "web", "webpage", "homepage", "url", "website1value", "hjemmeside",
+        "网站", "网址", "官网", "公司网站"]),
+    ("domain", &["domain", "域名"]),
+    ("industry", &["industry", "sector", "branche", "行业", "所属行业"]),
+    ("employees", &["employees", "numberofemployees", "employeecount", "headcount",
+        "antalansatte", "medarbejdere", "ansatte", "员工数", "员工人数"]),
+    ("amount", &["amount", "value", "dealvalue", "dealamount", "beloeb", "vaerdi", "金额", "商机金额",
+        "合同金额", "预计金额"]),
+    ("currency", &["currency", "valuta", "币种", "货币"]),
+    ("expected_close", &["closedate", "expectedclose", "expectedclosedate", "closingdate",
+        "forventetlukning", "lukkedato", "forventetlukkedato", "预计成交日期", "成交日期", "预计结单日期"]),
+    ("stage", &["stage", "dealstage", "salesstage", "fase", "阶段", "销售阶段", "商机阶段"]),
+    ("pipeline", &["pipeline", "salespipeline", "销售管道", "销售流程"]),
+    ("owner", &["owner", "contactowner", "dealowner", "accountowner", "companyowner",
+        "assignedto", "salesperson", "ansvarlig", "ejer", "saelger", "负责人", "所有者", "销售负责人",
+        "跟进人"]),
+    ("deal_name", &["dealname", "deal", "opportunityname", "opportunity", "salgsmulighed",
+        "商机名称", "商机"]),
+    ("contact_email", &["contactemail", "kontaktemail", "联系人邮箱"]),
+    ("lost_reason", &["lostreason", "closedlostreason", "reasonlost", "丢单原因", "输单原因"]),
+    ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
+    ("subject", &["subject", "emne", "主题", "标题"]),
+    ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "日期", "时间"]),
+    ("duration", &["duration", "durationminutes", "minutes", "varighed", "时长", "持续时间"]),
+    ("due", &["due", "duedate", "dueat", "deadline", "forfaldsdato", "frist", "截止日期", "到期日"]),
+    ("remind_at", &["remindat", "reminder", "paamindelse", "提醒时间"]),
+    ("priority", &["priority", "prioritet", "优先级"]),
+    ("done", &["done", "completed", "udfoert", "完成", "已完成"]),
+];
+
+/// Guesses which target a column with this header fills, or None when the header means
+/// nothing we know for this object (the importer then offers it as a custom field).
+///
+/// Several headers may guess the same target (Outlook's "Business Phone" and "Home
+/// Phone" both guess `phone`); the importer keeps the first such column.
+pub fn guess(object: ObjectKind, header: &str) -> Option<&'static str> {
+    let valid = targets(object);
+    let exact = header.trim().trim_start_matches('\u{feff}').to_lowercase();
+    if let Some(&target) = valid.iter().find(|&&t| t == exact) {
+        return Some(target);
+    }
+    let key = normalise(header, false);
+    let meaning = meaning(&key)
+        .or_else(|| meaning(&normalise(header, true)))
+        // "Email 1", "Address 1": a first of several means the plain one.
+        .or_else(|| key.strip_suffix('1').and_then(meaning))?;
+    let target = resolve(object, meaning)?;
+    valid.iter().find(|&&t| t == target).copied()
+}
+
+fn meaning(key: &str) -> Option<&'static str> {
+    SYNONYMS
+        .iter()
+        .find(|(_, keys)| keys.contains(&key))
+        .map(|(meaning, _)| *meaning)
+}
+
+/// What a header's meaning is as a target of this object; `valid` filters the rest.
+fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
+    use ObjectKind::*;
+    Some(match (object, meaning) {
+        (Contact, "name") => "full_name",
+        (Contact, "title") => "job_title",
+        (Contact, "status" | "stage") => "lifecycle_stage",
+        (Contact | Deal | Activity, "domain") => "company_domain",
+        (Contact | Company | Deal, "body") => "notes",
+        (Contact | Company, "contact_email") => "email",
+        (Company, "company" | "name") => "name",
+        (Company, "company_domain") => "domain",
+        (Deal, "name" | "deal_name" | "title") => "name",
+        (Deal, "status") => "stage",
+        (Deal | Activity | Task, "email") => "contact_email",
+        (Activity, "notes") => "body",
+        (Activity, "title") => "subject",
+        (Activity, "date") => "occurred_at",
+        (Activity, "duration") => "duration_minutes",
+        (Task, "name" | "title" | "subject") => "title",
+        (Task, "body") => "notes",
+        (Task, "due" | "date") => "due_at",
+        _ => meaning,
+    })
+}
+
+/// Lower-case letters and digits only, with æ→ae, ø→oe, å→aa and other Latin accents
+/// dropped, so "E-mail", "e_mail" and "EMAIL:" look alike; Chinese stays as it is.
+/// `drop_brackets` also drops what brackets hold: "Amount (DKK)", "手机号码（必填）".
+fn normalise(header: &str, drop_brackets: bool) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in header.chars().flat_map(char::to_lowercase) {
+        match c {
+            '(' | '（' | '[' | '【' if drop_brackets => depth += 1,
+            ')' | '）' | ']' | '】' if drop_brackets => depth = depth.saturating_sub(1),
+            _ if depth > 0 => {}
+            'æ' | 'ä' => out.push_str("ae"),
+            'ø' | 'ö' => out.push_str("oe"),
+            'å' => out.push_str("aa"),
+            c if c.is_ascii_alphanumeric() || is_cjk(c) => out.push(c),
+            c if c.is_alphanumeric() => {
+                let folded = deunicode::deunicode_char(c).unwrap_or("");
+                out.extend(folded.chars().filter(char::is_ascii_alphanumeric));
+            }
+            _ => {}
+        }
+    }
+    out.make_ascii_lowercase();
+    out
+}
+
+/// Every target a column of this object can be mapped to: writable built-in fields
+/// that hold plain values (references and identities are filled through the
+/// pseudo-targets instead), then the pseudo-targets that apply. `custom.KEY` targets
+/// are the caller's.
+pub fn targets(object: ObjectKind) -> Vec<&'static str> {
+    let mut all: Vec<&'static str> = object
+        .fields()
+        .iter()
+        .filter(|f| !f.read_only)
+        .filter(|f| {
+            !matches!(
+                f.kind,
+                Kind::Ref(_) | Kind::UserRef | Kind::Consent | Kind::Identities
+            )
+        })
+        .map(|f| f.name)
+        .collect();
+    let pseudo: &[&'static str] = match object {
+        ObjectKind::Contact => &[
+            "full_name",
+            "company",
+            "company_domain",
+            "external_id",
+            "tags",
+            "mobile",
+            "email2",
+            "notes",
+            "owner",
+        ],
+        ObjectKind::Company => &["external_id", "tags", "notes", "owner"],
+        ObjectKind::Deal => &[
+            "company",
+            "company_domain",
+            "contact_email",
+            "external_id",
+            "tags",
+            "notes",
+            "owner",
+            "stage",
+            "pipeline",
+        ],
+        ObjectKind::Activity => &[
+            "company",
+            "company_domain",
+            "contact_email",
+            "external_id",
+            "owner",
+        ],
+        ObjectKind::Task => &["company", "contact_email", "external_id", "owner"],
+        _ => &[],
+    };
+    for p in pseudo {
+        if !all.contains(p) {
+            all.push(p);
+        }
+    }
+    all
+}
+
+/// Longest custom field key made from a header.
+const MAX_KEY: usize = 40;
+
+/// A custom field key for a header no target matches: lower-case ASCII letters, digits
+/// and `_`, starting with a letter, at most 40 characters. Chinese is spelled in pinyin
+/// (`会员等级` → `hui_yuan_deng_ji`), Danish letters folded (`Særlig kode` →
+/// `saerlig_kode`). Returns "" when nothing usable is left (e.g. a header of only
+/// punctuation); the caller then names the column `column_N`.
+pub fn custom_key(header: &str) -> String {
+    let mut spelled = String::new();
+    for c in header.chars().flat_map(char::to_lowercase) {
+        match c {
+            'æ' | 'ä' => spelled.push_str("ae"),
+            'ø' | 'ö' => spelled.push_str("oe"),
+            'å' => spelled.push_str("aa"),
+            c if c.is_ascii() => spelled.push(c),
+            // Pad with spaces so "会员" becomes "hui yuan", not "huiyuan".
+            c => {
+                spelled.push(' ');
+                spelled.push_str(deunicode::deunicode_char(c).unwrap_or(" "));
+                spelled.push(' ');
+            }
+        }
+    }
+    let mut key = String::new();
+    for c in spelled.to_ascii_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            key.push(c);
+        } else if !key.is_empty() && !key.ends_with('_') {
+            key.push('_');
+        }
+    }
+    if key.starts_with(|c: char| c.is_ascii_digit()) {
+        key.insert_str(0, "col_");
+    }
+    key.truncate(MAX_KEY);
+    key.trim_end_matches('_').to_string()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,48 @@
+//! Cell values as people type them in Danish, Chinese and English: dates, times,
+//! money, whole names and yes/no.
+
+mod dates;
+mod money;
+mod names;
+
+pub use dates::{parse_date, parse_datetime, DateOrder};
+pub use money::{decimals, parse_money, Money};
+pub use names::split_full_name;
+
+/// Reads yes or no: yes/no, y/n, true/false, 1/0, ja/nej, j, sand/falsk, 是/否, on/off,
+/// and `x` or ✓ as a ticked box.
+pub fn parse_bool(s: &str) -> Result<bool, String> {
+    match s.trim().to_lowercase().as_str() {
+        "yes" | "y" | "true" | "t" | "1" | "ja" | "j" | "sand" | "是" | "对" | "on" | "x" | "✓"
+        | "✔" => Ok(true),
+        "no" | "n" | "false" | "f" | "0" | "nej" | "falsk" | "否" | "不是" | "off" | "✗" => {
+            Ok(false)
+        }
+        _ => Err("not yes or no: expected e.g. yes/no, ja/nej, 是/否, true/false or 1/0".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn yes_and_no_are_read_in_every_language() {
+        for s in [
+            "yes", "YES", "y", "true", "1", "ja", "Ja", "是", "x", "X", " on ",
+        ] {
+            assert_eq!(parse_bool(s), Ok(true), "{s:?}");
+        }
+        for s in ["no", "N", "false", "0", "nej", "NEJ", "否", "off"] {
+            assert_eq!(parse_bool(s), Ok(false), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn anything_else_is_not_yes_or_no() {
+        for s in ["", " ", "maybe", "2", "yess", "🤷"] {
+            let err = parse_bool(s).unwrap_err();
+            assert!(err.contains("ja/nej"), "{s:?}: {err}");
+        }
+    }
+}

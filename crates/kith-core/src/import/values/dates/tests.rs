@@ -1,0 +1,214 @@
+use super::*;
+use DateOrder::{DayFirst, MonthFirst};
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32, min: u32, s: u32) -> NaiveDateTime {
+    day(y, m, d).and_hms_opt(h, min, s).unwrap()
+}
+
+#[test]
+fn every_common_way_of_writing_1_march_2026_is_read() {
+    for s in [
+        "2026-03-01",
+        "2026/03/01",
+        "2026-3-1",
+        "20260301",
+        "01/03/2026",
+        "1/3/2026",
+        "01-03-2026",
+        "01.03.2026",
+        "1.3.26",
+        "2026年3月1日",
+        "2026年03月01日",
+        "２０２６年３月１日",
+        "1. marts 2026",
+        "1 marts 2026",
+        "1. mar. 2026",
+        "søndag den 1. marts 2026",
+        "1 March 2026",
+        "March 1, 2026",
+        "Mar 1 2026",
+        "1st March 2026",
+        "2026-03-01T10:00:00Z",
+        "2026-03-01 10:00",
+        "01.03.2026 kl. 10:00",
+        "  2026-03-01\u{a0}",
+    ] {
+        assert_eq!(parse_date(s, DayFirst), Ok(day(2026, 3, 1)), "{s:?}");
+    }
+}
+
+#[test]
+fn danish_month_names_and_abbreviations_are_read() {
+    let names = [
+        "januar",
+        "februar",
+        "marts",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ];
+    for (i, name) in names.iter().enumerate() {
+        let month = i as u32 + 1;
+        assert_eq!(
+            parse_date(&format!("2. {name} 2025"), DayFirst),
+            Ok(day(2025, month, 2))
+        );
+    }
+    let abbreviations = [
+        ("jan", 1),
+        ("feb", 2),
+        ("mar", 3),
+        ("apr", 4),
+        ("maj", 5),
+        ("jun", 6),
+        ("jul", 7),
+        ("aug", 8),
+        ("sep", 9),
+        ("sept", 9),
+        ("okt", 10),
+        ("nov", 11),
+        ("dec", 12),
+    ];
+    for (abbr, month) in abbreviations {
+        assert_eq!(
+            parse_date(&format!("2. {abbr}. 2025"), DayFirst),
+            Ok(day(2025, month, 2))
+        );
+    }
+}
+
+#[test]
+fn the_order_decides_only_when_both_numbers_could_be_a_month() {
+    assert_eq!(parse_date("01/03/2026", MonthFirst), Ok(day(2026, 1, 3)));
+    assert_eq!(parse_date("03/15/2026", DayFirst), Ok(day(2026, 3, 15)));
+    assert_eq!(parse_date("15/03/2026", MonthFirst), Ok(day(2026, 3, 15)));
+    assert_eq!(DateOrder::default(), DayFirst);
+}
+
+#[test]
+fn two_digit_years_pivot_at_1970() {
+    assert_eq!(parse_date("1.3.69", DayFirst), Ok(day(2069, 3, 1)));
+    assert_eq!(parse_date("1.3.70", DayFirst), Ok(day(1970, 3, 1)));
+    assert_eq!(parse_date("12/4/85", DayFirst), Ok(day(1985, 4, 12)));
+    assert_eq!(parse_date("1.3.00", DayFirst), Ok(day(2000, 3, 1)));
+}
+
+#[test]
+fn excel_day_numbers_are_dates() {
+    assert_eq!(parse_date("45352", DayFirst), Ok(day(2024, 3, 1)));
+    assert_eq!(parse_date("44927", DayFirst), Ok(day(2023, 1, 1)));
+    assert!(parse_date("2026", DayFirst).is_err());
+    assert!(parse_date("8000", DayFirst).is_err());
+    assert!(parse_date("123456", DayFirst).is_err());
+}
+
+#[test]
+fn dates_that_do_not_exist_are_refused_with_a_reason() {
+    let err = parse_date("2026-02-30", DayFirst).unwrap_err();
+    assert!(err.contains("no day 30"), "{err}");
+    assert!(parse_date("29.2.2025", DayFirst).is_err());
+    assert_eq!(parse_date("29.2.2024", DayFirst), Ok(day(2024, 2, 29)));
+    assert!(parse_date("13/13/2026", DayFirst)
+        .unwrap_err()
+        .contains("month 13"));
+    assert!(parse_date("20261301", DayFirst).is_err());
+}
+
+#[test]
+fn things_that_are_not_dates_get_the_help_text() {
+    for s in [
+        "",
+        "   ",
+        "tomorrow",
+        "1 smarch 2026",
+        "2026-03",
+        "3月1日",
+        "1/2/3/4",
+        "12345678901234567890",
+        "99999/99/99",
+        "1 March April 2026",
+        "2026-03-01 foo",
+        "💥",
+    ] {
+        let err = parse_date(s, DayFirst).unwrap_err();
+        assert!(err.starts_with("not a"), "{s:?}: {err}");
+    }
+    assert!(parse_date("tomorrow", DayFirst)
+        .unwrap_err()
+        .contains("1. marts 2026"));
+}
+
+#[test]
+fn activity_times_are_read_with_their_time_of_day() {
+    let cases = [
+        ("2026-03-01 10:00", at(2026, 3, 1, 10, 0, 0)),
+        ("2026-03-01T10:00:30", at(2026, 3, 1, 10, 0, 30)),
+        ("01.03.2026 kl. 14:30", at(2026, 3, 1, 14, 30, 0)),
+        ("01.03.2026 kl. 14.30", at(2026, 3, 1, 14, 30, 0)),
+        ("1. marts 2026 kl 9.05.30", at(2026, 3, 1, 9, 5, 30)),
+        ("2026年3月1日 09:05", at(2026, 3, 1, 9, 5, 0)),
+        ("2026年3月1日10:00", at(2026, 3, 1, 10, 0, 0)),
+        ("3/1/2026 2:30 PM", at(2026, 1, 3, 14, 30, 0)),
+        ("March 1, 2026 at 12:15 am", at(2026, 3, 1, 0, 15, 0)),
+        ("2026-03-01", at(2026, 3, 1, 0, 0, 0)),
+        ("2026-03-01 10：00", at(2026, 3, 1, 10, 0, 0)),
+        ("45352.5", at(2024, 3, 1, 12, 0, 0)),
+    ];
+    for (s, want) in cases {
+        assert_eq!(parse_datetime(s, DayFirst), Ok(want), "{s:?}");
+    }
+}
+
+#[test]
+fn times_with_an_offset_are_converted_to_utc() {
+    assert_eq!(
+        parse_datetime("2026-03-01T10:00:00Z", DayFirst),
+        Ok(at(2026, 3, 1, 10, 0, 0))
+    );
+    assert_eq!(
+        parse_datetime("2026-03-01T10:00:00+01:00", DayFirst),
+        Ok(at(2026, 3, 1, 9, 0, 0))
+    );
+    assert_eq!(
+        parse_datetime("2026-03-01T00:30:00.250+0100", DayFirst),
+        Ok(at(2026, 2, 28, 23, 30, 0) + Duration::milliseconds(250))
+    );
+    assert_eq!(
+        parse_datetime("2026-03-01 10:00 -05:00", DayFirst),
+        Ok(at(2026, 3, 1, 15, 0, 0))
+    );
+    assert_eq!(
+        parse_datetime("2026-03-01 10:00 UTC", DayFirst),
+        Ok(at(2026, 3, 1, 10, 0, 0))
+    );
+}
+
+#[test]
+fn impossible_times_are_refused() {
+    for s in [
+        "2026-03-01 25:00",
+        "2026-03-01 10:60",
+        "2026-03-01 13:00 PM",
+        "2026-03-01 10:00:00:00",
+        "2026-03-01 10:",
+        "2026-03-01 :10",
+        "2026-03-01 10:00+99:00",
+        "2026-03-01 99999999999:00",
+        "01.03.2026 kl. 14.30.15.00",
+        "01.03.2026 kl. nu",
+    ] {
+        let err = parse_datetime(s, DayFirst).unwrap_err();
+        assert!(err.contains("time of day"), "{s:?}: {err}");
+    }
+    assert!(parse_datetime("nonsense 10:00", DayFirst).is_err());
+}
