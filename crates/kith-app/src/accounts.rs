@@ -8,6 +8,8 @@ use kith_core::normalise_email;
 use kith_store::accounts::{self as store, User, Workspace};
 use sha2::{Digest, Sha256};
 
+use uuid::Uuid;
+
 use crate::{App, Caller, Error, Role};
 
 /// Failed attempts allowed per email in [`LOCKOUT_WINDOW_MINUTES`].
@@ -140,6 +142,23 @@ impl App {
     /// The user with `email`, as a caller (for the CLI and the demo).
     pub async fn caller_by_email(&self, email: &str) -> Result<Caller, Error> {
         let user = store::user_by_email(&self.db, &email.trim().to_lowercase())
+            .await?
+            .ok_or(Error::NotFound("user"))?;
+        self.caller_for(user).await
+    }
+
+    /// The caller a command-line import acts as when no user is named: the first admin
+    /// of the only workspace.
+    pub async fn default_caller(&self) -> Result<Caller, Error> {
+        let user = store::sole_admin(&self.db)
+            .await?
+            .ok_or(Error::NotFound("single admin (name one with --user EMAIL)"))?;
+        self.caller_for(user).await
+    }
+
+    /// The caller a background job acts as: the user who started it.
+    pub async fn caller_by_id(&self, id: Uuid) -> Result<Caller, Error> {
+        let user = store::user_by_id(&self.db, id)
             .await?
             .ok_or(Error::NotFound("user"))?;
         self.caller_for(user).await

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod demo;
+pub mod import;
 mod pipeline;
 pub mod records;
 mod rules;

@@ -46,6 +46,14 @@ pub struct Page {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IfMatch(pub i64);
 
+/// Imports and their reverts write many records at once: members and admins only.
+pub(crate) fn check_import(caller: &Caller) -> Result<(), Error> {
+    match caller.role() {
+        Role::ReadOnly => Err(Error::Forbidden("read-only users cannot import")),
+        _ => Ok(()),
+    }
+}
+
 fn check_write(caller: &Caller, object: ObjectKind) -> Result<(), Error> {
     match caller.role() {
         Role::ReadOnly => Err(Error::Forbidden("read-only users cannot change records")),
@@ -63,7 +71,7 @@ fn check_write(caller: &Caller, object: ObjectKind) -> Result<(), Error> {
     }
 }
 
-fn ws(caller: &Caller) -> WorkspaceId {
+pub(crate) fn ws(caller: &Caller) -> WorkspaceId {
     caller.workspace.id
 }
 
@@ -459,7 +467,7 @@ impl App {
         .await?)
     }
 
-    async fn after_write(
+    pub(crate) async fn after_write(
         &self,
         tx: &mut Tx,
         caller: &Caller,

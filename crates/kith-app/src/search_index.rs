@@ -10,6 +10,62 @@ use serde_json::Value;
 
 use crate::{Error, Record};
 
+/// What a record of `object` gives the index: its search terms and, for contacts, its
+/// identity lookup rows `(kind, channel, value)`. `text` reads a built-in text field.
+pub(crate) fn index_parts<'a>(
+    object: ObjectKind,
+    text: impl Fn(&str) -> Option<&'a str>,
+    identities: Option<&'a Value>,
+    company_name: Option<&'a str>,
+) -> (BTreeSet<String>, BTreeSet<(String, String, String)>) {
+    let mut doc = Document::default();
+    let fields: &[&str] = match object {
+        ObjectKind::Contact => &["first_name", "last_name", "job_title", "city"],
+        ObjectKind::Company => &["name", "domain", "city", "industry"],
+        _ => &["name"],
+    };
+    doc.texts.extend(fields.iter().filter_map(|f| text(f)));
+    if let Some(c) = company_name.filter(|_| object != ObjectKind::Company) {
+        doc.texts.push(c);
+    }
+    let full_name = kith_core::search::cjk_full_name(
+        text("first_name").unwrap_or(""),
+        text("last_name").unwrap_or(""),
+    );
+    if let Some(n) = &full_name {
+        doc.texts.push(n);
+    }
+    doc.emails.extend(text("email"));
+    doc.phones.extend(text("phone"));
+    let mut ids = BTreeSet::new();
+    let items: &[Value] = match identities {
+        Some(Value::Array(items)) => items,
+        _ => &[],
+    };
+    for item in items {
+        let kind = item["kind"].as_str().unwrap_or_default();
+        let value = item["value"].as_str().unwrap_or_default();
+        let channel = item["channel"].as_str().unwrap_or_default();
+        match kind {
+            "email" => doc.emails.push(value),
+            "phone" => doc.phones.push(value),
+            _ => doc.texts.push(value),
+        }
+        ids.insert((kind.to_string(), channel.to_string(), value.to_string()));
+    }
+    let terms = doc.terms();
+    if object == ObjectKind::Contact {
+        for (kind, v) in [("email", text("email")), ("phone", text("phone"))] {
+            if let Some(v) = v {
+                ids.insert((kind.to_string(), String::new(), v.to_string()));
+            }
+        }
+    } else {
+        ids.clear();
+    }
+    (terms, ids)
+}
+
 /// Rewrites the search terms (and, for contacts, the identity lookup rows) of `rec`.
 pub(crate) async fn refresh(tx: &mut Tx, ws: WorkspaceId, rec: &Record) -> Result<(), Error> {
     let company_name = match rec.uuid("company_id") {
@@ -20,49 +76,19 @@ pub(crate) async fn refresh(tx: &mut Tx, ws: WorkspaceId, rec: &Record) -> Resul
         }
         _ => None,
     };
-    let mut doc = Document::default();
-    let fields: &[&str] = match rec.object {
-        ObjectKind::Contact => &["first_name", "last_name", "job_title", "city"],
-        ObjectKind::Company => &["name", "domain", "city", "industry"],
-        _ => &["name"],
+    let identities = match rec.get("identities") {
+        Some(kith_core::Scalar::Json(v)) => Some(v),
+        _ => None,
     };
-    doc.texts.extend(fields.iter().filter_map(|f| rec.text(f)));
-    if let Some(c) = &company_name {
-        doc.texts.push(c);
-    }
-    let full_name = kith_core::search::cjk_full_name(
-        rec.text("first_name").unwrap_or(""),
-        rec.text("last_name").unwrap_or(""),
+    let (terms, ids) = index_parts(
+        rec.object,
+        |f| rec.text(f),
+        identities,
+        company_name.as_deref(),
     );
-    if let Some(n) = &full_name {
-        doc.texts.push(n);
-    }
-    doc.emails.extend(rec.text("email"));
-    doc.phones.extend(rec.text("phone"));
-    let mut identities = BTreeSet::new();
-    let items = match rec.get("identities") {
-        Some(kith_core::Scalar::Json(Value::Array(items))) => items.clone(),
-        _ => vec![],
-    };
-    for item in &items {
-        let kind = item["kind"].as_str().unwrap_or_default();
-        let value = item["value"].as_str().unwrap_or_default();
-        let channel = item["channel"].as_str().unwrap_or_default();
-        match kind {
-            "email" => doc.emails.push(value),
-            "phone" => doc.phones.push(value),
-            _ => doc.texts.push(value),
-        }
-        identities.insert((kind.to_string(), channel.to_string(), value.to_string()));
-    }
-    store::reindex(tx, ws, rec.object, rec.id, &doc.terms()).await?;
+    store::reindex(tx, ws, rec.object, rec.id, &terms).await?;
     if rec.object == ObjectKind::Contact {
-        for (kind, v) in [("email", rec.text("email")), ("phone", rec.text("phone"))] {
-            if let Some(v) = v {
-                identities.insert((kind.to_string(), String::new(), v.to_string()));
-            }
-        }
-        store::set_identities(tx, ws, rec.id, &identities).await?;
+        store::set_identities(tx, ws, rec.id, &ids).await?;
     }
     Ok(())
 }

@@ -144,6 +144,43 @@ pub async fn user_by_email(db: &Db, email: &str) -> Result<Option<User>, Error> 
         .transpose()
 }
 
+/// The first admin, when the database holds one workspace only (the CLI's default user).
+pub async fn sole_admin(db: &Db) -> Result<Option<User>, Error> {
+    let mut db = db.clone();
+    let n = db
+        .fetch_optional(Sql::new("SELECT COUNT(*) AS n FROM workspaces"))
+        .await?
+        .map(|r| r.int("n"))
+        .transpose()?
+        .flatten()
+        .unwrap_or(0);
+    if n != 1 {
+        return Ok(None);
+    }
+    let sql = Sql::new(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.role = 'admin' AND u.disabled = "
+    ))
+    .arg(Scalar::Bool(false))
+    .and(" ORDER BY u.created_at, u.id LIMIT 1");
+    db.fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
+/// The user with id `id`.
+pub async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<User>, Error> {
+    let sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = "))
+        .arg(Scalar::Uuid(id));
+    db.clone()
+        .fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(user_from)
+        .transpose()
+}
+
 /// Creates a user.
 pub async fn create_user(
     db: &Db,

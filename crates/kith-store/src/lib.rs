@@ -6,7 +6,9 @@
 //! from trusted names (object specs) and bound values; see [`db::Sql`].
 
 pub mod accounts;
+pub mod bulk;
 pub mod db;
+pub mod imports;
 mod listing;
 pub mod migrate;
 pub mod records;

@@ -495,7 +495,7 @@ pub async fn audit_and_emit(
     .await
 }
 
-fn past_tense(action: &str) -> &str {
+pub(crate) fn past_tense(action: &str) -> &str {
     match action {
         "create" => "created",
         "update" => "updated",

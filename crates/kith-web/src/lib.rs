@@ -6,6 +6,7 @@
 
 mod auth;
 mod error;
+mod imports;
 mod openapi;
 mod records;
 pub mod ui;
@@ -21,6 +22,7 @@ use kith_app::App;
 use tracing::Instrument;
 
 pub use error::ApiError;
+pub use imports::{import_json, spawn_import};
 pub use openapi::{markdown as api_reference, spec as openapi_spec};
 
 /// Largest request body accepted (1 MiB).
@@ -46,6 +48,15 @@ pub fn router(state: State) -> Router {
             "/workspace",
             get(auth::workspace).patch(auth::update_workspace),
         )
+        .route(
+            "/imports",
+            get(imports::list)
+                .post(imports::create)
+                .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
+        )
+        .route("/imports/{id}", get(imports::get))
+        .route("/imports/{id}/errors", get(imports::errors))
+        .route("/imports/{id}/revert", post(imports::revert))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
         .route(

@@ -216,6 +216,7 @@ pub fn spec() -> Value {
                 "time_zone": {"type": "string", "description": "IANA zone, e.g. Europe/Copenhagen"}}}}}},
             "responses": {"200": {"description": "The workspace"}, "403": err("Not an admin"), "422": err("Invalid settings")}}
     }));
+    imports(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",
@@ -235,6 +236,47 @@ pub fn spec() -> Value {
         },
         "paths": paths
     })
+}
+
+fn imports(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let import = json!({"$ref": "#/components/schemas/Import"});
+    schemas.insert("Import".into(), json!({"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "object": {"type": "string", "enum": ["contact", "company", "deal", "activity"]},
+        "file_name": {"type": "string"}, "format": {"type": "string", "enum": ["csv", "xlsx", "vcard", ""]},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "reverting", "reverted"]},
+        "rows_done": {"type": "integer", "description": "Data rows handled: the resume point"},
+        "created": {"type": "integer"}, "updated": {"type": "integer"},
+        "skipped": {"type": "integer", "description": "Rows already present (same row imported before, or a duplicate with on_duplicate=skip)"},
+        "failed": {"type": "integer", "description": "Rows refused; see errors_url"},
+        "progress": {"type": "number", "description": "0..1 by bytes read"},
+        "mapping": {"type": "array", "items": {"type": "object", "properties": {"column": {"type": "string"}, "target": {"type": ["string", "null"]}}}},
+        "message": {"type": ["string", "null"]}, "errors_url": {"type": "string"}}}));
+    let q = |name: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": desc});
+    paths.insert("/api/v1/imports".into(), json!({
+        "get": {"tags": ["imports"], "summary": "Recent imports of the workspace", "operationId": "list_imports",
+            "responses": {"200": {"description": "Imports, newest first", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": import}}}}}}}},
+        "post": {"tags": ["imports"], "summary": "Upload a CSV, XLSX or vCard file (the body) and import it in the background; poll the answer's Location", "operationId": "create_import",
+            "parameters": [
+                {"name": "object", "in": "query", "required": true, "schema": {"type": "string", "enum": ["contacts", "companies", "deals", "activities"]}},
+                q("file_name", "Shown in the history; its extension helps detect the format"),
+                q("format", "csv, xlsx or vcard (detected when absent)"),
+                q("encoding", "utf-8, gbk, gb18030, windows-1252 … (detected when absent)"),
+                q("delimiter", "CSV delimiter (detected when absent)"),
+                q("map", "COLUMN=FIELD, repeatable; overrides the mapping guessed from the headers (FIELD may be custom.KEY or ignore)"),
+                q("on_duplicate", "skip (default), update or merge: what a row matching an existing record by email, phone or external id does"),
+                q("region", "Phone region for numbers without +, instead of the workspace's"),
+                q("month_first", "true: read 01/02/2026 as January 2nd"),
+                q("create_fields", "true: unknown columns become custom text fields")],
+            "requestBody": {"required": true, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
+            "responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": import}}}, "413": err("Larger than 256 MiB"), "422": err("Bad options")}}
+    }));
+    paths.insert("/api/v1/imports/{id}".into(), json!({"get": {"tags": ["imports"], "summary": "Status and counts of an import", "operationId": "get_import",
+        "responses": {"200": {"description": "The import", "content": {"application/json": {"schema": import}}}, "404": err("No such import")}}}));
+    paths.insert("/api/v1/imports/{id}/errors".into(), json!({"get": {"tags": ["imports"], "summary": "Refused rows as CSV: the file's columns, then Import line and Import errors; fix and upload again", "operationId": "import_errors",
+        "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}}));
+    paths.insert("/api/v1/imports/{id}/revert".into(), json!({"post": {"tags": ["imports"], "summary": "Take the import back: remove what it created, restore what it changed (records edited since are kept)", "operationId": "revert_import",
+        "responses": {"200": {"description": "The reverted import; message says what was kept", "content": {"application/json": {"schema": import}}}, "409": err("Still running")}}}));
 }
 
 /// The API reference as Markdown, rendered from [`spec`] (docs/API.md is this output).

@@ -10,6 +10,8 @@ use clap::{Parser, Subcommand};
 use kith_app::{App, Role};
 use kith_store::Db;
 
+mod import;
+
 /// Kith CRM.
 #[derive(Parser)]
 #[command(name = "kith", version, about = "Kith: a fast, self-hosted CRM")]
@@ -55,6 +57,11 @@ enum Command {
     Backup {
         /// Target file (must not exist).
         path: String,
+    },
+    /// Import CSV, XLSX or vCard files; list, inspect, export refused rows, revert.
+    Import {
+        #[command(subcommand)]
+        command: import::ImportCommand,
     },
     /// Seed the demo workspace into the database.
     Demo {
@@ -178,6 +185,10 @@ async fn run(cli: Cli) -> Result<()> {
                     kith_app::demo::PASSWORD
                 );
             }
+            // Uploaded imports that a stop interrupted continue from their checkpoint.
+            for (ws, id) in app.pending_imports().await? {
+                kith_web::spawn_import(app.clone(), ws, id);
+            }
             let listener = tokio::net::TcpListener::bind(listen)
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
@@ -270,6 +281,10 @@ async fn run(cli: Cli) -> Result<()> {
             }
             println!("backup written to {path}");
             Ok(())
+        }
+        Command::Import { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            import::run(&app, command).await
         }
         Command::Demo { contacts } => {
             let app = App::new(open(&db_url(true)).await?);

@@ -1,0 +1,536 @@
+//! From a row of text cells to a validated write: the column mapping, the reading of
+//! dates, money and names as people type them, and the field checks every API write
+//! gets. Pure and synchronous: it runs on the reader's thread.
+
+use std::collections::BTreeSet;
+
+use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode};
+use kith_core::import::columns;
+use kith_core::import::values::{
+    parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
+};
+use kith_core::objects::{FieldSpec, ObjectKind};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use super::bad;
+use super::source::RawRow;
+use crate::Error;
+
+/// Where a column's values go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// A built-in field.
+    Field(&'static FieldSpec),
+    /// A custom field.
+    Custom(String),
+    /// One of the importer's own targets (`full_name`, `company`, `tags`, …).
+    Pseudo(&'static str),
+}
+
+impl PartialEq for Target {
+    fn eq(&self, other: &Target) -> bool {
+        self.name() == other.name()
+    }
+}
+
+impl Target {
+    /// The name used in `--map COL=NAME` and the API.
+    pub fn name(&self) -> String {
+        match self {
+            Target::Field(f) => f.name.to_string(),
+            Target::Custom(k) => format!("custom.{k}"),
+            Target::Pseudo(p) => p.to_string(),
+        }
+    }
+}
+
+/// Parses a target name for `object`; `""`, `-` and `ignore` mean "skip this column".
+pub fn parse_target(object: ObjectKind, name: &str) -> Result<Option<Target>, String> {
+    let name = name.trim();
+    if name.is_empty() || name == "-" || name == "ignore" {
+        return Ok(None);
+    }
+    if let Some(key) = name.strip_prefix("custom.") {
+        return Ok(Some(Target::Custom(key.to_string())));
+    }
+    let valid = columns::targets(object);
+    match valid.iter().find(|t| **t == name) {
+        Some(t) => Ok(Some(match object.field(t) {
+            Some(spec) => Target::Field(spec),
+            None => Target::Pseudo(t),
+        })),
+        None => Err(format!(
+            "`{name}` is not a field of {}; use one of: {}, custom.KEY or ignore",
+            object.singular(),
+            valid.join(", ")
+        )),
+    }
+}
+
+/// The columns an error file adds after the file's own.
+pub const REPORT_COLUMNS: &[&str] = &["Import line", "Import errors"];
+
+/// Which column fills which target.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    /// Per column: its header and its target (None: ignored).
+    pub columns: Vec<(String, Option<Target>)>,
+}
+
+impl Mapping {
+    /// Guesses a mapping from the headers, then applies the user's `COL=FIELD` choices.
+    /// Unknown columns become custom text fields when `create_fields` is set; returns
+    /// the custom keys that do not exist yet.
+    pub fn build(
+        object: ObjectKind,
+        headers: &[String],
+        preset: Option<&[Option<&'static str>]>,
+        overrides: &[(String, String)],
+        defs: &[CustomDef],
+        create_fields: bool,
+    ) -> Result<(Mapping, Vec<String>), Error> {
+        let mut taken = BTreeSet::new();
+        let mut cols: Vec<(String, Option<Target>)> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let guess = match preset {
+                    Some(p) => p.get(i).copied().flatten(),
+                    None => columns::guess(object, h),
+                };
+                // The first column of a meaning wins; later ones are offered, not used.
+                let target = guess
+                    .filter(|g| taken.insert(*g))
+                    .and_then(|g| parse_target(object, g).ok().flatten())
+                    .or_else(|| {
+                        let key = h.strip_prefix("custom.")?;
+                        defs.iter()
+                            .any(|d| d.key == key)
+                            .then(|| Target::Custom(key.into()))
+                    })
+                    .or_else(|| {
+                        let key = columns::custom_key(h);
+                        defs.iter()
+                            .any(|d| d.key == key)
+                            .then_some(Target::Custom(key))
+                    });
+                // The columns Kith adds to an error file are never data.
+                let target = target.filter(|_| !REPORT_COLUMNS.contains(&h.as_str()));
+                (h.clone(), target)
+            })
+            .collect();
+        for (col, field) in overrides {
+            let slot = cols.iter_mut().find(|(h, _)| h == col).ok_or_else(|| {
+                bad(format!(
+                    "--map {col}={field}: the file has no column `{col}` (columns: {})",
+                    headers.join(", ")
+                ))
+            })?;
+            slot.1 = parse_target(object, field)
+                .map_err(|e| bad(format!("--map {col}={field}: {e}")))?;
+        }
+        let mut new_fields = vec![];
+        if create_fields && object.is_customisable() {
+            for (h, t) in cols.iter_mut() {
+                if t.is_none()
+                    && !overrides.iter().any(|(c, _)| c == h)
+                    && !REPORT_COLUMNS.contains(&h.as_str())
+                {
+                    let mut key = columns::custom_key(h);
+                    if key.is_empty() {
+                        key = format!("column_{}", new_fields.len() + 1);
+                    }
+                    if !defs.iter().any(|d| d.key == key) && !new_fields.contains(&key) {
+                        new_fields.push(key.clone());
+                    }
+                    *t = Some(Target::Custom(key));
+                }
+            }
+        }
+        for (h, t) in &cols {
+            if let Some(Target::Custom(k)) = t {
+                if !defs.iter().any(|d| &d.key == k) && !new_fields.contains(k) {
+                    return Err(bad(format!(
+                        "column `{h}`: no custom field `{k}`; create it first or pass --create-fields"
+                    )));
+                }
+            }
+        }
+        Ok((Mapping { columns: cols }, new_fields))
+    }
+
+    /// The mapping as stored in the import's options.
+    pub fn to_json(&self) -> Value {
+        Value::Array(
+            self.columns
+                .iter()
+                .map(|(h, t)| json!({"column": h, "target": t.as_ref().map(Target::name)}))
+                .collect(),
+        )
+    }
+
+    fn has(&self, name: &str) -> bool {
+        self.columns
+            .iter()
+            .any(|(_, t)| t.as_ref().is_some_and(|t| t.name() == name))
+    }
+}
+
+/// Values a row links by (resolved against the database by the writer).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Links {
+    /// Company by name.
+    pub company: Option<String>,
+    /// Company by web domain.
+    pub company_domain: Option<String>,
+    /// Contact by email.
+    pub contact_email: Option<String>,
+    /// Owner by user email.
+    pub owner: Option<String>,
+    /// Deal stage by name.
+    pub stage: Option<String>,
+    /// Pipeline by name.
+    pub pipeline: Option<String>,
+}
+
+/// A row ready to store.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// Line where the row starts.
+    pub line: u64,
+    /// The cells as read (for the error file if the writer refuses it).
+    pub cells: Vec<String>,
+    /// Validated values.
+    pub changes: Changes,
+    /// Links to resolve.
+    pub links: Links,
+    /// The old system's id.
+    pub external_id: Option<String>,
+    /// Text for a note on the record.
+    pub notes: Option<String>,
+    /// Fingerprint: the same row imported again is recognised.
+    pub key: String,
+}
+
+/// What the reader's thread makes of a row.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Good: store it.
+    Ready(Box<Prepared>),
+    /// Bad: report it with every reason.
+    Refused(kith_store::imports::Reject),
+}
+
+/// What preparing a row needs to know.
+pub struct RowRules<'a> {
+    /// Object imported into.
+    pub object: ObjectKind,
+    /// Column mapping.
+    pub mapping: &'a Mapping,
+    /// Validation context (phone region, custom fields).
+    pub ctx: Context<'a>,
+    /// How to read 01/02/2026.
+    pub date_order: DateOrder,
+}
+
+impl RowRules<'_> {
+    /// Turns a row of cells into a validated write or a refusal naming every bad column.
+    pub fn prepare(&self, raw: RawRow) -> Outcome {
+        let mut errors: Vec<(String, String)> = vec![];
+        if let Some(p) = &raw.problem {
+            errors.push((String::new(), p.clone()));
+            return refuse(raw, errors);
+        }
+        let mut input = Map::new();
+        let mut custom = Map::new();
+        let mut tags: BTreeSet<String> = BTreeSet::new();
+        let mut identities: Vec<Value> = vec![];
+        let mut links = Links::default();
+        let mut external_id = None;
+        let mut notes = None;
+        let mut full_name = None;
+        // Field name as validation reports it → the column to name in the report.
+        let mut column_of: Vec<(String, String)> = vec![];
+        let no_phone_column = !self.mapping.has("phone");
+        for (i, (header, target)) in self.mapping.columns.iter().enumerate() {
+            let Some(target) = target else { continue };
+            let cell = raw.cells.get(i).map(|c| c.trim()).unwrap_or("");
+            if cell.is_empty() {
+                continue;
+            }
+            let mut bad = |m: String| errors.push((header.clone(), m));
+            match target {
+                Target::Field(spec) => {
+                    match cell_value(spec.kind, spec.name, cell, self.date_order) {
+                        Ok((v, currency)) => {
+                            column_of.push((spec.name.to_string(), header.clone()));
+                            input.insert(spec.name.to_string(), v);
+                            if let Some(c) = currency {
+                                if !self.mapping.has("currency")
+                                    && self.object.field("currency").is_some()
+                                {
+                                    input.insert("currency".into(), c.into());
+                                }
+                            }
+                        }
+                        Err(e) => bad(e),
+                    }
+                }
+                Target::Custom(key) => {
+                    let kind = self
+                        .ctx
+                        .custom
+                        .iter()
+                        .find(|d| &d.key == key)
+                        .map(|d| d.kind.as_str())
+                        .unwrap_or("text");
+                    match custom_cell(kind, cell, self.date_order) {
+                        Ok(v) => {
+                            column_of.push((format!("custom.{key}"), header.clone()));
+                            custom.insert(key.clone(), v);
+                        }
+                        Err(e) => bad(e),
+                    }
+                }
+                Target::Pseudo(p) => match *p {
+                    "full_name" => full_name = Some(cell.to_string()),
+                    "tags" => tags.extend(
+                        cell.split([',', ';', '，', '；'])
+                            .map(str::trim)
+                            .filter(|t| !t.is_empty())
+                            .map(String::from),
+                    ),
+                    "mobile" if no_phone_column && !input.contains_key("phone") => {
+                        column_of.push(("phone".into(), header.clone()));
+                        input.insert("phone".into(), cell.into());
+                    }
+                    "mobile" => {
+                        for v in split_many(cell) {
+                            column_of.push(("identities".into(), header.clone()));
+                            identities.push(json!({"kind": "phone", "value": v}));
+                        }
+                    }
+                    "email2" => {
+                        for v in split_many(cell) {
+                            column_of.push(("identities".into(), header.clone()));
+                            identities.push(json!({"kind": "email", "value": v}));
+                        }
+                    }
+                    "external_id" => external_id = Some(cell.to_string()),
+                    "notes" => notes = Some(cell.to_string()),
+                    "company" => links.company = Some(collapse(cell)),
+                    "company_domain" => links.company_domain = Some(cell.to_lowercase()),
+                    "contact_email" => links.contact_email = Some(cell.to_lowercase()),
+                    "owner" => links.owner = Some(cell.to_lowercase()),
+                    "stage" => links.stage = Some(collapse(cell)),
+                    "pipeline" => links.pipeline = Some(collapse(cell)),
+                    _ => {}
+                },
+            }
+        }
+        if let Some(n) = full_name {
+            let (first, last) = split_full_name(&n);
+            let header = self.header_of("full_name");
+            for (name, v) in [("first_name", first), ("last_name", last)] {
+                if let (Some(v), false) = (v, input.contains_key(name)) {
+                    column_of.push((name.into(), header.clone()));
+                    input.insert(name.into(), v.into());
+                }
+            }
+        }
+        if let Some(ext) = &external_id {
+            if self.object == ObjectKind::Contact {
+                column_of.push(("identities".into(), self.header_of("external_id")));
+                identities.push(json!({"kind": "external", "channel": "import", "value": ext}));
+            }
+        }
+        if !identities.is_empty() {
+            input.insert("identities".into(), Value::Array(identities));
+        }
+        if !custom.is_empty() {
+            input.insert("custom".into(), Value::Object(custom));
+        }
+        if !tags.is_empty() {
+            input.insert("tags".into(), tags.into_iter().collect());
+        }
+        let key = fingerprint(self.object, &input, &links, &external_id, &notes);
+        // Links are resolved later: required references are checked then.
+        let (changes, field_errors) =
+            fields::validate_all(self.object, &input, Mode::Create, &self.ctx);
+        for (field, message) in field_errors.0 {
+            let column = column_of
+                .iter()
+                .find(|(f, _)| *f == field)
+                .map(|(_, c)| c.clone())
+                .unwrap_or(field.clone());
+            errors.push((column, message));
+        }
+        if self.object == ObjectKind::Contact
+            && !["first_name", "last_name", "email", "phone"]
+                .iter()
+                .any(|f| changes.get(f).is_some_and(|v| !v.is_null()))
+            && errors.is_empty()
+        {
+            errors.push((
+                String::new(),
+                "a contact needs a name, an email or a phone number".into(),
+            ));
+        }
+        if !errors.is_empty() {
+            return refuse(raw, errors);
+        }
+        Outcome::Ready(Box::new(Prepared {
+            line: raw.line,
+            cells: raw.cells,
+            changes,
+            links,
+            external_id,
+            notes,
+            key,
+        }))
+    }
+
+    fn header_of(&self, target: &str) -> String {
+        self.mapping
+            .columns
+            .iter()
+            .find(|(_, t)| t.as_ref().is_some_and(|t| t.name() == target))
+            .map(|(h, _)| h.clone())
+            .unwrap_or_default()
+    }
+}
+
+fn refuse(raw: RawRow, errors: Vec<(String, String)>) -> Outcome {
+    Outcome::Refused(kith_store::imports::Reject {
+        line: raw.line as i64,
+        cells: raw.cells,
+        errors,
+    })
+}
+
+fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn split_many(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', ';', '，', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// A hash of everything a row writes: equal rows, equal keys.
+fn fingerprint(
+    object: ObjectKind,
+    input: &Map<String, Value>,
+    links: &Links,
+    external_id: &Option<String>,
+    notes: &Option<String>,
+) -> String {
+    let mut h = Sha256::new();
+    h.update(object.singular());
+    h.update([0]);
+    h.update(Value::Object(input.clone()).to_string());
+    h.update(format!("{links:?}{external_id:?}{notes:?}"));
+    let d = h.finalize();
+    d[..16].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads a cell for a built-in field: dates, times, money and numbers as people type
+/// them; everything else as text for the field checks. Also returns a currency found
+/// in a money cell.
+fn cell_value(
+    kind: Kind,
+    name: &str,
+    cell: &str,
+    order: DateOrder,
+) -> Result<(Value, Option<String>), String> {
+    Ok(match kind {
+        Kind::Date => (parse_date(cell, order)?.to_string().into(), None),
+        Kind::DateTime => {
+            let t = parse_datetime(cell, order)?.and_utc();
+            (
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+                None,
+            )
+        }
+        Kind::Int { .. } if name == "amount" => {
+            let m = parse_money(cell)?;
+            (m.minor.into(), m.currency)
+        }
+        Kind::Int { .. } => (integer(cell)?.into(), None),
+        Kind::Bool => (parse_bool(cell)?.into(), None),
+        Kind::Country => (country(cell).into(), None),
+        Kind::Currency => (cell.to_uppercase().into(), None),
+        Kind::Choice(options) => {
+            let lower = cell.to_lowercase();
+            let v = options
+                .iter()
+                .find(|o| **o == lower || o.replace('_', " ") == lower)
+                .map(|o| o.to_string())
+                .unwrap_or(cell.to_string());
+            (v.into(), None)
+        }
+        _ => (cell.into(), None),
+    })
+}
+
+fn custom_cell(kind: &str, cell: &str, order: DateOrder) -> Result<Value, String> {
+    Ok(match kind {
+        "date" => parse_date(cell, order)?.to_string().into(),
+        "boolean" => parse_bool(cell)?.into(),
+        "money" => parse_money(cell)?.minor.into(),
+        "number" => {
+            let t: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
+            let t = if t.contains(',') && !t.contains('.') {
+                t.replace(',', ".")
+            } else {
+                t.replace(',', "")
+            };
+            let f: f64 = t.parse().map_err(|_| format!("`{cell}` is not a number"))?;
+            serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| format!("`{cell}` is not a number"))?
+        }
+        "multi_select" => split_many(cell)
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .into(),
+        _ => cell.into(),
+    })
+}
+
+/// A whole number written with any thousands separator: `1.200`, `1,200`, `1 200`.
+fn integer(cell: &str) -> Result<i64, String> {
+    let digits: String = cell
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | ',' | '\'' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    digits
+        .parse::<i64>()
+        .map_err(|_| format!("`{cell}` is not a whole number"))
+}
+
+/// Country names as old systems write them, to ISO codes; codes pass through.
+fn country(cell: &str) -> String {
+    let lower = cell.trim().to_lowercase();
+    let code = match lower.as_str() {
+        "denmark" | "danmark" | "丹麦" => "DK",
+        "china" | "kina" | "中国" | "中华人民共和国" | "prc" => "CN",
+        "sweden" | "sverige" | "瑞典" => "SE",
+        "norway" | "norge" | "挪威" => "NO",
+        "germany" | "tyskland" | "deutschland" | "德国" => "DE",
+        "united kingdom" | "uk" | "storbritannien" | "england" | "英国" => "GB",
+        "united states" | "usa" | "us" | "the united states" | "美国" => "US",
+        "finland" | "芬兰" => "FI",
+        "iceland" | "island" => "IS",
+        "netherlands" | "holland" | "nederland" | "荷兰" => "NL",
+        "france" | "frankrig" | "法国" => "FR",
+        "hong kong" | "香港" => "HK",
+        "taiwan" | "台湾" => "TW",
+        "singapore" | "新加坡" => "SG",
+        "japan" | "日本" => "JP",
+        _ => return cell.trim().to_uppercase(),
+    };
+    code.to_string()
+}

@@ -1,0 +1,411 @@
+//! Reading an import file as rows of text cells: CSV in any delimiter and the encodings
+//! old systems write, XLSX, and vCard. Runs on a blocking thread; the database side
+//! never waits for the disk and the disk never waits for the database.
+
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use kith_core::import::{encoding, vcard};
+
+use super::bad;
+use crate::Error;
+
+/// The formats Kith reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-, semicolon-, tab- or pipe-separated text.
+    Csv,
+    /// Excel workbook (first sheet).
+    Xlsx,
+    /// vCard 2.1, 3.0 or 4.0 (phones, Google, Apple).
+    Vcard,
+}
+
+impl Format {
+    /// Its name in options and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Xlsx => "xlsx",
+            Format::Vcard => "vcard",
+        }
+    }
+
+    /// Parses a format name.
+    pub fn parse(s: &str) -> Result<Format, Error> {
+        match s.to_ascii_lowercase().as_str() {
+            "csv" | "tsv" | "txt" => Ok(Format::Csv),
+            "xlsx" => Ok(Format::Xlsx),
+            "vcard" | "vcf" => Ok(Format::Vcard),
+            other => Err(bad(format!(
+                "unknown format `{other}`: use csv, xlsx or vcard"
+            ))),
+        }
+    }
+
+    /// Guesses the format from the file name and its first bytes.
+    pub fn detect(file_name: &str, head: &[u8]) -> Format {
+        let lower = file_name.to_ascii_lowercase();
+        if head.starts_with(b"PK\x03\x04") || lower.ends_with(".xlsx") {
+            Format::Xlsx
+        } else if lower.ends_with(".vcf") || lower.ends_with(".vcard") || {
+            let text = String::from_utf8_lossy(&head[..head.len().min(512)]);
+            text.trim_start_matches('\u{feff}')
+                .trim_start()
+                .to_ascii_uppercase()
+                .starts_with("BEGIN:VCARD")
+        } {
+            Format::Vcard
+        } else {
+            Format::Csv
+        }
+    }
+}
+
+/// One data row as read: the line it starts on (1-based) and its cells.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// Line (CSV, vCard) or row number (XLSX) where the row starts.
+    pub line: u64,
+    /// Cell texts, one per column.
+    pub cells: Vec<String>,
+    /// A problem reading the row itself (bad quoting, undecodable bytes).
+    pub problem: Option<String>,
+}
+
+/// An opened file: its header row, what was detected, and its rows.
+pub struct Opened {
+    /// Column names from the first row (vCard: fixed names).
+    pub headers: Vec<String>,
+    /// Targets fixed by the format (vCard), one per header.
+    pub preset: Option<Vec<Option<&'static str>>>,
+    /// Text encoding used (CSV).
+    pub encoding: Option<&'static str>,
+    /// Delimiter used (CSV).
+    pub delimiter: Option<char>,
+    /// Notes for the summary (e.g. photos skipped).
+    pub notes: Vec<String>,
+    /// The data rows.
+    pub rows: Box<dyn Iterator<Item = RawRow> + Send>,
+}
+
+/// Counts bytes read, for progress by bytes.
+struct Counting<R> {
+    inner: R,
+    read: Arc<AtomicU64>,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> Error {
+    bad(format!("cannot read {}: {e}", path.display()))
+}
+
+/// Opens `path` as `format`. `encoding`/`delimiter` override what CSV detection finds.
+pub fn open(
+    path: &Path,
+    format: Format,
+    encoding_label: Option<&str>,
+    delimiter: Option<char>,
+    read: Arc<AtomicU64>,
+) -> Result<Opened, Error> {
+    match format {
+        Format::Csv => open_csv(path, encoding_label, delimiter, read),
+        Format::Xlsx => open_xlsx(path, read),
+        Format::Vcard => open_vcard(path, read),
+    }
+}
+
+fn open_csv(
+    path: &Path,
+    encoding_label: Option<&str>,
+    delimiter: Option<char>,
+    read: Arc<AtomicU64>,
+) -> Result<Opened, Error> {
+    let mut head = vec![0u8; 64 * 1024];
+    let n = {
+        let mut f = File::open(path).map_err(|e| io(path, e))?;
+        let mut n = 0;
+        while n < head.len() {
+            let m = f.read(&mut head[n..]).map_err(|e| io(path, e))?;
+            if m == 0 {
+                break;
+            }
+            n += m;
+        }
+        n
+    };
+    head.truncate(n);
+    let detected = encoding::detect(&head);
+    let enc = match encoding_label {
+        Some(l) => encoding::by_label(l).map_err(bad)?,
+        None => detected.encoding,
+    };
+    let (sample, _, _) = enc.decode(&head);
+    let delim = match delimiter {
+        Some(d) if d.is_ascii() => d as u8,
+        Some(d) => return Err(bad(format!("delimiter `{d}` must be one ASCII character"))),
+        None => encoding::sniff_delimiter(&sample),
+    };
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let counted = Counting {
+        inner: BufReader::with_capacity(256 * 1024, file),
+        read,
+    };
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(enc))
+        .bom_override(true)
+        .build(counted);
+    let reader = csv::ReaderBuilder::new()
+        .delimiter(delim)
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(256 * 1024)
+        .from_reader(decoded);
+    let mut records = reader.into_records_owned();
+    let headers = match records.next() {
+        Some(Ok(r)) => r
+            .iter()
+            .enumerate()
+            .map(|(i, h)| {
+                let h = h.trim().trim_start_matches('\u{feff}').trim();
+                if h.is_empty() {
+                    format!("Column {}", i + 1)
+                } else {
+                    h.to_string()
+                }
+            })
+            .collect(),
+        Some(Err(e)) => return Err(bad(format!("line 1: {e}"))),
+        None => return Err(bad("the file is empty: no header row")),
+    };
+    let label = enc.name();
+    let rows = records.filter_map(move |r| match r {
+        Ok(rec) => {
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            if rec.iter().all(|c| c.trim().is_empty()) {
+                return None;
+            }
+            let problem = rec.iter().any(|c| c.contains('\u{fffd}')).then(|| {
+                format!("holds bytes that are not {label} text; choose the file's encoding with --encoding")
+            });
+            Some(RawRow {
+                line,
+                cells: rec.iter().map(str::to_string).collect(),
+                problem,
+            })
+        }
+        Err(e) => {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            Some(RawRow {
+                line,
+                cells: vec![],
+                problem: Some(format!("cannot be read: {e}")),
+            })
+        }
+    });
+    Ok(Opened {
+        headers,
+        preset: None,
+        encoding: Some(label),
+        delimiter: Some(delim as char),
+        notes: vec![],
+        rows: Box::new(rows),
+    })
+}
+
+/// Owned CSV records (the csv crate's iterator borrows the reader).
+trait OwnedRecords {
+    fn into_records_owned(self) -> Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send>;
+}
+
+impl<R: Read + Send + 'static> OwnedRecords for csv::Reader<R> {
+    fn into_records_owned(self) -> Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send> {
+        Box::new(self.into_records())
+    }
+}
+
+fn open_xlsx(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
+    use calamine::{open_workbook, Data, Reader, Xlsx};
+    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
+    let mut book: Xlsx<_> =
+        open_workbook(path).map_err(|e| bad(format!("not a readable XLSX file: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| bad("the workbook has no sheet"))?
+        .map_err(|e| bad(format!("cannot read the first sheet: {e}")))?;
+    // The sheet is in memory now: report the whole file as read.
+    read.store(size, Ordering::Relaxed);
+    let cell = |d: &Data| -> String {
+        match d {
+            Data::Empty => String::new(),
+            Data::String(s) => s.clone(),
+            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+            Data::Float(f) => f.to_string(),
+            Data::Int(i) => i.to_string(),
+            Data::Bool(b) => b.to_string(),
+            Data::DateTime(dt) => match dt.as_datetime() {
+                Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+                Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                None => dt.as_f64().to_string(),
+            },
+            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+            Data::Error(e) => format!("#{e:?}"),
+        }
+    };
+    let start_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
+    let mut rows = range.rows();
+    let headers: Vec<String> = match rows.next() {
+        Some(r) => r
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let h = cell(d).trim().to_string();
+                if h.is_empty() {
+                    format!("Column {}", i + 1)
+                } else {
+                    h
+                }
+            })
+            .collect(),
+        None => return Err(bad("the first sheet is empty: no header row")),
+    };
+    let data: Vec<RawRow> = rows
+        .enumerate()
+        .filter_map(|(i, r)| {
+            let cells: Vec<String> = r.iter().map(cell).collect();
+            if cells.iter().all(|c| c.trim().is_empty()) {
+                return None;
+            }
+            Some(RawRow {
+                line: start_row + i as u64 + 2,
+                cells,
+                problem: None,
+            })
+        })
+        .collect();
+    Ok(Opened {
+        headers,
+        preset: None,
+        encoding: None,
+        delimiter: None,
+        notes: vec![],
+        rows: Box::new(data.into_iter()),
+    })
+}
+
+/// The columns a vCard becomes, with the field each fills.
+const VCARD_COLUMNS: &[(&str, Option<&str>)] = &[
+    ("Full name", Some("full_name")),
+    ("First name", Some("first_name")),
+    ("Last name", Some("last_name")),
+    ("Email", Some("email")),
+    ("Other emails", Some("email2")),
+    ("Phone", Some("phone")),
+    ("Other phones", Some("mobile")),
+    ("Company", Some("company")),
+    ("Title", Some("job_title")),
+    ("Birthday", Some("birthday")),
+    ("Street", Some("address_line1")),
+    ("City", Some("city")),
+    ("Region", Some("region")),
+    ("Postcode", Some("postcode")),
+    ("Country", Some("country")),
+    ("Notes", Some("notes")),
+    ("Categories", Some("tags")),
+    ("Website", None),
+    ("UID", Some("external_id")),
+];
+
+fn open_vcard(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
+    let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
+    read.store(bytes.len() as u64, Ordering::Relaxed);
+    let detected = encoding::detect(&bytes);
+    let (text, _, _) = detected.encoding.decode(&bytes);
+    let mut photos = 0;
+    let rows: Vec<RawRow> = vcard::parse(&text)
+        .into_iter()
+        .map(|card| match card {
+            Ok(c) => {
+                photos += c.skipped.len();
+                vcard_row(c)
+            }
+            Err(e) => RawRow {
+                line: e.line as u64,
+                cells: vec![],
+                problem: Some(e.message),
+            },
+        })
+        .collect();
+    let mut notes = vec![];
+    if photos > 0 {
+        notes.push(format!(
+            "{photos} photo(s) or other binary properties were skipped"
+        ));
+    }
+    Ok(Opened {
+        headers: VCARD_COLUMNS.iter().map(|(h, _)| h.to_string()).collect(),
+        preset: Some(VCARD_COLUMNS.iter().map(|(_, t)| *t).collect()),
+        encoding: Some(detected.encoding.name()),
+        delimiter: None,
+        notes,
+        rows: Box::new(rows.into_iter()),
+    })
+}
+
+fn vcard_row(c: vcard::Card) -> RawRow {
+    // The first mobile-looking number is the phone when none is marked otherwise.
+    let mut phones: Vec<String> = c.phones.iter().map(|p| p.value.clone()).collect();
+    if let Some(i) = c
+        .phones
+        .iter()
+        .position(|p| p.kinds.iter().any(|k| k == "cell"))
+    {
+        let p = phones.remove(i);
+        phones.insert(0, p);
+    }
+    let first = |v: &[String]| v.first().cloned().unwrap_or_default();
+    let rest = |v: &[String]| v.iter().skip(1).cloned().collect::<Vec<_>>().join(", ");
+    let adr = c.address.unwrap_or(vcard::Address {
+        street: None,
+        city: None,
+        region: None,
+        postcode: None,
+        country: None,
+    });
+    let o = |s: Option<String>| s.unwrap_or_default();
+    RawRow {
+        line: c.line as u64,
+        cells: vec![
+            o(c.full_name),
+            o(c.first_name),
+            o(c.last_name),
+            first(&c.emails),
+            rest(&c.emails),
+            first(&phones),
+            rest(&phones),
+            o(c.org),
+            o(c.title),
+            o(c.birthday),
+            o(adr.street),
+            o(adr.city),
+            o(adr.region),
+            o(adr.postcode),
+            o(adr.country),
+            o(c.note),
+            c.categories.join(", "),
+            o(c.url),
+            o(c.uid),
+        ],
+        problem: None,
+    }
+}

@@ -1,0 +1,556 @@
+//! The bulk write path: many rows per statement, for imports and other large writes
+//! (new records with their search terms, identities, tags, audit entries and events),
+//! and the lookups that batch by value.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use kith_core::objects::{FieldSpec, ObjectKind};
+use kith_core::{Scalar, ScalarType};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::db::{Exec, Sql, Tx};
+use crate::records::past_tense;
+use crate::{Error, WorkspaceId};
+
+/// Bound values per statement. SQLite looks up each `$N` among the statement's names
+/// one by one, so preparing grows with the square of the count: small statements are
+/// fastest there. PostgreSQL takes up to 65,535 and likes fewer round trips.
+fn max_params(dialect: crate::Dialect) -> usize {
+    match dialect {
+        crate::Dialect::Sqlite => 1_000,
+        crate::Dialect::Postgres => 30_000,
+    }
+}
+
+fn ws_arg(ws: WorkspaceId) -> Scalar {
+    Scalar::Uuid(ws.0)
+}
+
+/// Inserts `rows` into `table` with as many rows per statement as the bound-value
+/// limit allows: the bulk path's one primitive. `tail` is appended to each statement
+/// (e.g. `ON CONFLICT DO NOTHING`).
+pub async fn insert_rows(
+    tx: &mut Tx,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Scalar>],
+    tail: &str,
+) -> Result<(), Error> {
+    if rows.is_empty() || columns.is_empty() {
+        return Ok(());
+    }
+    let per_statement = (max_params(tx.dialect()) / columns.len()).max(1);
+    for chunk in rows.chunks(per_statement) {
+        let mut sql = Sql::new("INSERT INTO ");
+        sql.push(table).push(" (").push(&columns.join(", "));
+        sql.push(") VALUES ");
+        for (i, row) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.push("(");
+            for (j, v) in row.iter().enumerate() {
+                if j > 0 {
+                    sql.push(", ");
+                }
+                sql.bind(v.clone());
+            }
+            sql.push(")");
+        }
+        sql.push(tail);
+        tx.execute(sql).await?;
+    }
+    Ok(())
+}
+
+/// A record the bulk path creates.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// Id (UUIDv7).
+    pub id: Uuid,
+    /// Built-in columns set.
+    pub columns: Vec<(&'static FieldSpec, Scalar)>,
+    /// Custom values (no nulls).
+    pub custom: Map<String, Value>,
+}
+
+/// Creates many records of one object at version 1.
+pub async fn insert_records(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    now: DateTime<Utc>,
+    recs: &[NewRecord],
+) -> Result<(), Error> {
+    // One column list for the chunk: the union of what the rows set, in spec order.
+    let used: BTreeSet<&str> = recs
+        .iter()
+        .flat_map(|r| r.columns.iter().map(|(f, _)| f.name))
+        .collect();
+    let specs: Vec<&'static FieldSpec> = object
+        .fields()
+        .iter()
+        .filter(|f| used.contains(f.name))
+        .collect();
+    let mut columns = vec!["id", "workspace_id", "version", "created_at", "updated_at"];
+    columns.extend(specs.iter().map(|f| f.name));
+    if object.is_customisable() {
+        columns.push("custom");
+    }
+    let rows: Vec<Vec<Scalar>> = recs
+        .iter()
+        .map(|r| {
+            let mut row = vec![
+                Scalar::Uuid(r.id),
+                ws_arg(ws),
+                Scalar::Int(1),
+                Scalar::Time(now),
+                Scalar::Time(now),
+            ];
+            for spec in &specs {
+                let v = r
+                    .columns
+                    .iter()
+                    .find(|(f, _)| f.name == spec.name)
+                    .map(|(_, v)| v.clone());
+                row.push(v.unwrap_or_else(|| column_default(spec)));
+            }
+            if object.is_customisable() {
+                row.push(Scalar::Json(Value::Object(r.custom.clone())));
+            }
+            row
+        })
+        .collect();
+    insert_rows(tx, object.table(), &columns, &rows, "").await
+}
+
+/// What an unset column holds: JSON columns are NOT NULL with an empty default.
+fn column_default(spec: &FieldSpec) -> Scalar {
+    match spec.kind {
+        kith_core::fields::Kind::Consent => Scalar::Json(Value::Object(Map::new())),
+        kith_core::fields::Kind::Identities => Scalar::Json(Value::Array(vec![])),
+        k => Scalar::Null(k.scalar_type()),
+    }
+}
+
+/// Adds the search terms of many new records.
+pub async fn insert_terms(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    items: &[(Uuid, BTreeSet<String>)],
+) -> Result<(), Error> {
+    let rows: Vec<Vec<Scalar>> = items
+        .iter()
+        .flat_map(|(id, terms)| {
+            terms.iter().map(move |t| {
+                vec![
+                    ws_arg(ws),
+                    Scalar::Text(t.clone()),
+                    Scalar::Uuid(*id),
+                    Scalar::Text(object.singular().into()),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "search_terms",
+        &["workspace_id", "term", "record_id", "object"],
+        &rows,
+        "",
+    )
+    .await
+}
+
+/// A contact's identity lookup rows: `(kind, channel, value)`.
+pub type IdentityRows = BTreeSet<(String, String, String)>;
+
+/// Adds identity lookup rows `(contact, kind, channel, value)` of new contacts.
+pub async fn insert_identities(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    items: &[(Uuid, IdentityRows)],
+) -> Result<(), Error> {
+    let rows: Vec<Vec<Scalar>> = items
+        .iter()
+        .flat_map(|(id, set)| {
+            set.iter().map(move |(k, c, v)| {
+                vec![
+                    ws_arg(ws),
+                    Scalar::Uuid(*id),
+                    Scalar::Text(k.clone()),
+                    Scalar::Text(c.clone()),
+                    Scalar::Text(v.clone()),
+                ]
+            })
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "identities",
+        &["workspace_id", "contact_id", "kind", "channel", "value"],
+        &rows,
+        "",
+    )
+    .await
+}
+
+/// Adds tags to records (keeping the tags they have), creating missing tags.
+pub async fn add_tags(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    now: DateTime<Utc>,
+    items: &[(Uuid, Vec<String>)],
+) -> Result<(), Error> {
+    let names: BTreeSet<&String> = items.iter().flat_map(|(_, t)| t).collect();
+    if names.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<Vec<Scalar>> = names
+        .iter()
+        .map(|n| {
+            vec![
+                Scalar::Uuid(Uuid::now_v7()),
+                ws_arg(ws),
+                Scalar::Int(1),
+                Scalar::Time(now),
+                Scalar::Time(now),
+                Scalar::Text((*n).clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "tags",
+        &[
+            "id",
+            "workspace_id",
+            "version",
+            "created_at",
+            "updated_at",
+            "name",
+        ],
+        &rows,
+        " ON CONFLICT (workspace_id, name) DO UPDATE SET deleted_at = NULL",
+    )
+    .await?;
+    let mut ids = HashMap::new();
+    let names: Vec<&String> = names.into_iter().collect();
+    for chunk in names.chunks(1000) {
+        let mut sql = Sql::new("SELECT id, name FROM tags WHERE workspace_id = ");
+        sql.bind(ws_arg(ws)).push(" AND name IN (");
+        for (i, n) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Scalar::Text((*n).clone()));
+        }
+        sql.push(")");
+        for row in tx.fetch_all(sql).await? {
+            if let (Some(id), Some(name)) = (row.uuid("id")?, row.text("name")?) {
+                ids.insert(name, id);
+            }
+        }
+    }
+    let rows: Vec<Vec<Scalar>> = items
+        .iter()
+        .flat_map(|(record, tags)| {
+            let unique: BTreeSet<&String> = tags.iter().collect();
+            unique
+                .into_iter()
+                .filter_map(|t| ids.get(t))
+                .map(|tag| vec![ws_arg(ws), Scalar::Uuid(*record), Scalar::Uuid(*tag)])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "taggings",
+        &["workspace_id", "record_id", "tag_id"],
+        &rows,
+        " ON CONFLICT DO NOTHING",
+    )
+    .await
+}
+
+/// Writes audit entries and their events for many records changed the same way.
+pub async fn audit_many(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    now: DateTime<Utc>,
+    actor: Option<Uuid>,
+    action: &str,
+    object: ObjectKind,
+    items: &[(Uuid, Value)],
+) -> Result<(), Error> {
+    let actor_arg = actor
+        .map(Scalar::Uuid)
+        .unwrap_or(Scalar::Null(ScalarType::Uuid));
+    let audit: Vec<Vec<Scalar>> = items
+        .iter()
+        .map(|(id, changes)| {
+            vec![
+                Scalar::Uuid(Uuid::now_v7()),
+                ws_arg(ws),
+                Scalar::Time(now),
+                actor_arg.clone(),
+                Scalar::Text(action.into()),
+                Scalar::Text(object.singular().into()),
+                Scalar::Uuid(*id),
+                Scalar::Json(changes.clone()),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "audit_log",
+        &[
+            "id",
+            "workspace_id",
+            "at",
+            "actor_id",
+            "action",
+            "object",
+            "record_id",
+            "changes",
+        ],
+        &audit,
+        "",
+    )
+    .await?;
+    let kind = format!("{}.{}", object.singular(), past_tense(action));
+    let events: Vec<Vec<Scalar>> = items
+        .iter()
+        .map(|(id, changes)| {
+            vec![
+                Scalar::Uuid(Uuid::now_v7()),
+                ws_arg(ws),
+                Scalar::Time(now),
+                Scalar::Text(kind.clone()),
+                Scalar::Text(object.singular().into()),
+                Scalar::Uuid(*id),
+                Scalar::Json(serde_json::json!({"actor_id": actor, "changes": changes})),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "events",
+        &[
+            "id",
+            "workspace_id",
+            "at",
+            "kind",
+            "object",
+            "record_id",
+            "payload",
+        ],
+        &events,
+        "",
+    )
+    .await
+}
+
+/// Appends `ids` as bound values separated by commas (the inside of an `IN (…)`).
+pub(crate) fn push_ids(sql: &mut Sql, ids: &[Uuid]) {
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.bind(Scalar::Uuid(*id));
+    }
+}
+
+/// Live contacts holding any of `values` as an identity of `kind` (email, phone, external).
+pub async fn contacts_by_identity(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    kind: &str,
+    values: &[String],
+) -> Result<Vec<(String, Uuid)>, Error> {
+    let mut out = vec![];
+    for chunk in values.chunks(1000) {
+        let mut sql = Sql::new(
+            "SELECT i.value, i.contact_id FROM identities i JOIN contacts c ON c.id = i.contact_id WHERE i.workspace_id = ",
+        );
+        sql.bind(ws_arg(ws))
+            .push(" AND i.kind = ")
+            .bind(Scalar::Text(kind.into()))
+            .push(" AND c.deleted_at IS NULL AND i.value IN (");
+        for (i, v) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Scalar::Text(v.clone()));
+        }
+        sql.push(") ORDER BY i.contact_id");
+        for r in ex.fetch_all(sql).await? {
+            if let (Some(v), Some(id)) = (r.text("value")?, r.uuid("contact_id")?) {
+                out.push((v, id));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Live records of `object` whose `column` equals one of `values` (first by id wins).
+pub async fn ids_by_value(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    column: &'static str,
+    values: &[String],
+) -> Result<Vec<(String, Uuid)>, Error> {
+    let mut out = vec![];
+    for chunk in values.chunks(1000) {
+        let mut sql = Sql::new("SELECT id, ");
+        sql.push(column).push(" AS v FROM ").push(object.table());
+        sql.push(" WHERE workspace_id = ")
+            .bind(ws_arg(ws))
+            .push(" AND deleted_at IS NULL AND ")
+            .push(column)
+            .push(" IN (");
+        for (i, v) in chunk.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind(Scalar::Text(v.clone()));
+        }
+        sql.push(") ORDER BY id");
+        for r in ex.fetch_all(sql).await? {
+            if let (Some(v), Some(id)) = (r.text("v")?, r.uuid("id")?) {
+                out.push((v, id));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Of `ids` (records of `object`), those another live record links to: a revert keeps them.
+pub async fn linked(
+    ex: &mut impl Exec,
+    object: ObjectKind,
+    ids: &[Uuid],
+) -> Result<BTreeSet<Uuid>, Error> {
+    let mut out = BTreeSet::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    for other in ObjectKind::ALL {
+        for spec in other.fields() {
+            if spec.kind != kith_core::fields::Kind::Ref(object) {
+                continue;
+            }
+            let mut sql = Sql::new("SELECT DISTINCT ");
+            sql.push(spec.name).push(" AS id FROM ").push(other.table());
+            sql.push(" WHERE ").push(spec.name).push(" IN (");
+            push_ids(&mut sql, ids);
+            sql.push(")");
+            for r in ex.fetch_all(sql).await? {
+                out.extend(r.uuid("id")?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Removes records a revert takes back, with their terms, identities and tags, if they
+/// are still at `version`. Returns the ids removed.
+pub async fn remove_created(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    candidates: &[(Uuid, i64)],
+) -> Result<Vec<Uuid>, Error> {
+    let mut removed = vec![];
+    if candidates.is_empty() {
+        return Ok(removed);
+    }
+    // Only records nobody changed since the import: a newer edit is never thrown away.
+    let mut sql = Sql::new("SELECT id, version FROM ");
+    sql.push(object.table())
+        .push(" WHERE workspace_id = ")
+        .bind(ws_arg(ws))
+        .push(" AND id IN (");
+    let ids: Vec<Uuid> = candidates.iter().map(|(id, _)| *id).collect();
+    push_ids(&mut sql, &ids);
+    sql.push(")");
+    let wanted: HashMap<Uuid, i64> = candidates.iter().copied().collect();
+    for r in tx.fetch_all(sql).await? {
+        if let (Some(id), Some(v)) = (r.uuid("id")?, r.int("version")?) {
+            if wanted.get(&id) == Some(&v) {
+                removed.push(id);
+            }
+        }
+    }
+    if removed.is_empty() {
+        return Ok(removed);
+    }
+    let mut deps: Vec<(&str, &str)> =
+        vec![("search_terms", "record_id"), ("taggings", "record_id")];
+    if object == ObjectKind::Contact {
+        deps.push(("identities", "contact_id"));
+    }
+    deps.push(("deal_stage_changes", "deal_id"));
+    for (table, col) in deps {
+        if table == "deal_stage_changes" && object != ObjectKind::Deal {
+            continue;
+        }
+        let mut sql = Sql::new("DELETE FROM ");
+        sql.push(table).push(" WHERE ").push(col).push(" IN (");
+        push_ids(&mut sql, &removed);
+        sql.push(")");
+        tx.execute(sql).await?;
+    }
+    let mut sql = Sql::new("DELETE FROM ");
+    sql.push(object.table())
+        .push(" WHERE workspace_id = ")
+        .bind(ws_arg(ws));
+    sql.push(" AND id IN (");
+    push_ids(&mut sql, &removed);
+    sql.push(")");
+    tx.execute(sql).await?;
+    Ok(removed)
+}
+
+/// A deal stage with its pipeline, for linking imported deals by name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StageName {
+    /// Stage id.
+    pub stage_id: Uuid,
+    /// Stage name.
+    pub stage: String,
+    /// Pipeline id.
+    pub pipeline_id: Uuid,
+    /// Pipeline name.
+    pub pipeline: String,
+}
+
+/// Every live stage of `ws` with its pipeline, pipelines and stages in order.
+pub async fn stage_names(ex: &mut impl Exec, ws: WorkspaceId) -> Result<Vec<StageName>, Error> {
+    let sql = Sql::new(
+        "SELECT s.id AS sid, s.name AS sname, p.id AS pid, p.name AS pname FROM stages s JOIN pipelines p ON p.id = s.pipeline_id WHERE s.workspace_id = ",
+    )
+    .arg(ws_arg(ws))
+    .and(" AND s.deleted_at IS NULL AND p.deleted_at IS NULL ORDER BY p.position, s.position");
+    let mut out = vec![];
+    for r in ex.fetch_all(sql).await? {
+        if let (Some(sid), Some(s), Some(pid), Some(p)) = (
+            r.uuid("sid")?,
+            r.text("sname")?,
+            r.uuid("pid")?,
+            r.text("pname")?,
+        ) {
+            out.push(StageName {
+                stage_id: sid,
+                stage: s,
+                pipeline_id: pid,
+                pipeline: p,
+            });
+        }
+    }
+    Ok(out)
+}
