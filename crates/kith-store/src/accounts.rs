@@ -169,6 +169,19 @@ pub async fn sole_admin(db: &Db) -> Result<Option<User>, Error> {
         .transpose()
 }
 
+/// Every workspace, for jobs that visit them all.
+pub async fn workspace_ids(db: &Db) -> Result<Vec<WorkspaceId>, Error> {
+    let mut out = vec![];
+    for r in db
+        .clone()
+        .fetch_all(Sql::new("SELECT id FROM workspaces ORDER BY id"))
+        .await?
+    {
+        out.extend(r.uuid("id")?.map(WorkspaceId));
+    }
+    Ok(out)
+}
+
 /// The user with id `id`.
 pub async fn user_by_id(db: &Db, id: Uuid) -> Result<Option<User>, Error> {
     let sql = Sql::new(&format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = "))

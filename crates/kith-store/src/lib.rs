@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod bulk;
 pub mod db;
+pub mod duplicates;
 pub mod imports;
 mod listing;
 pub mod migrate;

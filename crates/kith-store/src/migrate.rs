@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_imports.sql"),
         postgres: include_str!("../migrations/postgres/0002_imports.sql"),
     },
+    Migration {
+        version: 4,
+        name: "duplicates",
+        sqlite: include_str!("../migrations/sqlite/0004_duplicates.sql"),
+        postgres: include_str!("../migrations/postgres/0004_duplicates.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
@@ -65,7 +71,23 @@ pub async fn run(db: &Db) -> Result<Report, Error> {
             known: latest(),
         });
     }
-    let pending: Vec<&Migration> = MIGRATIONS.iter().filter(|m| m.version > found).collect();
+    // Every migration not recorded yet, not only those above the newest: branches that
+    // added migrations side by side may land in either order.
+    let applied: Vec<i64> = {
+        let mut db = db.clone();
+        let mut v = vec![];
+        for r in db
+            .fetch_all(Sql::new("SELECT version FROM schema_migrations"))
+            .await?
+        {
+            v.extend(r.int("version")?);
+        }
+        v
+    };
+    let pending: Vec<&Migration> = MIGRATIONS
+        .iter()
+        .filter(|m| !applied.contains(&m.version))
+        .collect();
     let mut report = Report::default();
     if pending.is_empty() {
         return Ok(report);

@@ -5,6 +5,7 @@
 //! Not for: business rules (kith-app) or SQL (kith-store).
 
 mod auth;
+mod duplicates;
 mod error;
 mod imports;
 mod openapi;
@@ -54,6 +55,11 @@ pub fn router(state: State) -> Router {
                 .post(imports::create)
                 .layer(DefaultBodyLimit::max(imports::MAX_UPLOAD_BYTES)),
         )
+        .route("/duplicates", get(duplicates::list))
+        .route("/duplicates/scan", post(duplicates::scan))
+        .route("/duplicates/dismiss", post(duplicates::dismiss))
+        .route("/merges", post(duplicates::merge))
+        .route("/merges/{id}/undo", post(duplicates::undo))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))

@@ -217,6 +217,7 @@ pub fn spec() -> Value {
             "responses": {"200": {"description": "The workspace"}, "403": err("Not an admin"), "422": err("Invalid settings")}}
     }));
     imports(&mut paths, &mut schemas);
+    duplicates(&mut paths);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",
@@ -277,6 +278,27 @@ fn imports(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
         "responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}}}));
     paths.insert("/api/v1/imports/{id}/revert".into(), json!({"post": {"tags": ["imports"], "summary": "Take the import back: remove what it created, restore what it changed (records edited since are kept)", "operationId": "revert_import",
         "responses": {"200": {"description": "The reverted import; message says what was kept", "content": {"application/json": {"schema": import}}}, "409": err("Still running")}}}));
+}
+
+fn duplicates(paths: &mut Map<String, Value>) {
+    let object = json!({"name": "object", "in": "query", "required": true, "schema": {"type": "string", "enum": ["contacts", "companies"]}});
+    let id = |d: &str| json!({"type": "string", "format": "uuid", "description": d});
+    paths.insert("/api/v1/duplicates".into(), json!({"get": {"tags": ["duplicates"], "summary": "Likely duplicate pairs, best first, with both records, a score (0..1) and the reasons", "operationId": "list_duplicates",
+        "parameters": [object, {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+        "responses": {"200": {"description": "Pairs: {a, b, score, reasons: [{field, weight, detail}]}"}}}}));
+    paths.insert("/api/v1/duplicates/scan".into(), json!({"post": {"tags": ["duplicates"], "summary": "Scan the workspace for duplicates now (the server also does it every KITH_DEDUP_EVERY_HOURS)", "operationId": "scan_duplicates",
+        "parameters": [object], "responses": {"200": {"description": "{pairs: N}"}}}}));
+    paths.insert("/api/v1/duplicates/dismiss".into(), json!({"post": {"tags": ["duplicates"], "summary": "Mark a pair as not duplicates; later scans keep it dismissed", "operationId": "dismiss_duplicate",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["object", "a", "b"], "properties": {"object": {"type": "string"}, "a": id("One record"), "b": id("The other")}}}}},
+        "responses": {"204": {"description": "Dismissed"}, "404": err("No such pair")}}}));
+    paths.insert("/api/v1/merges".into(), json!({"post": {"tags": ["duplicates"], "summary": "Merge records into a survivor: picked values win, empty fields are filled, tags, emails, phones and identities are united, deals, activities and tasks move to the survivor, the merged records go to the recycle bin", "operationId": "merge",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["object", "survivor", "merged"], "properties": {
+            "object": {"type": "string", "enum": ["contacts", "companies"]}, "survivor": id("The record that stays"),
+            "merged": {"type": "array", "items": id("A record merged into the survivor")},
+            "pick": {"type": "object", "additionalProperties": id("Record whose value of this field (or custom.KEY) wins")}}}}}},
+        "responses": {"201": {"description": "{merge_id, merged, record, undo_url}"}, "404": err("A record is missing"), "409": err("Changed at the same moment")}}}));
+    paths.insert("/api/v1/merges/{id}/undo".into(), json!({"post": {"tags": ["duplicates"], "summary": "Undo a merge: the survivor's values, the merged records and every moved link come back", "operationId": "undo_merge",
+        "responses": {"200": {"description": "The survivor as before"}, "409": err("Undone already, or the survivor changed since")}}}));
 }
 
 /// The API reference as Markdown, rendered from [`spec`] (docs/API.md is this output).

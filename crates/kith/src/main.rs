@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 use kith_app::{App, Role};
 use kith_store::Db;
 
+mod dedup;
 mod import;
 
 /// Kith CRM.
@@ -62,6 +63,22 @@ enum Command {
     Import {
         #[command(subcommand)]
         command: import::ImportCommand,
+    },
+    /// Find likely duplicate contacts or companies: score and reasons per pair.
+    Dedup {
+        /// contacts or companies.
+        objects: String,
+        /// List the pairs found before without scanning again.
+        #[arg(long)]
+        no_scan: bool,
+        /// Pairs to show.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Merge duplicates into one record (keeps history, tags, deals, identities), or undo.
+    Merge {
+        #[command(subcommand)]
+        command: dedup::MergeCommand,
     },
     /// Seed the demo workspace into the database.
     Demo {
@@ -185,6 +202,14 @@ async fn run(cli: Cli) -> Result<()> {
                     kith_app::demo::PASSWORD
                 );
             }
+            // New duplicates are flagged in the background (KITH_DEDUP_EVERY_HOURS, 0 = never).
+            let every: u64 = std::env::var("KITH_DEDUP_EVERY_HOURS")
+                .ok()
+                .and_then(|h| h.parse().ok())
+                .unwrap_or(6);
+            if every > 0 {
+                tokio::spawn(flag_duplicates(app.clone(), every));
+            }
             // Uploaded imports that a stop interrupted continue from their checkpoint.
             for (ws, id) in app.pending_imports().await? {
                 kith_web::spawn_import(app.clone(), ws, id);
@@ -286,6 +311,18 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::new(open(&db_url(false)).await?);
             import::run(&app, command).await
         }
+        Command::Dedup {
+            objects,
+            no_scan,
+            limit,
+        } => {
+            let app = App::new(open(&db_url(false)).await?);
+            dedup::dedup(&app, &objects, !no_scan, limit).await
+        }
+        Command::Merge { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            dedup::merge(&app, command).await
+        }
         Command::Demo { contacts } => {
             let app = App::new(open(&db_url(true)).await?);
             match app.seed_demo(contacts).await.map_err(explain)? {
@@ -307,6 +344,31 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             Ok(())
+        }
+    }
+}
+
+/// Scans every workspace for new duplicates every `hours` hours. Several nodes may scan
+/// at the same time: pairs are upserted, so that only costs time.
+async fn flag_duplicates(app: App, hours: u64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match kith_store::accounts::workspace_ids(app.db()).await {
+            Ok(ids) => {
+                for ws in ids {
+                    for object in [
+                        kith_core::objects::ObjectKind::Contact,
+                        kith_core::objects::ObjectKind::Company,
+                    ] {
+                        if let Err(e) = app.scan_workspace(ws, object).await {
+                            tracing::warn!(error = %e, "duplicate scan failed");
+                        }
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "duplicate scan cannot list workspaces"),
         }
     }
 }
