@@ -3,6 +3,7 @@
 //! import killed half-way resumes exactly where it stopped, a file imported twice
 //! creates nothing twice, and an import can be taken back as a whole.
 
+mod preview;
 mod revert;
 mod rows;
 mod source;
@@ -24,8 +25,9 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use kith_store::imports::{Import, Reject};
+pub use preview::Preview;
 pub use rows::{Mapping, Target};
-pub use source::Format;
+pub use source::{Format, RawRow};
 
 use crate::{App, Caller, Error};
 
@@ -482,6 +484,27 @@ impl App {
         data: &[u8],
         req: &ImportRequest,
     ) -> Result<Import, Error> {
+        self.upload_import(caller, data, req, "queued").await
+    }
+
+    /// Keeps an uploaded file as a draft import, to look at its mapping and first rows
+    /// ([`App::preview_import`]) before [`App::start_import`].
+    pub async fn draft_import(
+        &self,
+        caller: &Caller,
+        data: &[u8],
+        req: &ImportRequest,
+    ) -> Result<Import, Error> {
+        self.upload_import(caller, data, req, "draft").await
+    }
+
+    async fn upload_import(
+        &self,
+        caller: &Caller,
+        data: &[u8],
+        req: &ImportRequest,
+        status: &str,
+    ) -> Result<Import, Error> {
         crate::records::check_import(caller)?;
         let now = Utc::now();
         let mut h = Sha256::new();
@@ -493,7 +516,7 @@ impl App {
             file_hash: h.finalize().iter().map(|b| format!("{b:02x}")).collect(),
             format: req.format.map(|f| f.as_str()).unwrap_or("").into(),
             options: req.to_json(),
-            status: "queued".into(),
+            status: status.into(),
             rows_done: 0,
             created: 0,
             updated: 0,

@@ -136,6 +136,13 @@ impl<'a> Writer<'a> {
             });
         }
         // Links, defaults and object rules; a row whose link cannot be made is refused.
+        let names: Vec<String> = creates
+            .iter()
+            .map(|c| &c.row)
+            .chain(updates.iter().map(|(_, r)| r))
+            .filter_map(|r| r.links.company.clone())
+            .collect();
+        self.ensure_companies(&mut tx, &names, now).await?;
         let mut linked_creates = vec![];
         for mut c in creates {
             match self.link(&mut tx, &mut c.row, now).await? {
@@ -349,7 +356,7 @@ impl<'a> Writer<'a> {
             .and_then(|m| m["column"].as_str().map(String::from))
     }
 
-    /// The company called `name`, created (and remembered by the import) when missing.
+    /// The company called `name` (see [`Writer::ensure_companies`]).
     async fn company(
         &mut self,
         tx: &mut Tx,
@@ -360,58 +367,96 @@ impl<'a> Writer<'a> {
         if let Some(id) = self.companies.get(&key) {
             return Ok(*id);
         }
-        if self.companies.len() > COMPANY_CACHE {
+        self.ensure_companies(tx, &[name.to_string()], now).await?;
+        self.companies
+            .get(&key)
+            .copied()
+            .ok_or(Error::NotFound("company"))
+    }
+
+    /// Finds the companies a chunk names, creating (and remembering for a revert) those
+    /// that do not exist yet — with a few statements for the whole chunk.
+    async fn ensure_companies(
+        &mut self,
+        tx: &mut Tx,
+        names: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut missing: Vec<String> = vec![];
+        let mut seen = HashSet::new();
+        for n in names {
+            let key = n.to_lowercase();
+            if !self.companies.contains_key(&key) && seen.insert(key) {
+                missing.push(n.clone());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.companies.len() + missing.len() > COMPANY_CACHE {
             self.companies.clear();
         }
         let ws = self.ws();
-        let found =
-            bulk::ids_by_value(tx, ws, ObjectKind::Company, "name", &[name.to_string()]).await?;
-        let id = match found.first() {
-            Some((_, id)) => *id,
-            None => {
-                let id = Uuid::now_v7();
-                let object = ObjectKind::Company;
-                let spec = |n: &str| object.field(n).expect("companies have name and owner");
-                let rec = NewRecord {
-                    id,
-                    columns: vec![
-                        (spec("name"), text(name)),
-                        (spec("owner_id"), Scalar::Uuid(self.caller.user.id)),
-                    ],
-                    custom: Map::new(),
-                };
-                bulk::insert_records(tx, ws, object, now, std::slice::from_ref(&rec)).await?;
-                let (terms, _) = index_parts(object, |f| (f == "name").then_some(name), None, None);
-                bulk::insert_terms(tx, ws, object, &[(id, terms)]).await?;
-                let json = json!({"name": name, "owner_id": self.caller.user.id});
-                bulk::audit_many(
-                    tx,
-                    ws,
-                    now,
-                    Some(self.caller.user.id),
-                    "create",
-                    object,
-                    &[(id, json)],
-                )
-                .await?;
-                store::add_items(
-                    tx,
-                    ws,
-                    self.import.id,
-                    &[Item {
-                        record_id: id,
-                        object,
-                        action: "created".into(),
-                        version: 1,
-                        before: None,
-                    }],
-                )
-                .await?;
-                id
-            }
+        let object = ObjectKind::Company;
+        for (name, id) in bulk::ids_by_value(tx, ws, object, "name", &missing).await? {
+            self.companies.entry(name.to_lowercase()).or_insert(id);
+        }
+        let spec = |n: &str| object.field(n).expect("companies have name and owner");
+        let owner = self.caller.user.id;
+        let recs: Vec<NewRecord> = missing
+            .iter()
+            .filter(|n| !self.companies.contains_key(&n.to_lowercase()))
+            .map(|name| NewRecord {
+                id: Uuid::now_v7(),
+                columns: vec![
+                    (spec("name"), text(name)),
+                    (spec("owner_id"), Scalar::Uuid(owner)),
+                ],
+                custom: Map::new(),
+            })
+            .collect();
+        if recs.is_empty() {
+            return Ok(());
+        }
+        bulk::insert_records(tx, ws, object, now, &recs).await?;
+        let name_of = |r: &NewRecord| match &r.columns[0].1 {
+            Scalar::Text(n) => n.clone(),
+            _ => String::new(),
         };
-        self.companies.insert(key, id);
-        Ok(id)
+        let terms: Vec<_> = recs
+            .iter()
+            .map(|r| {
+                let name = name_of(r);
+                let (t, _) = index_parts(
+                    object,
+                    |f| (f == "name").then_some(name.as_str()),
+                    None,
+                    None,
+                );
+                (r.id, t)
+            })
+            .collect();
+        bulk::insert_terms(tx, ws, object, &terms).await?;
+        let audit: Vec<(Uuid, Value)> = recs
+            .iter()
+            .map(|r| (r.id, json!({"name": name_of(r), "owner_id": owner})))
+            .collect();
+        bulk::audit_many(tx, ws, now, Some(owner), "create", object, &audit).await?;
+        let items: Vec<Item> = recs
+            .iter()
+            .map(|r| Item {
+                record_id: r.id,
+                object,
+                action: "created".into(),
+                version: 1,
+                before: None,
+            })
+            .collect();
+        store::add_items(tx, ws, self.import.id, &items).await?;
+        for r in &recs {
+            self.companies.insert(name_of(r).to_lowercase(), r.id);
+        }
+        Ok(())
     }
 
     /// Inserts the chunk's new records with their index rows, tags, audit entries,

@@ -44,6 +44,8 @@ pub enum Section {
     Deals,
     /// Tasks.
     Tasks,
+    /// Import and duplicates.
+    Data,
     /// Settings.
     Settings,
 }
@@ -56,6 +58,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Companies, "/companies", "nav-companies"),
         (Section::Deals, "/deals", "nav-deals"),
         (Section::Tasks, "/tasks", "nav-tasks"),
+        (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];
     let who = v

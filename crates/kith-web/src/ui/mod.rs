@@ -3,6 +3,7 @@
 //! search and dragging deals. Pages read and write through kith-app like the API does.
 
 mod board;
+mod data;
 mod home;
 pub mod i18n;
 mod layout;
@@ -64,6 +65,22 @@ pub fn routes() -> Router<State> {
             "/invite/{token}",
             get(settings::invite_form).post(settings::invite_accept),
         )
+        .route(
+            "/import",
+            get(data::start)
+                .post(data::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::imports::MAX_UPLOAD_BYTES,
+                )),
+        )
+        .route("/imports/{id}", get(data::show))
+        .route("/imports/{id}/mapping", post(data::set_mapping))
+        .route("/imports/{id}/revert", post(data::revert))
+        .route("/duplicates", get(data::duplicates))
+        .route("/duplicates/scan", post(data::scan))
+        .route("/duplicates/merge", post(data::merge))
+        .route("/duplicates/dismiss", post(data::dismiss))
+        .route("/merges/{id}/undo", post(data::undo))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))

@@ -14,5 +14,6 @@ mod openapi;
 mod records;
 mod schema;
 mod ui;
+mod ui_data;
 mod ui_work;
 mod workspace;
