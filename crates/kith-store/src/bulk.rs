@@ -14,12 +14,14 @@ use crate::db::{Exec, Sql, Tx};
 use crate::records::past_tense;
 use crate::{Error, WorkspaceId};
 
-/// Bound values per statement. SQLite looks up each `$N` among the statement's names
-/// one by one, so preparing grows with the square of the count: small statements are
-/// fastest there. PostgreSQL takes up to 65,535 and likes fewer round trips.
+/// Bound values per statement: well under SQLite's 32,766 and PostgreSQL's 65,535, and
+/// large enough that round trips stop mattering.
+/// Rows per INSERT at most.
+const ROWS_PER_STATEMENT: usize = 200;
+
 fn max_params(dialect: crate::Dialect) -> usize {
     match dialect {
-        crate::Dialect::Sqlite => 1_000,
+        crate::Dialect::Sqlite => 10_000,
         crate::Dialect::Postgres => 30_000,
     }
 }
@@ -41,7 +43,9 @@ pub async fn insert_rows(
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
-    let per_statement = (max_params(tx.dialect()) / columns.len()).max(1);
+    // A fixed number of rows per statement, so that full statements repeat the same
+    // text and the connection's statement cache prepares each shape once.
+    let per_statement = (max_params(tx.dialect()) / columns.len()).clamp(1, ROWS_PER_STATEMENT);
     for chunk in rows.chunks(per_statement) {
         let mut sql = Sql::new("INSERT INTO ");
         sql.push(table).push(" (").push(&columns.join(", "));

@@ -63,8 +63,8 @@ fn generate(path: &Path, rows: usize) {
         }
         writeln!(
             f,
-            "{first},{last},c{i}@example.com,+45 {},Company {},{},{}-{:02}-{:02},{}",
-            21_000_000 + i * 7 % 8_999_999,
+            "{first},{last},c{i}@example.com,+86 138 {:08},Company {},{},{}-{:02}-{:02},{}",
+            i,
             (r >> 16) % 5000,
             ["København", "Aarhus", "Odense", "北京", "上海"][((r >> 24) % 5) as usize],
             1950 + (r >> 28) % 50,
