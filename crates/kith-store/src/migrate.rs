@@ -27,6 +27,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0002_imports.sql"),
         postgres: include_str!("../migrations/postgres/0002_imports.sql"),
     },
+    Migration {
+        version: 3,
+        name: "calendar_feeds",
+        sqlite: include_str!("../migrations/sqlite/0003_calendar_feeds.sql"),
+        postgres: include_str!("../migrations/postgres/0003_calendar_feeds.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.
