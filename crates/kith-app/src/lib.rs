@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod demo;
+pub mod export;
 pub mod import;
 mod pipeline;
 pub mod records;
