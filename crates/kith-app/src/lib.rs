@@ -5,6 +5,7 @@
 //! through here and writes the row, the audit entry and the event in one transaction.
 
 pub mod accounts;
+pub mod calendar;
 pub mod demo;
 pub mod export;
 pub mod import;
