@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod cli;
+mod export;
 mod import;
 mod lists;
 mod openapi;
