@@ -22,7 +22,7 @@ pub const SESSION_DAYS: i64 = 14;
 pub const MIN_PASSWORD_LEN: usize = 10;
 
 /// A fresh random secret, URL-safe.
-fn secret(bytes: usize) -> String {
+pub(crate) fn secret(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::getrandom(&mut buf).expect("the OS random source works");
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)

@@ -5,8 +5,10 @@
 //! through here and writes the row, the audit entry and the event in one transaction.
 
 pub mod accounts;
+pub mod calendar;
 pub mod dedup;
 pub mod demo;
+pub mod export;
 pub mod import;
 mod pipeline;
 pub mod records;

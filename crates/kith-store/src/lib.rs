@@ -7,6 +7,7 @@
 
 pub mod accounts;
 pub mod bulk;
+pub mod calendar;
 pub mod db;
 pub mod duplicates;
 pub mod imports;

@@ -28,6 +28,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0002_imports.sql"),
     },
     Migration {
+        version: 3,
+        name: "calendar_feeds",
+        sqlite: include_str!("../migrations/sqlite/0003_calendar_feeds.sql"),
+        postgres: include_str!("../migrations/postgres/0003_calendar_feeds.sql"),
+    },
+    Migration {
         version: 4,
         name: "duplicates",
         sqlite: include_str!("../migrations/sqlite/0004_duplicates.sql"),

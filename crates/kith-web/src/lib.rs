@@ -5,8 +5,10 @@
 //! Not for: business rules (kith-app) or SQL (kith-store).
 
 mod auth;
+mod calendar;
 mod duplicates;
 mod error;
+mod export;
 mod imports;
 mod openapi;
 mod records;
@@ -46,6 +48,11 @@ pub fn router(state: State) -> Router {
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me))
         .route(
+            "/me/calendar-feed",
+            post(calendar::create_feed).delete(calendar::revoke_feed),
+        )
+        .route("/calendar.ics", get(calendar::mine))
+        .route(
             "/workspace",
             get(auth::workspace).patch(auth::update_workspace),
         )
@@ -65,6 +72,7 @@ pub fn router(state: State) -> Router {
         .route("/imports/{id}/revert", post(imports::revert))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
+        .route("/{objects}/export", get(export::export))
         .route(
             "/{objects}/{id}",
             get(records::get)
@@ -76,6 +84,7 @@ pub fn router(state: State) -> Router {
         .fallback(|| async { ApiError::not_found("no such API route") });
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/calendar/{file}", get(calendar::feed))
         .nest("/api/v1", api)
         .merge(ui::routes())
         .fallback(ui::not_found)
@@ -106,9 +115,11 @@ async fn openapi_json() -> Response {
 /// One span per request with an id, and one log line when it ends.
 async fn trace(req: Request, next: Next) -> Response {
     let id = uuid::Uuid::now_v7();
-    // Invitation links carry their secret in the path: never write it to the log.
+    // Invitation links and calendar feeds carry their secret in the path: never write
+    // it to the log.
     let path = match req.uri().path() {
         p if p.starts_with("/invite/") => "/invite/…".to_string(),
+        p if p.starts_with("/calendar/") => "/calendar/…".to_string(),
         p => p.to_string(),
     };
     let span = tracing::info_span!("request", %id, method = %req.method(), %path);

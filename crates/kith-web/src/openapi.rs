@@ -218,6 +218,7 @@ pub fn spec() -> Value {
     }));
     imports(&mut paths, &mut schemas);
     duplicates(&mut paths);
+    exports(&mut paths);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",
@@ -301,6 +302,57 @@ fn duplicates(paths: &mut Map<String, Value>) {
         "responses": {"200": {"description": "The survivor as before"}, "409": err("Undone already, or the survivor changed since")}}}));
 }
 
+fn exports(paths: &mut Map<String, Value>) {
+    let q = |name: &str, desc: &str| json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"}, "description": desc});
+    for object in [
+        ObjectKind::Contact,
+        ObjectKind::Company,
+        ObjectKind::Deal,
+        ObjectKind::Activity,
+        ObjectKind::Task,
+    ] {
+        let tag = object.plural();
+        let formats: &[&str] = if object == ObjectKind::Contact {
+            &["csv", "xlsx", "vcard"]
+        } else {
+            &["csv", "xlsx"]
+        };
+        let mut content = Map::new();
+        content.insert("text/csv".into(), json!({"schema": {"type": "string"}}));
+        content.insert(
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".into(),
+            json!({"schema": {"type": "string", "format": "binary"}}),
+        );
+        if object == ObjectKind::Contact {
+            content.insert("text/vcard".into(), json!({"schema": {"type": "string"}}));
+        }
+        paths.insert(format!("/api/v1/{tag}/export"), json!({"get": {"tags": [tag],
+            "summary": format!("Download {tag} as {}: the whole list, a filter, a search or a saved view; the file imports back as it is", formats.join(", ")),
+            "operationId": format!("export_{tag}"),
+            "parameters": [
+                {"name": "format", "in": "query", "schema": {"type": "string", "enum": formats, "default": "csv"}},
+                q("filter", "Filter in text or JSON form, as the list takes it; a view's filter when absent"),
+                q("q", "Quick search"),
+                q("sort", "`field` or `-field`; a view's sort when absent"),
+                q("view", "Id of a saved view (shared, or the caller's own)"),
+                q("columns", "Comma-separated fields as views name them (`last_name,email,company_id,custom.tier`); default: every field that imports back")],
+            "responses": {"200": {"description": "The file, streamed; CSV is UTF-8 with a byte order mark, times are UTC, money is in major units beside its currency", "content": content},
+                "400": err("Malformed request"), "401": err("Not signed in"), "404": err("No such view"), "422": err("Invalid filter, sort, format or columns")}}}));
+    }
+    let calendar = json!({"description": "iCalendar (RFC 5545): open tasks with a due time and meetings, times in UTC", "content": {"text/calendar": {"schema": {"type": "string"}}}});
+    paths.insert("/api/v1/calendar.ics".into(), json!({"get": {"tags": ["calendar"], "summary": "The caller's open tasks and meetings as iCalendar", "operationId": "calendar",
+        "responses": {"200": calendar, "401": err("Not signed in")}}}));
+    paths.insert("/api/v1/me/calendar-feed".into(), json!({
+        "post": {"tags": ["calendar"], "summary": "Create or rotate the caller's secret calendar feed URL (shown once; the previous one stops working)", "operationId": "create_calendar_feed",
+            "responses": {"201": {"description": "`url`: the feed's path, `/calendar/{secret}.ics`, to give a calendar app", "content": {"application/json": {"schema": {"type": "object", "properties": {"url": {"type": "string"}}}}}}, "401": err("Not signed in")}},
+        "delete": {"tags": ["calendar"], "summary": "Revoke the caller's calendar feed URL", "operationId": "revoke_calendar_feed",
+            "responses": {"204": {"description": "Revoked (or there was none)"}, "401": err("Not signed in")}}
+    }));
+    paths.insert("/calendar/{secret}.ics".into(), json!({"get": {"tags": ["calendar"], "summary": "A calendar feed for calendar apps: no session, the secret in the URL is the credential", "operationId": "calendar_feed", "security": [],
+        "parameters": [{"name": "secret", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {"200": calendar, "404": err("Unknown or revoked feed")}}}));
+}
+
 /// The API reference as Markdown, rendered from [`spec`] (docs/API.md is this output).
 pub fn markdown() -> String {
     let spec = spec();
@@ -309,6 +361,7 @@ pub fn markdown() -> String {
     out.push_str("Generated from the OpenAPI 3.1 document (`kith openapi`, or `GET /api/v1/openapi.json` on a running server) by `kith openapi --markdown`. Do not edit by hand.\n\n");
     out.push_str(spec["info"]["description"].as_str().unwrap_or(""));
     out.push_str("\n\n## Lists\n\nEvery list takes `limit` (1–500, default 50), `cursor` (the `next_cursor` of the previous page), `sort` (`field` or `-field`, custom fields as `custom.KEY`), `filter` and `q`, and answers `{\"data\": [...], \"next_cursor\": ...}`.\n\nFilter text form: `field op value` joined with `and`, `or`, `not` and parentheses. Operators: `=`, `!=`, `<`, `<=`, `>`, `>=`, `~` (contains), `^=` (starts with), `in (a, b)`, `not in (a, b)`, `is empty`, `is not empty`, `has` / `has not` (tags, multi-select). Relative dates: `today`, `now`, `-90d`, `+2w`, `-3m`, `-1y`. Example: `lifecycle_stage = customer and (city = \"Århus\" or tags has vip) and created_at > -90d`.\n\nThe same filter in JSON form: `{\"and\": [{\"field\": \"lifecycle_stage\", \"op\": \"eq\", \"value\": \"customer\"}, ...]}` with ops `eq ne lt lte gt gte contains starts_with in not_in is_empty is_not_empty has has_not`.\n\n");
+    out.push_str("## Exports and the calendar feed\n\n`GET /api/v1/{objects}/export?format=csv|xlsx|vcard` takes the list parameters (`filter`, `q`, `sort`) and `view` (a saved view's filter, sort and columns) and streams the whole list, a page at a time. CSV is UTF-8 with a byte order mark and commas; vCard 4.0 is for contacts. The header row uses names the importer maps back (`first_name`, `custom.KEY`, `tags`, `company`, `owner`, `stage`, `pipeline`, `contact_email`, `email2`, `mobile`), links are written as the company's name, the owner's email and the stage's name, money in major units beside its currency, times in UTC; so an export imports into another workspace as it is. CSV cells that start with `=`, `+`, `-` or `@` (and are not plain numbers) get a leading `'` so spreadsheets do not run them as formulas.\n\n`GET /api/v1/calendar.ics` is the caller's open tasks with a due time and meetings as iCalendar. `POST /api/v1/me/calendar-feed` answers, once, a secret URL `/calendar/{secret}.ics` that calendar apps poll without signing in; posting again replaces it and `DELETE` revokes it.\n\n");
     out.push_str("## Endpoints\n\n| Method | Path | Summary |\n|---|---|---|\n");
     if let Some(paths) = spec["paths"].as_object() {
         for (path, ops) in paths {

@@ -1,5 +1,5 @@
-//! `kith`: the one binary. Serves the CRM, migrates, manages users and tokens, backs up
-//! and seeds a demo workspace.
+//! `kith`: the one binary. Serves the CRM, migrates, manages users and tokens, imports
+//! and exports, backs up and seeds a demo workspace.
 
 use std::io::Read;
 use std::net::SocketAddr;
@@ -11,6 +11,7 @@ use kith_app::{App, Role};
 use kith_store::Db;
 
 mod dedup;
+mod export;
 mod import;
 
 /// Kith CRM.
@@ -79,6 +80,14 @@ enum Command {
     Merge {
         #[command(subcommand)]
         command: dedup::MergeCommand,
+    },
+    /// Export contacts, companies, deals, activities or tasks as CSV, XLSX or vCard
+    /// (all, or a filter, search or saved view), ready for `kith import`.
+    Export(export::ExportArgs),
+    /// A user's secret calendar feed URL (tasks and meetings) for calendar apps.
+    CalendarFeed {
+        #[command(subcommand)]
+        command: export::CalendarCommand,
     },
     /// Seed the demo workspace into the database.
     Demo {
@@ -322,6 +331,14 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Merge { command } => {
             let app = App::new(open(&db_url(false)).await?);
             dedup::merge(&app, command).await
+        }
+        Command::Export(args) => {
+            let app = App::new(open(&db_url(false)).await?);
+            export::run(&app, args).await
+        }
+        Command::CalendarFeed { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            export::calendar(&app, command).await
         }
         Command::Demo { contacts } => {
             let app = App::new(open(&db_url(true)).await?);

@@ -303,6 +303,7 @@ async fn list(
         (list_tools::filter_box(&v, object, &p, &defs, filter_error.as_deref()))
         (list_tools::columns_box(&v, object, &columns, &defs))
         div id="results" { (table) (empty) (pager) }
+        (export_links(&v, object, &state_query))
         (list_tools::bulk_bar(&v, object, &names.users, &format!("{base}?{state_query}")))
         (list_tools::save_view_form(&v, object, &p, &sort))
         @if object == ObjectKind::Deal {
@@ -322,6 +323,29 @@ async fn list(
         body,
     )
     .into_response()
+}
+
+/// Links that download the list as shown (filter, search, sort, view, columns) as a
+/// file; the API answers them with the session cookie.
+fn export_links(v: &Viewer, object: ObjectKind, state_query: &str) -> Markup {
+    let href = |format: &str| {
+        format!(
+            "/api/v1/{}/export?format={format}&{state_query}",
+            object.plural()
+        )
+    };
+    html! {
+        p class="export" title=(v.t("list-export-hint")) {
+            (v.t("list-export")) " "
+            a href=(href("csv")) download { "CSV" }
+            " · "
+            a href=(href("xlsx")) download { "XLSX" }
+            @if object == ObjectKind::Contact {
+                " · "
+                a href=(href("vcard")) download { "vCard" }
+            }
+        }
+    }
 }
 
 /// Column metadata for a field name (built-in or `custom.KEY`).

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod cli;
 mod dedup;
+mod export;
 mod import;
 mod lists;
 mod openapi;
