@@ -354,6 +354,7 @@ impl App {
             let mapping = mapping.clone();
             let object = req.object;
             let order = req.date_order;
+            let currency = caller.workspace.currency.clone();
             let mut rows_iter = opened.rows;
             tokio::task::spawn_blocking(move || {
                 let rules = rows::RowRules {
@@ -364,6 +365,7 @@ impl App {
                         custom: &defs,
                     },
                     date_order: order,
+                    currency: currency.clone(),
                 };
                 let mut batch = Vec::with_capacity(CHUNK);
                 for raw in rows_iter.by_ref().skip(skip) {

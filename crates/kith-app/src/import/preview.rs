@@ -101,6 +101,7 @@ impl App {
                 custom: &all_defs,
             },
             date_order: req.date_order,
+            currency: caller.workspace.currency.clone(),
         };
         let rows: Vec<RawRow> = opened.rows.take(PREVIEW_ROWS).collect();
         let rejects = rows

@@ -232,6 +232,8 @@ pub struct RowRules<'a> {
     pub ctx: Context<'a>,
     /// How to read 01/02/2026.
     pub date_order: DateOrder,
+    /// Currency of money written without one (the workspace's).
+    pub currency: String,
 }
 
 impl RowRules<'_> {
@@ -285,7 +287,7 @@ impl RowRules<'_> {
                         .find(|d| &d.key == key)
                         .map(|d| d.kind.as_str())
                         .unwrap_or("text");
-                    match custom_cell(kind, cell, self.date_order) {
+                    match custom_cell(kind, cell, self.date_order, &self.currency) {
                         Ok(v) => {
                             column_of.push((format!("custom.{key}"), header.clone()));
                             custom.insert(key.clone(), v);
@@ -475,11 +477,14 @@ fn cell_value(
     })
 }
 
-fn custom_cell(kind: &str, cell: &str, order: DateOrder) -> Result<Value, String> {
+fn custom_cell(kind: &str, cell: &str, order: DateOrder, currency: &str) -> Result<Value, String> {
     Ok(match kind {
         "date" => parse_date(cell, order)?.to_string().into(),
         "boolean" => parse_bool(cell)?.into(),
-        "money" => parse_money(cell)?.minor.into(),
+        "money" => {
+            let m = parse_money(cell)?;
+            json!({"amount": m.minor, "currency": m.currency.as_deref().unwrap_or(currency)})
+        }
         "number" => {
             let t: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
             let t = if t.contains(',') && !t.contains('.') {

@@ -304,6 +304,8 @@ impl<'a> Writer<'a> {
         }
         if let Some(owner) = &links.owner {
             match self.users.get(owner) {
+                // A task's owner is its assignee.
+                Some(id) if object == ObjectKind::Task => set(row, "assignee_id", *id),
                 Some(id) => set(row, "owner_id", *id),
                 None => errors.push((
                     "owner".into(),

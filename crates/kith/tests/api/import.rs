@@ -618,3 +618,53 @@ both!(
         assert_eq!(find(app, "p29999@example.com").await.len(), 1);
     }
 );
+
+both!(
+    custom_money_fields_and_task_assignees_import,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        app.api
+            .create(
+                "field_definitions",
+                json!({"object": "contact", "key": "budget", "label": "Budget", "kind": "money"}),
+            )
+            .await;
+        let csv = "Email,Budget\nana@example.com,\"kr. 1.250,50\"\nbo@example.com,€99\n";
+        let path = write(&dir, "m.csv", csv.as_bytes());
+        let mut r = req(ObjectKind::Contact, "m.csv");
+        r.mapping = vec![("Budget".into(), "custom.budget".into())];
+        let report = import(app, &path, r).await;
+        assert_eq!((report.import.created, report.import.failed), (2, 0));
+        let ana = find(app, "ana@example.com").await;
+        assert_eq!(
+            ana[0]["custom"]["budget"],
+            json!({"amount": 125050, "currency": "DKK"})
+        );
+        let bo = find(app, "bo@example.com").await;
+        assert_eq!(
+            bo[0]["custom"]["budget"],
+            json!({"amount": 9900, "currency": "EUR"})
+        );
+
+        let csv = "Title,Owner,Due\nCall Ana,admin@acme.test,2030-01-02 09:00\n";
+        let path = write(&dir, "t.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Task, "t.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (1, 0),
+            "{:?}",
+            report.rejects
+        );
+        let tasks = app.api.get("/api/v1/tasks").await.body;
+        let me = app
+            .app
+            .caller_by_email("admin@acme.test")
+            .await
+            .unwrap()
+            .user
+            .id
+            .to_string();
+        assert_eq!(tasks["data"][0]["assignee_id"], me.as_str());
+        assert_eq!(tasks["data"][0]["due_at"], "2030-01-02T09:00:00.000000Z");
+    }
+);
