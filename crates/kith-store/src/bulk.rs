@@ -16,7 +16,7 @@ use crate::{Error, WorkspaceId};
 
 /// Bound values per statement: well under SQLite's 32,766 and PostgreSQL's 65,535, and
 /// large enough that round trips stop mattering.
-/// Rows per INSERT at most.
+/// Rows per INSERT at most on SQLite.
 const ROWS_PER_STATEMENT: usize = 200;
 
 fn max_params(dialect: crate::Dialect) -> usize {
@@ -43,9 +43,14 @@ pub async fn insert_rows(
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
-    // A fixed number of rows per statement, so that full statements repeat the same
-    // text and the connection's statement cache prepares each shape once.
-    let per_statement = (max_params(tx.dialect()) / columns.len()).clamp(1, ROWS_PER_STATEMENT);
+    // SQLite: a fixed number of rows per statement, so that full statements repeat the
+    // same text and the statement cache prepares each shape once. PostgreSQL: as many
+    // as fit, because there each statement is a round trip.
+    let fit = (max_params(tx.dialect()) / columns.len()).max(1);
+    let per_statement = match tx.dialect() {
+        crate::Dialect::Sqlite => fit.min(ROWS_PER_STATEMENT),
+        crate::Dialect::Postgres => fit,
+    };
     for chunk in rows.chunks(per_statement) {
         let mut sql = Sql::new("INSERT INTO ");
         sql.push(table).push(" (").push(&columns.join(", "));
@@ -557,4 +562,18 @@ pub async fn stage_names(ex: &mut impl Exec, ws: WorkspaceId) -> Result<Vec<Stag
         }
     }
     Ok(out)
+}
+
+/// Refreshes PostgreSQL's statistics of tables a bulk load is filling, so its lookups
+/// keep using their indexes as the tables grow (a plan made while a table was nearly
+/// empty scans it whole). SQLite plans those lookups by index anyway: nothing to do.
+pub async fn refresh_statistics(db: &crate::Db, tables: &[&str]) -> Result<(), Error> {
+    if let crate::Db::Postgres(_) = db {
+        let mut db = db.clone();
+        for t in tables {
+            // Table names come from our own code, never from input.
+            db.execute(Sql::new(&format!("ANALYZE {t}"))).await?;
+        }
+    }
+    Ok(())
 }

@@ -33,6 +33,8 @@ pub(super) struct Writer<'a> {
     users: HashMap<String, Uuid>,
     companies: HashMap<String, Uuid>,
     stages: Vec<bulk::StageName>,
+    /// Chunks stored by this run.
+    chunks: u64,
 }
 
 /// A record this chunk creates.
@@ -72,6 +74,7 @@ impl<'a> Writer<'a> {
             users,
             companies: HashMap::new(),
             stages,
+            chunks: 0,
         })
     }
 
@@ -205,6 +208,17 @@ impl<'a> Writer<'a> {
                 ));
             }
             tx.commit().await?;
+            self.chunks += 1;
+            if self.chunks.is_power_of_two() {
+                let t = [
+                    object.table(),
+                    "identities",
+                    "import_keys",
+                    "search_terms",
+                    "companies",
+                ];
+                bulk::refresh_statistics(&self.app.db, &t).await?;
+            }
         }
         Ok(rejects)
     }
