@@ -234,23 +234,7 @@ impl App {
         } else {
             None
         };
-        if !records_store::update(
-            &mut tx,
-            ws,
-            object,
-            survivor.id,
-            survivor.version,
-            now,
-            &changes.columns,
-            custom.as_ref(),
-        )
-        .await?
-        {
-            return Err(Error::Conflict);
-        }
-        if let Some(tags) = &changes.tags {
-            records_store::set_tags(&mut tx, ws, survivor.id, tags, now).await?;
-        }
+        write_survivor(&mut tx, ws, &survivor, &changes, custom.as_ref(), now).await?;
         let moved = store::move_links(&mut tx, ws, object, &merged_ids, survivor.id).await?;
         for other in &others {
             if !records_store::set_deleted(&mut tx, ws, object, other.id, other.version, now, true)
@@ -336,23 +320,7 @@ impl App {
         };
         let changes = fields::validate(object, &input, Mode::Update, &ctx)?;
         let custom = m.before.get("custom").and_then(Value::as_object).cloned();
-        if !records_store::update(
-            &mut tx,
-            ws,
-            object,
-            survivor.id,
-            survivor.version,
-            now,
-            &changes.columns,
-            custom.as_ref(),
-        )
-        .await?
-        {
-            return Err(Error::Conflict);
-        }
-        if let Some(tags) = &changes.tags {
-            records_store::set_tags(&mut tx, ws, survivor.id, tags, now).await?;
-        }
+        write_survivor(&mut tx, ws, &survivor, &changes, custom.as_ref(), now).await?;
         for other in &m.merged {
             if let Some(rec) = records_store::get(&mut tx, ws, object, *other, true).await? {
                 if rec.deleted_at.is_some()
@@ -419,6 +387,35 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Writes the survivor's new values (a merge) or old ones (an undo) at the version read.
+async fn write_survivor(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    survivor: &Record,
+    changes: &fields::Changes,
+    custom: Option<&Map<String, Value>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), Error> {
+    let written = records_store::update(
+        tx,
+        ws,
+        survivor.object,
+        survivor.id,
+        survivor.version,
+        now,
+        &changes.columns,
+        custom,
+    )
+    .await?;
+    if !written {
+        return Err(Error::Conflict);
+    }
+    if let Some(tags) = &changes.tags {
+        records_store::set_tags(tx, ws, survivor.id, tags, now).await?;
+    }
+    Ok(())
 }
 
 /// The survivor's new values as a PATCH body: picked values, empty fields filled from

@@ -251,12 +251,7 @@ pub async fn add_tags(
     for chunk in names.chunks(1000) {
         let mut sql = Sql::new("SELECT id, name FROM tags WHERE workspace_id = ");
         sql.bind(ws_arg(ws)).push(" AND name IN (");
-        for (i, n) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Scalar::Text((*n).clone()));
-        }
+        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
         sql.push(")");
         for row in tx.fetch_all(sql).await? {
             if let (Some(id), Some(name)) = (row.uuid("id")?, row.text("name")?) {
@@ -365,12 +360,7 @@ pub async fn audit_many(
 
 /// Appends `ids` as bound values separated by commas (the inside of an `IN (…)`).
 pub(crate) fn push_ids(sql: &mut Sql, ids: &[Uuid]) {
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.bind(Scalar::Uuid(*id));
-    }
+    sql.bind_list(ids.iter().map(|id| Scalar::Uuid(*id)));
 }
 
 /// Live contacts holding any of `values` as an identity of `kind` (email, phone, external).
@@ -389,12 +379,7 @@ pub async fn contacts_by_identity(
             .push(" AND i.kind = ")
             .bind(Scalar::Text(kind.into()))
             .push(" AND c.deleted_at IS NULL AND i.value IN (");
-        for (i, v) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Scalar::Text(v.clone()));
-        }
+        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
         sql.push(") ORDER BY i.contact_id");
         for r in ex.fetch_all(sql).await? {
             if let (Some(v), Some(id)) = (r.text("value")?, r.uuid("contact_id")?) {
@@ -422,12 +407,7 @@ pub async fn ids_by_value(
             .push(" AND deleted_at IS NULL AND ")
             .push(column)
             .push(" IN (");
-        for (i, v) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Scalar::Text(v.clone()));
-        }
+        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
         sql.push(") ORDER BY id");
         for r in ex.fetch_all(sql).await? {
             if let (Some(v), Some(id)) = (r.text("v")?, r.uuid("id")?) {

@@ -85,6 +85,17 @@ impl Sql {
         }
     }
 
+    /// Appends placeholders for `values` separated by commas: the inside of an `IN (…)`.
+    pub fn bind_list(&mut self, values: impl IntoIterator<Item = Scalar>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.bind(v);
+        }
+        self
+    }
+
     /// Appends `value` as a placeholder bound to it, chaining.
     pub fn arg(mut self, value: Scalar) -> Self {
         self.bind(value);

@@ -431,12 +431,7 @@ pub async fn find_keys(
             .push(" AND object = ")
             .bind(Scalar::Text(object.singular().into()))
             .push(" AND key IN (");
-        for (i, k) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.bind(Scalar::Text(k.clone()));
-        }
+        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
         sql.push(")");
         for r in ex.fetch_all(sql).await? {
             if let (Some(k), Some(id)) = (r.text("key")?, r.uuid("record_id")?) {

@@ -4,10 +4,11 @@
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 
+use crate::caller;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 use kith_app::export::{ExportFormat, ExportRequest};
-use kith_app::{App, Caller};
+use kith_app::App;
 use kith_core::filter::Filter;
 use kith_core::objects::ObjectKind;
 
@@ -57,13 +58,6 @@ pub enum CalendarCommand {
         /// The user's email.
         email: String,
     },
-}
-
-async fn caller(app: &App, user: Option<&str>) -> Result<Caller> {
-    Ok(match user {
-        Some(email) => app.caller_by_email(email).await?,
-        None => app.default_caller().await?,
-    })
 }
 
 /// Runs `kith export …`.

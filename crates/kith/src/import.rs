@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use crate::caller;
 use anyhow::{anyhow, Context, Result};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use kith_app::import::{DateOrder, Format, ImportRequest, OnDuplicate, Report};
-use kith_app::{App, Caller};
+use kith_app::App;
 use kith_core::objects::ObjectKind;
 
 /// `kith import …`
@@ -84,13 +85,6 @@ pub struct FileArgs {
     /// Act as this user (default: the first admin when there is one workspace).
     #[arg(long, env = "KITH_USER")]
     user: Option<String>,
-}
-
-async fn caller(app: &App, user: Option<&str>) -> Result<Caller> {
-    Ok(match user {
-        Some(email) => app.caller_by_email(email).await?,
-        None => app.default_caller().await?,
-    })
 }
 
 /// Runs `kith import …`.

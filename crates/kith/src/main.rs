@@ -390,6 +390,14 @@ async fn flag_duplicates(app: App, hours: u64) {
     }
 }
 
+/// The user a command acts as: `--user EMAIL`, or the first admin of the only workspace.
+async fn caller(app: &App, user: Option<&str>) -> Result<kith_app::Caller> {
+    Ok(match user {
+        Some(email) => app.caller_by_email(email).await?,
+        None => app.default_caller().await?,
+    })
+}
+
 /// One clear line for errors the user caused.
 fn explain(e: kith_app::Error) -> anyhow::Error {
     match e {

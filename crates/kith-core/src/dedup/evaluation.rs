@@ -121,13 +121,4 @@ mod tests {
             );
         }
     }
-
-    /// `cargo test -p kith-core --release dedup -- --ignored --nocapture`
-    #[test]
-    #[ignore = "large: run in release to measure"]
-    fn hundred_thousand_synthetic_people() {
-        let (precision, recall) = run(2024, 100_000);
-        assert!(precision >= 0.95, "precision {precision}");
-        assert!(recall >= 0.90, "recall {recall}");
-    }
 }

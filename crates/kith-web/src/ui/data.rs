@@ -265,11 +265,11 @@ pub async fn set_mapping(
     Path(id): Path<Uuid>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let form = pairs(&String::from_utf8_lossy(&raw));
+    let form = match checked_form(&v, &raw) {
+        Ok(f) => f,
+        Err(refused) => return *refused,
+    };
     let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Some(r) = v.csrf_refusal(get("csrf").unwrap_or("")) {
-        return r;
-    }
     let columns: Vec<&String> = form
         .iter()
         .filter(|(k, _)| k == "column")
@@ -311,14 +311,8 @@ pub async fn revert(
     Path(id): Path<Uuid>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let form = pairs(&String::from_utf8_lossy(&raw));
-    let token = form
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("");
-    if let Some(r) = v.csrf_refusal(token) {
-        return r;
+    if let Err(refused) = checked_form(&v, &raw) {
+        return *refused;
     }
     if let Err(e) = state.app.revert_import(&v.caller, id).await {
         return (StatusCode::CONFLICT, reason(&e)).into_response();
@@ -432,8 +426,13 @@ pub async fn duplicates(
     page(&v, Section::Data, &v.t("dup-title"), body).into_response()
 }
 
-fn form_of(raw: &[u8]) -> Vec<(String, String)> {
-    pairs(&String::from_utf8_lossy(raw))
+/// A form's fields, or the refusal when its CSRF token is not the session's.
+fn checked_form(v: &Viewer, raw: &[u8]) -> Result<Vec<(String, String)>, Box<Response>> {
+    let form = pairs(&String::from_utf8_lossy(raw));
+    match v.csrf_refusal(one(&form, "csrf")) {
+        Some(refused) => Err(Box::new(refused)),
+        None => Ok(form),
+    }
 }
 
 fn one<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
@@ -450,9 +449,8 @@ pub async fn scan(
     Query(q): Query<DupQuery>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let form = form_of(&raw);
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
+    if let Err(refused) = checked_form(&v, &raw) {
+        return *refused;
     }
     let object = dup_object(q.object.as_deref());
     if let Err(e) = state.app.scan_duplicates(&v.caller, object).await {
@@ -463,10 +461,10 @@ pub async fn scan(
 
 /// `POST /duplicates/merge`: merges b into a with the chosen values.
 pub async fn merge(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawForm) -> Response {
-    let form = form_of(&raw);
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
-    }
+    let form = match checked_form(&v, &raw) {
+        Ok(f) => f,
+        Err(refused) => return *refused,
+    };
     let object = dup_object(Some(one(&form, "object")));
     let (Ok(survivor), Ok(merged)) = (
         Uuid::parse_str(one(&form, "survivor")),
@@ -502,10 +500,10 @@ pub async fn merge(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawF
 
 /// `POST /duplicates/dismiss`
 pub async fn dismiss(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawForm) -> Response {
-    let form = form_of(&raw);
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
-    }
+    let form = match checked_form(&v, &raw) {
+        Ok(f) => f,
+        Err(refused) => return *refused,
+    };
     let object = dup_object(Some(one(&form, "object")));
     if let (Ok(a), Ok(b)) = (
         Uuid::parse_str(one(&form, "a")),
@@ -525,9 +523,8 @@ pub async fn undo(
     Path(id): Path<Uuid>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let form = form_of(&raw);
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
+    if let Err(refused) = checked_form(&v, &raw) {
+        return *refused;
     }
     match state.app.undo_merge(&v.caller, id).await {
         Ok(rec) => Redirect::to(&format!("/{}/{}", rec.object.plural(), rec.id)).into_response(),

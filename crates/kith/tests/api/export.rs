@@ -1,29 +1,28 @@
 //! Exporting: a filtered list as CSV, XLSX and vCard holds exactly its records with
-//! their values (Chinese and Danish names included), private views stay private, an
-//! export imports back into a fresh workspace field by field, and the calendar feed
-//! serves a user's own tasks and meetings to whoever holds its secret URL.
+//! their values (Chinese and Danish names included), private views stay private, long
+//! lists export whole. The round trip and the calendar feed have files of their own.
 
 use std::io::Cursor;
 use std::path::PathBuf;
 
 use calamine::{Data, Reader, Xlsx};
-use kith_app::import::ImportRequest;
 use kith_app::Role;
 use kith_core::objects::ObjectKind;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
+use crate::export_round_trip::{file, import};
 use crate::harness::{both, tempfile_dir, Api, TestApp};
 
 /// A download: status, content type, content disposition and the bytes.
-struct File {
-    status: StatusCode,
-    content_type: String,
-    disposition: String,
-    bytes: Vec<u8>,
+pub(crate) struct File {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub disposition: String,
+    pub bytes: Vec<u8>,
 }
 
-async fn download(api: &Api, path: &str) -> File {
+pub(crate) async fn download(api: &Api, path: &str) -> File {
     let mut req = api.client.get(format!("{}{}", api.base, path));
     if let Some(t) = &api.token {
         req = req.bearer_auth(t);
@@ -61,7 +60,7 @@ fn enc(s: &str) -> String {
 }
 
 /// The rows of a CSV export (after its byte order mark), header first.
-fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let text = std::str::from_utf8(bytes).expect("UTF-8");
     let text = text
         .strip_prefix('\u{feff}')
@@ -75,7 +74,7 @@ fn csv_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// The first sheet of an XLSX export as text cells, header first.
-fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
+pub(crate) fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
     let mut book = Xlsx::new(Cursor::new(bytes.to_vec())).expect("a readable XLSX file");
     let range = book.worksheet_range_at(0).expect("a sheet").unwrap();
     range
@@ -100,7 +99,7 @@ fn xlsx_rows(bytes: &[u8]) -> Vec<Vec<String>> {
 }
 
 /// Rows as maps from header to cell.
-fn by_header(rows: &[Vec<String>]) -> Vec<std::collections::HashMap<String, String>> {
+pub(crate) fn by_header(rows: &[Vec<String>]) -> Vec<std::collections::HashMap<String, String>> {
     let head = &rows[0];
     rows[1..]
         .iter()
@@ -323,334 +322,6 @@ both!(
         let shared = download(&colleague, &format!("/api/v1/contacts/export?view={id}")).await;
         assert_eq!(shared.status, StatusCode::OK);
         assert_eq!(csv_rows(&shared.bytes).len(), 2);
-    }
-);
-
-/// The same users, custom fields and pipeline in a workspace of their own.
-async fn furnish(app: &TestApp) -> Api {
-    app.user("sales@acme.test", Role::Member, "acme").await;
-    for def in [
-        json!({"object": "contact", "key": "tier", "label": "Tier", "kind": "select", "options": ["gold", "silver"]}),
-        json!({"object": "contact", "key": "since", "label": "Customer since", "kind": "date"}),
-        json!({"object": "deal", "key": "channel", "label": "Channel", "kind": "text"}),
-    ] {
-        app.api.create("field_definitions", def).await;
-    }
-    app.sales_pipeline().await;
-    app.api.clone()
-}
-
-async fn file(dir: &tempfile_dir::Dir, name: &str, bytes: &[u8]) -> PathBuf {
-    let p = PathBuf::from(dir.path()).join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
-async fn import(app: &TestApp, path: &std::path::Path, object: ObjectKind) {
-    let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
-    let name = path.file_name().unwrap().to_string_lossy().to_string();
-    let report = app
-        .app
-        .import_file(&caller, path, &ImportRequest::new(object, &name), &|_| {})
-        .await
-        .expect("import runs");
-    assert_eq!(report.import.failed, 0, "{name}: {:?}", report.rejects);
-    assert!(report.import.created > 0, "{name}: {:?}", report.import);
-}
-
-async fn all(api: &Api, objects: &str) -> Vec<Value> {
-    let res = api
-        .get(&format!("/api/v1/{objects}?limit=500&sort=created_at"))
-        .await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    res.body["data"].as_array().unwrap().clone()
-}
-
-/// A record's links as names and emails, the rest as it is, without what a new
-/// workspace gives anew (ids, versions, times).
-async fn portable(api: &Api, rec: &Value) -> Value {
-    let mut m = rec.as_object().unwrap().clone();
-    for k in [
-        "id",
-        "version",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "closed_at",
-    ] {
-        m.remove(k);
-    }
-    let name_of = |objects: &'static str, field: &'static str, id: Value| async move {
-        match id.as_str() {
-            Some(id) => api.get(&format!("/api/v1/{objects}/{id}")).await.body[field].clone(),
-            None => Value::Null,
-        }
-    };
-    for (link, objects, field) in [
-        ("company_id", "companies", "name"),
-        ("contact_id", "contacts", "email"),
-        ("stage_id", "stages", "name"),
-        ("pipeline_id", "pipelines", "name"),
-    ] {
-        if let Some(id) = m.remove(link) {
-            m.insert(link.replace("_id", ""), name_of(objects, field, id).await);
-        }
-    }
-    if let Some(Value::Array(items)) = m.remove("identities") {
-        // The importer keeps the exported id as an external id: checked by the caller.
-        let kept: Vec<Value> = items
-            .into_iter()
-            .filter(|i| i["kind"] != "external")
-            .collect();
-        if !kept.is_empty() {
-            m.insert("identities".into(), Value::Array(kept));
-        }
-    }
-    Value::Object(m)
-}
-
-async fn owner_email(app: &TestApp, rec: &Value) -> String {
-    let id = rec["owner_id"].as_str().unwrap();
-    let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
-    app.app
-        .users(&caller)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|u| u.id.to_string() == id)
-        .map(|u| u.email)
-        .unwrap()
-}
-
-both!(
-    an_export_imports_back_into_a_fresh_workspace_field_by_field,
-    |app| async move {
-        let api = furnish(app).await;
-        let sales = app
-            .app
-            .caller_by_email("sales@acme.test")
-            .await
-            .unwrap()
-            .user
-            .id;
-        let lego = api
-            .create(
-                "companies",
-                json!({"name": "Lego A/S", "domain": "lego.dk", "city": "Billund",
-                "country": "DK", "employees": 18000, "tags": ["toys"]}),
-            )
-            .await;
-        let soren = api
-            .create("contacts", json!({"first_name": "Søren", "last_name": "Kierkegaard",
-                "email": "soren@lego.dk", "phone": "+45 20 12 34 56", "job_title": "Filosof; forfatter",
-                "birthday": "1813-05-05", "company_id": lego["id"], "owner_id": sales,
-                "lifecycle_stage": "customer", "source": "messe, 2024",
-                "address_line1": "Nytorv 2", "city": "København", "postcode": "1450", "country": "DK",
-                "tags": ["vip", "nordic"], "custom": {"tier": "gold", "since": "2020-02-29"},
-                "identities": [{"kind": "email", "value": "sk@home.dk"}, {"kind": "phone", "value": "+45 30 11 22 33"}]}))
-            .await;
-        api.create(
-            "contacts",
-            json!({"first_name": "伟", "last_name": "张", "email": "zhang@example.cn",
-            "phone": "+86 138 0013 8000", "job_title": "总经理", "company_id": lego["id"],
-            "lifecycle_stage": "lead", "tags": ["中国"]}),
-        )
-        .await;
-        api.create("deals", json!({"name": "Klodser til Kina", "amount": 1_234_567, "currency": "DKK",
-            "stage_id": app.api.get("/api/v1/stages?filter=name%20%3D%20Proposal").await.body["data"][0]["id"],
-            "expected_close": "2026-06-30", "company_id": lego["id"], "contact_id": soren["id"],
-            "owner_id": sales, "tags": ["big"], "custom": {"channel": "partner"}}))
-            .await;
-        api.create(
-            "deals",
-            json!({"name": "Småting", "amount": 50, "currency": "DKK"}),
-        )
-        .await;
-
-        let dir = tempfile_dir::Dir::new();
-        let companies = download(&api, "/api/v1/companies/export?format=csv").await;
-        let contacts = download(&api, "/api/v1/contacts/export?format=csv").await;
-        let deals = download(&api, "/api/v1/deals/export?format=xlsx").await;
-        for f in [&companies, &contacts, &deals] {
-            assert_eq!(f.status, StatusCode::OK);
-        }
-        let fresh = TestApp::spawn(app.backend).await;
-        furnish(&fresh).await;
-        import(
-            &fresh,
-            &file(&dir, "companies.csv", &companies.bytes).await,
-            ObjectKind::Company,
-        )
-        .await;
-        import(
-            &fresh,
-            &file(&dir, "contacts.csv", &contacts.bytes).await,
-            ObjectKind::Contact,
-        )
-        .await;
-        import(
-            &fresh,
-            &file(&dir, "deals.xlsx", &deals.bytes).await,
-            ObjectKind::Deal,
-        )
-        .await;
-
-        for objects in ["companies", "contacts", "deals"] {
-            let before = all(&api, objects).await;
-            let after = all(&fresh.api, objects).await;
-            assert!(!before.is_empty(), "{objects}");
-            assert_eq!(before.len(), after.len(), "{objects}");
-            for (b, a) in before.iter().zip(&after) {
-                assert_eq!(
-                    owner_email(app, b).await,
-                    owner_email(&fresh, a).await,
-                    "{objects} owner"
-                );
-                let mut pb = portable(&api, b).await;
-                let mut pa = portable(&fresh.api, a).await;
-                // Owners are compared by email above; ids differ between workspaces.
-                pb.as_object_mut().unwrap().remove("owner_id");
-                pa.as_object_mut().unwrap().remove("owner_id");
-                assert_eq!(pb, pa, "{objects}: {b}\n{a}");
-            }
-        }
-        // The old id comes along as an external id, so a second import finds the contact.
-        let moved = &all(&fresh.api, "contacts").await[0];
-        assert!(
-            moved["identities"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|i| i["kind"] == "external" && i["value"] == soren["id"]),
-            "{moved}"
-        );
-        fresh.finish().await;
-    }
-);
-
-both!(
-    the_calendar_feed_serves_own_tasks_and_meetings_to_its_secret_url,
-    |app| async move {
-        let api = &app.api;
-        let other = app.user("other@acme.test", Role::Member, "acme").await;
-        let task = api
-            .create("tasks", json!({"title": "Ring Søren, re: tilbud; snart", "due_at": "2026-03-01T09:30:00+01:00",
-                "notes": "Line one\nline two"}))
-            .await;
-        api.create(
-            "tasks",
-            json!({"title": "Done already", "due_at": "2026-03-02T10:00:00Z", "done": true}),
-        )
-        .await;
-        api.create("tasks", json!({"title": "No due date"})).await;
-        other
-            .create(
-                "tasks",
-                json!({"title": "Someone else's task", "due_at": "2026-03-03T10:00:00Z"}),
-            )
-            .await;
-        let meeting = api
-            .create(
-                "activities",
-                json!({"kind": "meeting", "subject": "会议 with 张伟",
-                "occurred_at": "2026-03-04T13:00:00Z", "duration_minutes": 45}),
-            )
-            .await;
-        api.create(
-            "activities",
-            json!({"kind": "note", "subject": "A note", "occurred_at": "2026-03-04T13:00:00Z"}),
-        )
-        .await;
-        other.create("activities", json!({"kind": "meeting", "subject": "Their meeting", "occurred_at": "2026-03-05T13:00:00Z"})).await;
-
-        let res = api.post("/api/v1/me/calendar-feed", json!({})).await;
-        assert_eq!(res.status, StatusCode::CREATED, "{}", res.body);
-        let url = res.body["url"].as_str().unwrap().to_string();
-        assert!(
-            url.starts_with("/calendar/") && url.ends_with(".ics"),
-            "{url}"
-        );
-        let feed = download(&app.anonymous(), &url).await;
-        assert_eq!(feed.status, StatusCode::OK);
-        assert_eq!(feed.content_type, "text/calendar; charset=utf-8");
-        let text = String::from_utf8(feed.bytes).unwrap();
-        assert!(
-            text.starts_with("BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"),
-            "{text}"
-        );
-        assert!(text.ends_with("END:VCALENDAR\r\n"));
-        assert!(
-            !text.replace("\r\n", "").contains('\n'),
-            "every line ends in CRLF"
-        );
-        for line in text.split("\r\n") {
-            assert!(line.len() <= 75, "a line of {} octets: {line}", line.len());
-        }
-        let unfolded = text.replace("\r\n ", "");
-        assert_eq!(unfolded.matches("BEGIN:VEVENT").count(), 2, "{unfolded}");
-        let t = task["id"].as_str().unwrap();
-        assert!(
-            unfolded.contains(&format!("UID:{t}@kith\r\n")),
-            "{unfolded}"
-        );
-        assert!(
-            unfolded.contains("DTSTART:20260301T083000Z\r\n"),
-            "the due time in UTC: {unfolded}"
-        );
-        assert!(
-            unfolded.contains("SUMMARY:Ring Søren\\, re: tilbud\\; snart\r\n"),
-            "{unfolded}"
-        );
-        assert!(
-            unfolded.contains("DESCRIPTION:Line one\\nline two\r\n"),
-            "{unfolded}"
-        );
-        let m = meeting["id"].as_str().unwrap();
-        assert!(unfolded.contains(&format!("UID:{m}@kith\r\n")));
-        assert!(
-            unfolded.contains("DTSTART:20260304T130000Z\r\nDTEND:20260304T134500Z\r\n"),
-            "{unfolded}"
-        );
-        assert!(unfolded.contains("SUMMARY:会议 with 张伟\r\n"));
-        for absent in [
-            "Done already",
-            "No due date",
-            "Someone else",
-            "A note",
-            "Their meeting",
-        ] {
-            assert!(!unfolded.contains(absent), "{absent} in {unfolded}");
-        }
-        assert!(unfolded.contains("DTSTAMP:"));
-
-        // The same calendar with a token; the feed's secret works only as issued.
-        let mine = download(api, "/api/v1/calendar.ics").await;
-        assert_eq!(String::from_utf8(mine.bytes).unwrap(), text);
-        let wrong = download(&app.anonymous(), "/calendar/not-the-secret.ics").await;
-        assert_eq!(wrong.status, StatusCode::NOT_FOUND);
-        let other_feed = other.post("/api/v1/me/calendar-feed", json!({})).await;
-        let theirs = download(&app.anonymous(), other_feed.body["url"].as_str().unwrap()).await;
-        let theirs = String::from_utf8(theirs.bytes).unwrap();
-        assert!(theirs.contains("Someone else's task") && !theirs.contains("Ring Søren"));
-
-        // Rotating retires the old URL; revoking retires the new one.
-        let rotated = api.post("/api/v1/me/calendar-feed", json!({})).await;
-        let new_url = rotated.body["url"].as_str().unwrap().to_string();
-        assert_ne!(new_url, url);
-        assert_eq!(
-            download(&app.anonymous(), &url).await.status,
-            StatusCode::NOT_FOUND
-        );
-        assert_eq!(
-            download(&app.anonymous(), &new_url).await.status,
-            StatusCode::OK
-        );
-        let res = api.delete("/api/v1/me/calendar-feed").await;
-        assert_eq!(res.status, StatusCode::NO_CONTENT);
-        assert_eq!(
-            download(&app.anonymous(), &new_url).await.status,
-            StatusCode::NOT_FOUND
-        );
     }
 );
 

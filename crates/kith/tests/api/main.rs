@@ -6,9 +6,11 @@ mod harness;
 
 mod auth;
 mod bad_input;
+mod calendar;
 mod cli;
 mod dedup;
 mod export;
+mod export_round_trip;
 mod import;
 mod lists;
 mod openapi;

@@ -1,0 +1,229 @@
+//! Turning a row's link values (company name, contact email, owner, stage) into ids,
+//! creating the companies a chunk names that do not exist yet.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, Utc};
+use kith_core::objects::ObjectKind;
+use kith_core::Scalar;
+use kith_store::bulk::{self, NewRecord};
+use kith_store::imports::{self as store, Item};
+use kith_store::Tx;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::{text, Writer, COMPANY_CACHE};
+use crate::import::rows::Prepared;
+use crate::search_index::index_parts;
+use crate::Error;
+
+impl Writer<'_> {
+    /// Turns a row's link values (company name, contact email, owner, stage) into ids,
+    /// creating companies that do not exist yet.
+    pub(super) async fn link(
+        &mut self,
+        tx: &mut Tx,
+        row: &mut Prepared,
+        now: DateTime<Utc>,
+    ) -> Result<Result<(), Vec<(String, String)>>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let mut errors: Vec<(String, String)> = vec![];
+        let links = row.links.clone();
+        let set = |row: &mut Prepared, name: &str, id: Uuid| {
+            if let Some(spec) = object.field(name) {
+                row.changes.set(spec, Scalar::Uuid(id));
+            }
+        };
+        if let Some(name) = &links.company {
+            let id = self.company(tx, name, now).await?;
+            set(row, "company_id", id);
+        }
+        if let Some(domain) = &links.company_domain {
+            let found = bulk::ids_by_value(
+                tx,
+                ws,
+                ObjectKind::Company,
+                "domain",
+                std::slice::from_ref(domain),
+            )
+            .await?;
+            match found.first() {
+                Some((_, id)) => set(row, "company_id", *id),
+                None if links.company.is_some() => {}
+                None => errors.push((
+                    "company_domain".into(),
+                    format!("no company has the domain {domain}"),
+                )),
+            }
+        }
+        if let Some(email) = &links.contact_email {
+            let found =
+                bulk::contacts_by_identity(tx, ws, "email", std::slice::from_ref(email)).await?;
+            match found.first() {
+                Some((_, id)) => set(row, "contact_id", *id),
+                None => errors.push((
+                    "contact_email".into(),
+                    format!("no contact has the email {email}"),
+                )),
+            }
+        }
+        if let Some(owner) = &links.owner {
+            match self.users.get(owner) {
+                // A task's owner is its assignee.
+                Some(id) if object == ObjectKind::Task => set(row, "assignee_id", *id),
+                Some(id) => set(row, "owner_id", *id),
+                None => errors.push((
+                    "owner".into(),
+                    format!("no user of this workspace has the email {owner}"),
+                )),
+            }
+        }
+        if links.stage.is_some() || links.pipeline.is_some() {
+            let stage = links.stage.as_deref().map(str::to_lowercase);
+            let pipeline = links.pipeline.as_deref().map(str::to_lowercase);
+            let found = self.stages.iter().find(|s| {
+                stage.as_ref().is_none_or(|n| *n == s.stage.to_lowercase())
+                    && pipeline
+                        .as_ref()
+                        .is_none_or(|p| *p == s.pipeline.to_lowercase())
+            });
+            match found {
+                Some(s) if stage.is_some() => {
+                    set(row, "stage_id", s.stage_id);
+                    set(row, "pipeline_id", s.pipeline_id);
+                }
+                Some(s) => set(row, "pipeline_id", s.pipeline_id),
+                None => errors.push((
+                    "stage".into(),
+                    format!(
+                        "no stage {} in pipeline {}",
+                        links.stage.as_deref().unwrap_or("(any)"),
+                        links.pipeline.as_deref().unwrap_or("(any)")
+                    ),
+                )),
+            }
+        }
+        // Report link errors under the file's own column names.
+        let errors = errors
+            .into_iter()
+            .map(|(target, m)| (self.header_of(&target).unwrap_or(target), m))
+            .collect::<Vec<_>>();
+        Ok(if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        })
+    }
+
+    pub(super) fn header_of(&self, target: &str) -> Option<String> {
+        self.import.options["mapping"]
+            .as_array()?
+            .iter()
+            .find(|m| m["target"].as_str() == Some(target))
+            .and_then(|m| m["column"].as_str().map(String::from))
+    }
+
+    /// The company called `name` (see [`Writer::ensure_companies`]).
+    pub(super) async fn company(
+        &mut self,
+        tx: &mut Tx,
+        name: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Uuid, Error> {
+        let key = name.to_lowercase();
+        if let Some(id) = self.companies.get(&key) {
+            return Ok(*id);
+        }
+        self.ensure_companies(tx, &[name.to_string()], now).await?;
+        self.companies
+            .get(&key)
+            .copied()
+            .ok_or(Error::NotFound("company"))
+    }
+
+    /// Finds the companies a chunk names, creating (and remembering for a revert) those
+    /// that do not exist yet — with a few statements for the whole chunk.
+    pub(super) async fn ensure_companies(
+        &mut self,
+        tx: &mut Tx,
+        names: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut missing: Vec<String> = vec![];
+        let mut seen = HashSet::new();
+        for n in names {
+            let key = n.to_lowercase();
+            if !self.companies.contains_key(&key) && seen.insert(key) {
+                missing.push(n.clone());
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        if self.companies.len() + missing.len() > COMPANY_CACHE {
+            self.companies.clear();
+        }
+        let ws = self.ws();
+        let object = ObjectKind::Company;
+        for (name, id) in bulk::ids_by_value(tx, ws, object, "name", &missing).await? {
+            self.companies.entry(name.to_lowercase()).or_insert(id);
+        }
+        let spec = |n: &str| object.field(n).expect("companies have name and owner");
+        let owner = self.caller.user.id;
+        let recs: Vec<NewRecord> = missing
+            .iter()
+            .filter(|n| !self.companies.contains_key(&n.to_lowercase()))
+            .map(|name| NewRecord {
+                id: Uuid::now_v7(),
+                columns: vec![
+                    (spec("name"), text(name)),
+                    (spec("owner_id"), Scalar::Uuid(owner)),
+                ],
+                custom: Map::new(),
+            })
+            .collect();
+        if recs.is_empty() {
+            return Ok(());
+        }
+        bulk::insert_records(tx, ws, object, now, &recs).await?;
+        let name_of = |r: &NewRecord| match &r.columns[0].1 {
+            Scalar::Text(n) => n.clone(),
+            _ => String::new(),
+        };
+        let terms: Vec<_> = recs
+            .iter()
+            .map(|r| {
+                let name = name_of(r);
+                let (t, _) = index_parts(
+                    object,
+                    |f| (f == "name").then_some(name.as_str()),
+                    None,
+                    None,
+                );
+                (r.id, t)
+            })
+            .collect();
+        bulk::insert_terms(tx, ws, object, &terms).await?;
+        let audit: Vec<(Uuid, Value)> = recs
+            .iter()
+            .map(|r| (r.id, json!({"name": name_of(r), "owner_id": owner})))
+            .collect();
+        bulk::audit_many(tx, ws, now, Some(owner), "create", object, &audit).await?;
+        let items: Vec<Item> = recs
+            .iter()
+            .map(|r| Item {
+                record_id: r.id,
+                object,
+                action: "created".into(),
+                version: 1,
+                before: None,
+            })
+            .collect();
+        store::add_items(tx, ws, self.import.id, &items).await?;
+        for r in &recs {
+            self.companies.insert(name_of(r).to_lowercase(), r.id);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! Rows that match records that exist (by external id, email, phone, or a company's
+//! name and domain): finding them, and updating or merging into them.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use kith_core::objects::ObjectKind;
+use kith_core::Scalar;
+use kith_store::bulk;
+use kith_store::imports::{self as store, Item};
+use kith_store::records::{self as records_store, AuditEntry};
+use kith_store::Tx;
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::Writer;
+use crate::import::rows::Prepared;
+use crate::import::OnDuplicate;
+use crate::search_index::refresh;
+use crate::Error;
+
+impl Writer<'_> {
+    /// Existing records the chunk's rows match, by match key (see [`match_keys`]).
+    pub(super) async fn find_matches(
+        &self,
+        tx: &mut Tx,
+        rows: &[Prepared],
+    ) -> Result<HashMap<String, Uuid>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let mut out = HashMap::new();
+        let mut ext: Vec<String> = vec![];
+        let mut by_kind: HashMap<&str, Vec<String>> = HashMap::new();
+        for r in rows {
+            for k in match_keys(object, r) {
+                if let Some((kind, v)) = k.split_once(':') {
+                    match kind {
+                        "ext" => ext.push(k.clone()),
+                        "email" | "phone" => by_kind
+                            .entry(if kind == "email" { "email" } else { "phone" })
+                            .or_default()
+                            .push(v.to_string()),
+                        "name" => by_kind.entry("name").or_default().push(v.to_string()),
+                        "domain" => by_kind.entry("domain").or_default().push(v.to_string()),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        for (k, id) in store::find_keys(tx, ws, object, &ext).await? {
+            out.insert(k, id);
+        }
+        for (kind, values) in by_kind {
+            let found = match kind {
+                "email" | "phone" => bulk::contacts_by_identity(tx, ws, kind, &values).await?,
+                "name" => bulk::ids_by_value(tx, ws, object, "name", &values).await?,
+                _ => bulk::ids_by_value(tx, ws, object, "domain", &values).await?,
+            };
+            for (v, id) in found {
+                out.entry(format!("{kind}:{v}")).or_insert(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Updates (or merges into) an existing record; None when nothing would change.
+    pub(super) async fn update_one(
+        &self,
+        tx: &mut Tx,
+        id: Uuid,
+        row: &Prepared,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Item>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let merge = self.req.on_duplicate == OnDuplicate::Merge;
+        let Some(cur) = records_store::get(tx, ws, object, id, false).await? else {
+            return Ok(None);
+        };
+        let mut set = vec![];
+        let mut diff = Map::new();
+        for (spec, v) in &row.changes.columns {
+            if v.is_null() {
+                continue;
+            }
+            let old = cur
+                .get(spec.name)
+                .cloned()
+                .unwrap_or(Scalar::Null(spec.kind.scalar_type()));
+            let new = match (spec.name, &old, v) {
+                (
+                    "identities",
+                    Scalar::Json(Value::Array(have)),
+                    Scalar::Json(Value::Array(add)),
+                ) => {
+                    let mut all = have.clone();
+                    all.extend(add.iter().filter(|a| !have.contains(a)).cloned());
+                    Scalar::Json(Value::Array(all))
+                }
+                _ if merge && !is_empty(&old) => continue,
+                _ => v.clone(),
+            };
+            if new == old {
+                continue;
+            }
+            diff.insert(
+                spec.name.into(),
+                json!({"from": old.to_json(), "to": new.to_json()}),
+            );
+            set.push((*spec, new));
+        }
+        let mut custom = cur.custom.clone();
+        for (k, v) in &row.changes.custom {
+            let old = cur.custom.get(k);
+            if v.is_null() || (merge && old.is_some_and(|o| !o.is_null())) || old == Some(v) {
+                continue;
+            }
+            diff.insert(format!("custom.{k}"), json!({"from": old, "to": v}));
+            custom.insert(k.clone(), v.clone());
+        }
+        let new_tags: Vec<String> = row
+            .changes
+            .tags
+            .iter()
+            .flatten()
+            .filter(|t| !cur.tags.contains(t))
+            .cloned()
+            .collect();
+        if !new_tags.is_empty() {
+            diff.insert("tags".into(), json!({"added": new_tags}));
+        }
+        if diff.is_empty() {
+            return Ok(None);
+        }
+        let custom_changed = custom != cur.custom;
+        let ok = records_store::update(
+            tx,
+            ws,
+            object,
+            id,
+            cur.version,
+            now,
+            &set,
+            custom_changed.then_some(&custom),
+        )
+        .await?;
+        if !ok {
+            return Err(Error::Conflict);
+        }
+        bulk::add_tags(tx, ws, now, &[(id, new_tags)]).await?;
+        let rec = records_store::get(tx, ws, object, id, false)
+            .await?
+            .ok_or(Error::NotFound("record"))?;
+        if object.is_searchable() {
+            refresh(tx, ws, &rec).await?;
+        }
+        let entry = AuditEntry {
+            actor: Some(self.caller.user.id),
+            action: "update",
+            object,
+            record_id: id,
+            changes: Value::Object(diff.clone()),
+        };
+        records_store::audit_and_emit(tx, ws, now, entry).await?;
+        Ok(Some(Item {
+            record_id: id,
+            object,
+            action: "updated".into(),
+            version: rec.version,
+            before: Some(Value::Object(diff)),
+        }))
+    }
+}
+
+/// The keys a row is matched to existing records by: external id, then (contacts) its
+/// emails and phone, (companies) its name and domain.
+pub(super) fn match_keys(object: ObjectKind, row: &Prepared) -> Vec<String> {
+    let mut keys = vec![];
+    if let Some(e) = &row.external_id {
+        keys.push(format!("ext:{e}"));
+    }
+    let get = |f: &str| match row.changes.get(f) {
+        Some(Scalar::Text(s)) if !s.is_empty() => Some(s.clone()),
+        _ => None,
+    };
+    match object {
+        ObjectKind::Contact => {
+            keys.extend(get("email").map(|e| format!("email:{e}")));
+            if let Some(Scalar::Json(Value::Array(items))) = row.changes.get("identities") {
+                for i in items {
+                    if i["kind"] == "email" {
+                        keys.extend(i["value"].as_str().map(|e| format!("email:{e}")));
+                    }
+                }
+            }
+            keys.extend(get("phone").map(|p| format!("phone:{p}")));
+        }
+        ObjectKind::Company => {
+            keys.extend(get("name").map(|n| format!("name:{n}")));
+            keys.extend(get("domain").map(|d| format!("domain:{d}")));
+        }
+        _ => {}
+    }
+    keys
+}
+
+/// Folds a later row that matches an earlier new row of the same chunk into it.
+pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
+    for (spec, v) in &row.changes.columns {
+        if v.is_null() {
+            continue;
+        }
+        let have = into.changes.get(spec.name).is_some_and(|h| !is_empty(h));
+        if mode == OnDuplicate::Update || !have {
+            into.changes.set(spec, v.clone());
+        }
+    }
+    for (k, v) in &row.changes.custom {
+        if mode == OnDuplicate::Update || !into.changes.custom.contains_key(k) {
+            into.changes.custom.insert(k.clone(), v.clone());
+        }
+    }
+    if let Some(t) = &row.changes.tags {
+        let tags = into.changes.tags.get_or_insert_with(Vec::new);
+        for x in t {
+            if !tags.contains(x) {
+                tags.push(x.clone());
+            }
+        }
+    }
+}
+
+fn is_empty(v: &Scalar) -> bool {
+    match v {
+        Scalar::Null(_) => true,
+        Scalar::Text(s) => s.is_empty(),
+        Scalar::Json(Value::Object(o)) => o.is_empty(),
+        Scalar::Json(Value::Array(a)) => a.is_empty(),
+        _ => false,
+    }
+}

@@ -1,0 +1,419 @@
+//! The writer: stores a chunk of prepared rows in one transaction — new records with
+//! many rows per statement, matches updated or merged, links resolved (companies created
+//! by name), refused rows kept — and moves the import's checkpoint in the same
+//! transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use kith_core::objects::ObjectKind;
+use kith_core::FieldErrors;
+use kith_core::Scalar;
+use kith_store::bulk::{self, NewRecord};
+use kith_store::imports::{self as store, Import, Item, Reject};
+use kith_store::records as records_store;
+use kith_store::{Tx, WorkspaceId};
+use serde_json::{json, Map, Value};
+use uuid::Uuid;
+
+use super::rows::{Outcome, Prepared};
+use super::{ImportRequest, OnDuplicate};
+use crate::rules::defaults;
+use crate::search_index::index_parts;
+mod links;
+mod matches;
+
+use matches::{absorb, match_keys};
+
+use crate::{App, Caller, Error};
+
+/// Company ids by name kept between chunks; cleared when it grows past this.
+const COMPANY_CACHE: usize = 100_000;
+
+pub(super) struct Writer<'a> {
+    app: &'a App,
+    caller: &'a Caller,
+    req: &'a ImportRequest,
+    pub import: Import,
+    users: HashMap<String, Uuid>,
+    companies: HashMap<String, Uuid>,
+    stages: Vec<bulk::StageName>,
+    /// Chunks stored by this run.
+    chunks: u64,
+}
+
+/// A record this chunk creates.
+struct Create {
+    id: Uuid,
+    row: Prepared,
+    transition: Option<(Option<Uuid>, Uuid)>,
+}
+
+fn text(s: &str) -> Scalar {
+    Scalar::Text(s.to_string())
+}
+
+impl<'a> Writer<'a> {
+    pub async fn new(
+        app: &'a App,
+        caller: &'a Caller,
+        req: &'a ImportRequest,
+        import: Import,
+    ) -> Result<Writer<'a>, Error> {
+        let ws = caller.workspace.id;
+        let users = kith_store::accounts::users(&app.db, ws)
+            .await?
+            .into_iter()
+            .map(|u| (u.email.to_lowercase(), u.id))
+            .collect();
+        let stages = if req.object == ObjectKind::Deal {
+            bulk::stage_names(&mut app.db.clone(), ws).await?
+        } else {
+            vec![]
+        };
+        Ok(Writer {
+            app,
+            caller,
+            req,
+            import,
+            users,
+            companies: HashMap::new(),
+            stages,
+            chunks: 0,
+        })
+    }
+
+    fn ws(&self) -> WorkspaceId {
+        self.caller.workspace.id
+    }
+
+    /// Stores one chunk; returns the rows refused in it.
+    pub async fn write(&mut self, batch: Vec<Outcome>, bytes: i64) -> Result<Vec<Reject>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let now = Utc::now();
+        let rows_in = batch.len() as i64;
+        let mut rejects = vec![];
+        let mut ready = vec![];
+        for o in batch {
+            match o {
+                Outcome::Ready(p) => ready.push(*p),
+                Outcome::Refused(r) => rejects.push(r),
+            }
+        }
+        let mut tx = self.app.db.begin().await?;
+        if self.req.dry_run {
+            // Rolled back with the rest: the rows it links to exist only inside the check.
+            store::create(&mut tx, ws, &self.import).await?;
+        }
+        let keys: Vec<String> = ready.iter().map(|p| p.key.clone()).collect();
+        let known = store::find_keys(&mut tx, ws, object, &keys).await?;
+        let matches = self.find_matches(&mut tx, &ready).await?;
+        let mut skipped = 0i64;
+        let mut seen_keys = HashSet::new();
+        let mut creates: Vec<Create> = vec![];
+        let mut pending: HashMap<String, usize> = HashMap::new();
+        let mut updates: Vec<(Uuid, Prepared)> = vec![];
+        for row in ready {
+            if known.contains_key(&row.key) || !seen_keys.insert(row.key.clone()) {
+                skipped += 1;
+                continue;
+            }
+            let ids = match_keys(object, &row);
+            if let Some(i) = ids.iter().find_map(|k| pending.get(k).copied()) {
+                match self.req.on_duplicate {
+                    OnDuplicate::Skip => skipped += 1,
+                    mode => absorb(&mut creates[i].row, &row, mode),
+                }
+                continue;
+            }
+            if let Some(existing) = ids.iter().find_map(|k| matches.get(k).copied()) {
+                match self.req.on_duplicate {
+                    OnDuplicate::Skip => skipped += 1,
+                    _ => updates.push((existing, row)),
+                }
+                continue;
+            }
+            for k in ids {
+                pending.insert(k, creates.len());
+            }
+            creates.push(Create {
+                id: Uuid::now_v7(),
+                row,
+                transition: None,
+            });
+        }
+        // Links, defaults and object rules; a row whose link cannot be made is refused.
+        let names: Vec<String> = creates
+            .iter()
+            .map(|c| &c.row)
+            .chain(updates.iter().map(|(_, r)| r))
+            .filter_map(|r| r.links.company.clone())
+            .collect();
+        self.ensure_companies(&mut tx, &names, now).await?;
+        let mut linked_creates = vec![];
+        for mut c in creates {
+            match self.link(&mut tx, &mut c.row, now).await? {
+                Err(errors) => rejects.push(reject(&c.row, errors)),
+                Ok(()) => {
+                    defaults(self.caller, object, &mut c.row.changes, now);
+                    let mut errors = FieldErrors::default();
+                    c.transition = self
+                        .app
+                        .object_rules(
+                            &mut tx,
+                            self.caller,
+                            object,
+                            &mut c.row.changes,
+                            None,
+                            now,
+                            &mut errors,
+                        )
+                        .await?;
+                    if errors.is_empty() {
+                        linked_creates.push(c);
+                    } else {
+                        let e = errors.0.into_iter().collect();
+                        rejects.push(reject(&c.row, e));
+                    }
+                }
+            }
+        }
+        let mut items = self.insert_creates(&mut tx, &linked_creates, now).await?;
+        let mut updated = 0;
+        for (id, mut row) in updates {
+            match self.link(&mut tx, &mut row, now).await? {
+                Err(errors) => rejects.push(reject(&row, errors)),
+                Ok(()) => match self.update_one(&mut tx, id, &row, now).await? {
+                    Some(item) => {
+                        updated += 1;
+                        items.push(item);
+                    }
+                    None => skipped += 1,
+                },
+            }
+        }
+        store::add_items(&mut tx, ws, self.import.id, &items).await?;
+        store::add_rejects(&mut tx, ws, self.import.id, &rejects).await?;
+        let before = self.import.rows_done;
+        self.import.rows_done += rows_in;
+        self.import.created += linked_creates.len() as i64;
+        self.import.updated += updated;
+        self.import.skipped += skipped;
+        self.import.failed += rejects.len() as i64;
+        self.import.bytes_done = bytes;
+        self.import.updated_at = now;
+        if self.req.dry_run {
+            // Everything was checked against the database; nothing is kept.
+            drop(tx);
+        } else {
+            if !store::checkpoint(&mut tx, ws, &self.import, before).await? {
+                return Err(Error::Duplicate(
+                    "this import is being run by another process".into(),
+                ));
+            }
+            tx.commit().await?;
+            self.chunks += 1;
+            if self.chunks.is_power_of_two() {
+                let t = [
+                    object.table(),
+                    "identities",
+                    "import_keys",
+                    "search_terms",
+                    "companies",
+                ];
+                bulk::refresh_statistics(&self.app.db, &t).await?;
+            }
+        }
+        Ok(rejects)
+    }
+
+    /// Inserts the chunk's new records with their index rows, tags, audit entries,
+    /// events, notes and fingerprints.
+    async fn insert_creates(
+        &self,
+        tx: &mut Tx,
+        creates: &[Create],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Item>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let actor = Some(self.caller.user.id);
+        let recs: Vec<NewRecord> = creates
+            .iter()
+            .map(|c| NewRecord {
+                id: c.id,
+                columns: c.row.changes.columns.clone(),
+                custom: c
+                    .row
+                    .changes
+                    .custom
+                    .iter()
+                    .filter(|(_, v)| !v.is_null())
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            })
+            .collect();
+        bulk::insert_records(tx, ws, object, now, &recs).await?;
+        if matches!(object, ObjectKind::Contact | ObjectKind::Company) {
+            let mut terms = Vec::with_capacity(creates.len());
+            let mut idents = Vec::with_capacity(creates.len());
+            for c in creates {
+                let ch = &c.row.changes;
+                let identities = match ch.get("identities") {
+                    Some(Scalar::Json(v)) => Some(v),
+                    _ => None,
+                };
+                let (t, i) = index_parts(
+                    object,
+                    |f| match ch.get(f) {
+                        Some(Scalar::Text(s)) => Some(s.as_str()),
+                        _ => None,
+                    },
+                    identities,
+                    c.row.links.company.as_deref(),
+                );
+                terms.push((c.id, t));
+                if !i.is_empty() {
+                    idents.push((c.id, i));
+                }
+            }
+            bulk::insert_terms(tx, ws, object, &terms).await?;
+            bulk::insert_identities(tx, ws, &idents).await?;
+        } else {
+            for c in creates {
+                if let Some(rec) = records_store::get(tx, ws, object, c.id, false).await? {
+                    self.app
+                        .after_write(tx, self.caller, &rec, c.transition, now)
+                        .await?;
+                }
+            }
+        }
+        let tags: Vec<(Uuid, Vec<String>)> = creates
+            .iter()
+            .filter_map(|c| Some((c.id, c.row.changes.tags.clone()?)))
+            .collect();
+        bulk::add_tags(tx, ws, now, &tags).await?;
+        let audit: Vec<(Uuid, Value)> = creates
+            .iter()
+            .map(|c| (c.id, record_json(&c.row)))
+            .collect();
+        bulk::audit_many(tx, ws, now, actor, "create", object, &audit).await?;
+        let mut items: Vec<Item> = creates
+            .iter()
+            .map(|c| Item {
+                record_id: c.id,
+                object,
+                action: "created".into(),
+                version: 1,
+                before: None,
+            })
+            .collect();
+        let mut keys: Vec<(String, Uuid)> = vec![];
+        for c in creates {
+            keys.push((c.row.key.clone(), c.id));
+            if let Some(e) = &c.row.external_id {
+                keys.push((format!("ext:{e}"), c.id));
+            }
+        }
+        store::add_keys(tx, ws, object, self.import.id, &keys).await?;
+        items.extend(self.add_notes(tx, creates, now).await?);
+        Ok(items)
+    }
+
+    /// A note activity on each new record whose row had notes.
+    async fn add_notes(
+        &self,
+        tx: &mut Tx,
+        creates: &[Create],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Item>, Error> {
+        let ws = self.ws();
+        let object = self.req.object;
+        let link = match object {
+            ObjectKind::Contact => "contact_id",
+            ObjectKind::Company => "company_id",
+            ObjectKind::Deal => "deal_id",
+            _ => return Ok(vec![]),
+        };
+        let act = ObjectKind::Activity;
+        let spec = |n: &str| act.field(n).expect("activity fields");
+        let notes: Vec<NewRecord> = creates
+            .iter()
+            .filter_map(|c| {
+                let body = c.row.notes.as_ref()?;
+                Some(NewRecord {
+                    id: Uuid::now_v7(),
+                    columns: vec![
+                        (spec("kind"), text("note")),
+                        (spec("body"), text(body)),
+                        (spec("occurred_at"), Scalar::Time(now)),
+                        (spec(link), Scalar::Uuid(c.id)),
+                        (spec("owner_id"), Scalar::Uuid(self.caller.user.id)),
+                    ],
+                    custom: Map::new(),
+                })
+            })
+            .collect();
+        if notes.is_empty() {
+            return Ok(vec![]);
+        }
+        bulk::insert_records(tx, ws, act, now, &notes).await?;
+        let audit: Vec<(Uuid, Value)> = notes
+            .iter()
+            .map(|n| {
+                let m: Map<String, Value> = n
+                    .columns
+                    .iter()
+                    .map(|(f, v)| (f.name.to_string(), v.to_json()))
+                    .collect();
+                (n.id, Value::Object(m))
+            })
+            .collect();
+        bulk::audit_many(
+            tx,
+            ws,
+            now,
+            Some(self.caller.user.id),
+            "create",
+            act,
+            &audit,
+        )
+        .await?;
+        Ok(notes
+            .iter()
+            .map(|n| Item {
+                record_id: n.id,
+                object: act,
+                action: "created".into(),
+                version: 1,
+                before: None,
+            })
+            .collect())
+    }
+}
+
+fn reject(row: &Prepared, errors: Vec<(String, String)>) -> Reject {
+    Reject {
+        line: row.line as i64,
+        cells: row.cells.clone(),
+        errors,
+    }
+}
+
+/// The new record as its audit entry shows it.
+fn record_json(row: &Prepared) -> Value {
+    let mut m: Map<String, Value> = row
+        .changes
+        .columns
+        .iter()
+        .map(|(f, v)| (f.name.to_string(), v.to_json()))
+        .collect();
+    if !row.changes.custom.is_empty() {
+        m.insert("custom".into(), json!(row.changes.custom));
+    }
+    if let Some(t) = &row.changes.tags {
+        m.insert("tags".into(), json!(t));
+    }
+    Value::Object(m)
+}
