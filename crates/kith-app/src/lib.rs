@@ -10,10 +10,13 @@ pub mod dedup;
 pub mod demo;
 pub mod export;
 pub mod import;
+mod orders;
 mod pipeline;
 pub mod records;
 mod rules;
 mod search_index;
+pub mod segmentation;
+pub mod segments;
 
 use kith_store::accounts::{User, Workspace};
 use kith_store::Db;

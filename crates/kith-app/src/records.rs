@@ -147,7 +147,7 @@ impl App {
             changes: rec.to_json(),
         };
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
-        self.after_write(&mut tx, caller, &rec, transition, now)
+        self.after_write(&mut tx, caller, &rec, None, transition, now)
             .await?;
         tx.commit().await?;
         Ok(rec)
@@ -298,7 +298,7 @@ impl App {
             changes: Value::Object(diff),
         };
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
-        self.after_write(&mut tx, caller, &rec, transition, now)
+        self.after_write(&mut tx, caller, &rec, Some(&current), transition, now)
             .await?;
         if object == ObjectKind::Company && changes.get("name").is_some() {
             for contact in store::contacts_of_company(&mut tx, ws(caller), id).await? {
@@ -363,6 +363,8 @@ impl App {
         let rec = store::get(&mut tx, ws(caller), object, id, true)
             .await?
             .ok_or(Error::NotFound("record"))?;
+        self.after_write(&mut tx, caller, &rec, Some(&current), None, now)
+            .await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -472,12 +474,18 @@ impl App {
         tx: &mut Tx,
         caller: &Caller,
         rec: &Record,
+        before: Option<&Record>,
         transition: Option<(Option<Uuid>, Uuid)>,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
         if rec.object.is_searchable() {
             search_index::refresh(tx, ws(caller), rec).await?;
         }
+        let mut touched = crate::orders::refresh_customers(tx, caller, rec, before, now).await?;
+        if matches!(rec.object, ObjectKind::Contact | ObjectKind::Company) {
+            touched.push((rec.object, rec.id));
+        }
+        crate::segments::recheck(tx, ws(caller), &touched, now).await?;
         if let Some((from, to)) = transition {
             store::add_stage_change(tx, ws(caller), rec.id, from, to, now, Some(caller.user.id))
                 .await?;

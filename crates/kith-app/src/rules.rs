@@ -47,7 +47,15 @@ impl App {
                     Scalar::Int(n),
                 );
             }
+            ObjectKind::Order => {
+                crate::orders::order_rules(tx, ws(caller), changes, current, errors).await?
+            }
+            ObjectKind::Segment => {
+                crate::segments::segment_rules(tx, ws(caller), changes, current, now, errors)
+                    .await?
+            }
             ObjectKind::Contact => {
+                source_group(changes, current);
                 let has = |name: &str| {
                     let v = changes
                         .get(name)
@@ -147,6 +155,37 @@ impl App {
     }
 }
 
+/// Keeps a contact's source group in step with its source and UTM fields.
+fn source_group(changes: &mut Changes, current: Option<&Record>) {
+    if !["source", "utm_source", "utm_medium"]
+        .iter()
+        .any(|f| changes.get(f).is_some())
+    {
+        return;
+    }
+    let text = |name: &str| match changes
+        .get(name)
+        .or_else(|| current.and_then(|c| c.get(name)))
+    {
+        Some(Scalar::Text(s)) => Some(s.clone()),
+        _ => None,
+    };
+    let group = kith_core::segmentation::source_group(
+        text("source").as_deref(),
+        text("utm_source").as_deref(),
+        text("utm_medium").as_deref(),
+    );
+    let spec = ObjectKind::Contact
+        .field("source_group")
+        .expect("contacts have source_group");
+    changes.set(
+        spec,
+        group.map_or(Scalar::Null(kith_core::ScalarType::Text), |g| {
+            Scalar::Text(g.into())
+        }),
+    );
+}
+
 /// Whether the caller may see `rec`: everything but other people's private views.
 pub(crate) fn visible(caller: &Caller, rec: &Record) -> bool {
     rec.object != ObjectKind::View
@@ -189,7 +228,13 @@ pub(crate) fn defaults(
             default("lifecycle_stage", Scalar::Text("lead".into()));
             default("owner_id", me);
         }
-        ObjectKind::Company => default("owner_id", me),
+        ObjectKind::Company | ObjectKind::Segment => default("owner_id", me),
+        ObjectKind::Order => {
+            default("owner_id", me);
+            default("ordered_at", Scalar::Time(now));
+            default("status", Scalar::Text("paid".into()));
+            default("currency", Scalar::Text(caller.workspace.currency.clone()));
+        }
         ObjectKind::View => {
             default("owner_id", me);
             default("shared", Scalar::Bool(false));

@@ -14,6 +14,7 @@ pub mod import;
 pub mod listing;
 pub mod objects;
 pub mod search;
+pub mod segmentation;
 mod values;
 
 pub use contact_points::{normalise_email, normalise_phone, PhoneRegion};

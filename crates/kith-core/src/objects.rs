@@ -26,6 +26,10 @@ pub enum ObjectKind {
     FieldDefinition,
     /// A saved list view: filter, sort and columns, private or shared.
     View,
+    /// A purchase: line items, channel, status; feeds value, RFM and behaviour.
+    Order,
+    /// A saved filter over contacts or companies whose members are tracked.
+    Segment,
 }
 
 /// One built-in field of an object.
@@ -103,6 +107,12 @@ pub const ACTIVITY_KINDS: &[&str] = &["note", "call", "email", "meeting"];
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
 /// Task priorities.
 pub const PRIORITIES: &[&str] = &["low", "normal", "high"];
+/// Where an order stands; cancelled and refunded orders count towards no value.
+pub const ORDER_STATUSES: &[&str] = &["pending", "paid", "fulfilled", "cancelled", "refunded"];
+/// Where an order was placed.
+pub const ORDER_CHANNELS: &[&str] = &["online", "store", "phone", "marketplace", "sales", "other"];
+/// Objects a segment can group.
+pub const SEGMENTABLE: &[&str] = &["contact", "company"];
 /// Objects that can carry custom fields.
 pub const CUSTOMISABLE: &[&str] = &["company", "contact", "deal"];
 
@@ -139,6 +149,11 @@ const COMPANY: &[FieldSpec] = &[
     ADDRESS[4],
     ADDRESS[5],
     f("owner_id", Kind::UserRef, "User who owns the company."),
+    CUSTOMER_VALUE[0],
+    CUSTOMER_VALUE[1],
+    CUSTOMER_VALUE[2],
+    CUSTOMER_VALUE[3],
+    CUSTOMER_VALUE[4],
 ];
 
 const CONTACT: &[FieldSpec] = &[
@@ -159,6 +174,17 @@ const CONTACT: &[FieldSpec] = &[
         "Lifecycle stage.",
     ),
     f("source", Kind::Text(100), "Where the contact came from."),
+    f(
+        "utm_source",
+        Kind::Text(200),
+        "utm_source of the visit that brought the contact.",
+    ),
+    f(
+        "utm_medium",
+        Kind::Text(200),
+        "utm_medium, e.g. cpc, email, referral.",
+    ),
+    f("utm_campaign", Kind::Text(200), "utm_campaign."),
     f("owner_id", Kind::UserRef, "User who owns the contact."),
     ADDRESS[0],
     ADDRESS[1],
@@ -176,6 +202,148 @@ const CONTACT: &[FieldSpec] = &[
         Kind::Identities,
         "Further emails, phones and external ids.",
     ),
+    ro(
+        "source_group",
+        Kind::Choice(crate::segmentation::SOURCE_GROUPS),
+        "organic, paid, referral or other: from source and UTM fields.",
+    ),
+    CUSTOMER_VALUE[0],
+    CUSTOMER_VALUE[1],
+    CUSTOMER_VALUE[2],
+    CUSTOMER_VALUE[3],
+    CUSTOMER_VALUE[4],
+    ro(
+        "last_activity_at",
+        Kind::DateTime,
+        "When the last note, call, email or meeting happened.",
+    ),
+    ro(
+        "rfm_recency",
+        SCORE,
+        "RFM recency score 1–5 (5: bought most recently).",
+    ),
+    ro(
+        "rfm_frequency",
+        SCORE,
+        "RFM frequency score 1–5 (5: buys most often).",
+    ),
+    ro(
+        "rfm_monetary",
+        SCORE,
+        "RFM monetary score 1–5 (5: spends the most).",
+    ),
+    ro(
+        "rfm_group",
+        Kind::Choice(crate::segmentation::RFM_GROUPS),
+        "Named RFM group: champions, loyal, at_risk, cant_lose_them, hibernating …",
+    ),
+    ro(
+        "behaviour",
+        Kind::Choice(crate::segmentation::BEHAVIOURS),
+        "active, at_risk, dormant or churned: from recency of orders and activity.",
+    ),
+    ro(
+        "value_tier",
+        Kind::Choice(crate::segmentation::VALUE_TIERS),
+        "high_value, standard or new: from lifetime revenue and order history.",
+    ),
+];
+
+const SCORE: Kind = Kind::Int { min: 1, max: 5 };
+const MONEY: Kind = Kind::Int {
+    min: 0,
+    max: i64::MAX / 4,
+};
+
+/// What purchases add to contacts and companies; kept current with every order.
+const CUSTOMER_VALUE: [FieldSpec; 5] = [
+    ro(
+        "order_count",
+        Kind::Int {
+            min: 0,
+            max: i64::MAX,
+        },
+        "Orders placed (not cancelled or refunded).",
+    ),
+    ro(
+        "lifetime_value",
+        MONEY,
+        "Customer lifetime value: revenue of those orders, minor units.",
+    ),
+    ro(
+        "average_order_value",
+        MONEY,
+        "Average order value, minor units.",
+    ),
+    ro(
+        "first_order_at",
+        Kind::DateTime,
+        "When the first order was placed.",
+    ),
+    ro(
+        "last_order_at",
+        Kind::DateTime,
+        "When the last order was placed.",
+    ),
+];
+
+const ORDER: &[FieldSpec] = &[
+    f(
+        "number",
+        Kind::Text(100),
+        "Order number from the shop or ERP; unique in the workspace.",
+    ),
+    f("contact_id", Kind::Ref(ObjectKind::Contact), "Customer."),
+    f(
+        "company_id",
+        Kind::Ref(ObjectKind::Company),
+        "Company that bought; defaults to the contact's.",
+    ),
+    f(
+        "ordered_at",
+        Kind::DateTime,
+        "When the order was placed; defaults to now.",
+    ),
+    f(
+        "status",
+        Kind::Choice(ORDER_STATUSES),
+        "pending, paid, fulfilled, cancelled or refunded; defaults to paid.",
+    ),
+    f(
+        "channel",
+        Kind::Choice(ORDER_CHANNELS),
+        "online, store, phone, marketplace, sales or other.",
+    ),
+    f(
+        "currency",
+        Kind::Currency,
+        "ISO 4217 code; defaults to the workspace's.",
+    ),
+    f(
+        "total",
+        MONEY,
+        "Total in minor units; defaults to the sum of the lines.",
+    ),
+    f(
+        "lines",
+        Kind::LineItems,
+        "Line items: name, sku, quantity, unit_price and total (minor units).",
+    ),
+    f("owner_id", Kind::UserRef, "User who owns the order."),
+];
+
+const SEGMENT: &[FieldSpec] = &[
+    req("name", Kind::Text(T), "Segment name."),
+    once("object", Kind::Choice(SEGMENTABLE), "contact or company."),
+    req(
+        "filter",
+        Kind::Text(10_000),
+        "Who belongs, in the filter language, e.g. `rfm_group = champions and count(orders where ordered_at > -90d) >= 2`.",
+    ),
+    f("description", Kind::Text(1000), "What the segment is for."),
+    f("owner_id", Kind::UserRef, "Who made it; defaults to the caller."),
+    ro("member_count", Kind::Int { min: 0, max: i64::MAX }, "Members at the last refresh."),
+    ro("refreshed_at", Kind::DateTime, "When membership was last computed."),
 ];
 
 const DEAL: &[FieldSpec] = &[
@@ -378,9 +546,49 @@ const VIEW: &[FieldSpec] = &[
     ),
 ];
 
+/// A link from one object to another that filters follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Relation {
+    /// The related object.
+    pub target: ObjectKind,
+    /// The linking column: on the object itself for a to-one link (`company_id` of a
+    /// contact), on the target for a to-many link (`contact_id` of an order).
+    pub key: &'static str,
+    /// Whether many related records may exist.
+    pub many: bool,
+}
+
 impl ObjectKind {
+    /// The to-one link called `name`: `company` of a contact is its `company_id`.
+    pub fn to_one(self, name: &str) -> Option<Relation> {
+        self.fields().iter().find_map(|f| match f.kind {
+            Kind::Ref(target) if f.name.strip_suffix("_id") == Some(name) => Some(Relation {
+                target,
+                key: f.name,
+                many: false,
+            }),
+            _ => None,
+        })
+    }
+
+    /// The to-many link called `name`: `orders` of a contact are the orders whose
+    /// `contact_id` it is.
+    pub fn to_many(self, name: &str) -> Option<Relation> {
+        let target = Self::from_plural(name)?;
+        target.fields().iter().find_map(|f| match f.kind {
+            Kind::Ref(o) if o == self && f.name.strip_suffix("_id") == Some(self.singular()) => {
+                Some(Relation {
+                    target,
+                    key: f.name,
+                    many: true,
+                })
+            }
+            _ => None,
+        })
+    }
+
     /// All objects served by the record API.
-    pub const ALL: [ObjectKind; 10] = [
+    pub const ALL: [ObjectKind; 12] = [
         ObjectKind::Company,
         ObjectKind::Contact,
         ObjectKind::Deal,
@@ -391,6 +599,8 @@ impl ObjectKind {
         ObjectKind::Tag,
         ObjectKind::FieldDefinition,
         ObjectKind::View,
+        ObjectKind::Order,
+        ObjectKind::Segment,
     ];
 
     /// Table name, identical on both backends.
@@ -411,6 +621,8 @@ impl ObjectKind {
             ObjectKind::Tag => "tags",
             ObjectKind::FieldDefinition => "field_definitions",
             ObjectKind::View => "views",
+            ObjectKind::Order => "orders",
+            ObjectKind::Segment => "segments",
         }
     }
 
@@ -427,6 +639,8 @@ impl ObjectKind {
             ObjectKind::Tag => "tag",
             ObjectKind::FieldDefinition => "field_definition",
             ObjectKind::View => "view",
+            ObjectKind::Order => "order",
+            ObjectKind::Segment => "segment",
         }
     }
 
@@ -453,6 +667,8 @@ impl ObjectKind {
             ObjectKind::Tag => TAG,
             ObjectKind::FieldDefinition => FIELD_DEFINITION,
             ObjectKind::View => VIEW,
+            ObjectKind::Order => ORDER,
+            ObjectKind::Segment => SEGMENT,
         }
     }
 
@@ -481,7 +697,8 @@ impl ObjectKind {
     pub fn default_sort(self) -> &'static str {
         match self {
             ObjectKind::Pipeline | ObjectKind::Stage => "position",
-            ObjectKind::Tag | ObjectKind::View => "name",
+            ObjectKind::Tag | ObjectKind::View | ObjectKind::Segment => "name",
+            ObjectKind::Order => "ordered_at",
             _ => "created_at",
         }
     }

@@ -96,6 +96,18 @@ impl Sql {
         self
     }
 
+    /// Appends another statement part, its placeholders renumbered after this one's.
+    pub fn append(&mut self, other: Sql) -> &mut Self {
+        let mut at = 0;
+        for ((start, len), v) in other.marks.iter().zip(other.args) {
+            self.text.push_str(&other.text[at..*start]);
+            self.bind(v);
+            at = start + len;
+        }
+        self.text.push_str(&other.text[at..]);
+        self
+    }
+
     /// Appends `value` as a placeholder bound to it, chaining.
     pub fn arg(mut self, value: Scalar) -> Self {
         self.bind(value);

@@ -8,12 +8,14 @@
 pub mod accounts;
 pub mod bulk;
 pub mod calendar;
+pub mod customers;
 pub mod db;
 pub mod duplicates;
 pub mod imports;
 mod listing;
 pub mod migrate;
 pub mod records;
+pub mod segments;
 pub mod timeline;
 
 pub use db::{Db, Dialect, Exec, Row, Sql, Tx};

@@ -1,9 +1,9 @@
 //! Lists: a resolved filter, quick-search terms, a sort and a cursor compiled into one
 //! parameterised query per backend.
 
-use kith_core::filter::{FieldRef, Op, Resolved};
+use kith_core::filter::{FieldRef, Measure, Op, Resolved};
 use kith_core::listing::Cursor;
-use kith_core::objects::ObjectKind;
+use kith_core::objects::{ObjectKind, Relation};
 use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
@@ -93,7 +93,7 @@ fn like_pattern(s: &str, prefix_only: bool) -> String {
     p
 }
 
-fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
+pub(crate) fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
     match f {
         Resolved::And(items) | Resolved::Or(items) if items.is_empty() => {
             sql.push(if matches!(f, Resolved::And(_)) {
@@ -123,7 +123,81 @@ fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
             sql.push(")");
         }
         Resolved::Cond { field, op, values } => condition(sql, dialect, ws, field, *op, values),
+        Resolved::Related {
+            link,
+            measure,
+            filter,
+        } => related(sql, dialect, ws, link, measure, filter),
     }
+}
+
+/// A test on related records as an uncorrelated `IN (SELECT …)`: the subquery names its
+/// table `t` as well, so the inner filter compiles exactly like a top-level one, and
+/// both backends run it once as a semi-join instead of once per row.
+fn related(
+    sql: &mut Sql,
+    dialect: Dialect,
+    ws: WorkspaceId,
+    link: &Relation,
+    measure: &Measure,
+    filter: &Resolved,
+) {
+    let (outer, inner) = if link.many {
+        ("id", link.key)
+    } else {
+        (link.key, "id")
+    };
+    // Counting and summing need the records with none passing too: those hold when a
+    // zero holds, so the test is written as "not among those where it fails".
+    let negate = measure.holds_for_zero();
+    sql.push("(");
+    if !link.many && negate {
+        sql.push("t.").push(outer).push(" IS NULL OR ");
+    }
+    sql.push("t.").push(outer);
+    sql.push(if negate { " NOT IN (" } else { " IN (" });
+    sql.push("SELECT t.").push(inner).push(" FROM ");
+    sql.push(link.target.table())
+        .push(" t WHERE t.workspace_id = ");
+    sql.bind(Scalar::Uuid(ws.0));
+    sql.push(" AND t.deleted_at IS NULL AND t.")
+        .push(inner)
+        .push(" IS NOT NULL AND ");
+    compile(sql, dialect, ws, filter);
+    let cmp = |sql: &mut Sql, op: Op, value: i64, negate: bool| {
+        let sym = match (op, negate) {
+            (Op::Eq, false) | (Op::Ne, true) => " = ",
+            (Op::Ne, false) | (Op::Eq, true) => " <> ",
+            (Op::Lt, false) | (Op::Gte, true) => " < ",
+            (Op::Lte, false) | (Op::Gt, true) => " <= ",
+            (Op::Gt, false) | (Op::Lte, true) => " > ",
+            _ => " >= ",
+        };
+        sql.push(sym).bind(Scalar::Int(value));
+    };
+    match measure {
+        Measure::Any | Measure::None => {}
+        Measure::Count(op, value) => {
+            sql.push(" GROUP BY t.")
+                .push(inner)
+                .push(" HAVING COUNT(*)");
+            cmp(sql, *op, *value, negate);
+        }
+        Measure::Sum { column, op, value } => {
+            sql.push(" GROUP BY t.")
+                .push(inner)
+                .push(" HAVING COALESCE(SUM(t.")
+                .push(column)
+                .push("), 0)");
+            cmp(sql, *op, *value, negate);
+        }
+    }
+    sql.push(")");
+    // A record without the link (no company) is simply not in the set, also under NOT.
+    if !link.many && !negate {
+        sql.push(" AND t.").push(outer).push(" IS NOT NULL");
+    }
+    sql.push(")");
 }
 
 fn condition(

@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_duplicates.sql"),
         postgres: include_str!("../migrations/postgres/0004_duplicates.sql"),
     },
+    Migration {
+        version: 5,
+        name: "orders_segments",
+        sqlite: include_str!("../migrations/sqlite/0005_orders_segments.sql"),
+        postgres: include_str!("../migrations/postgres/0005_orders_segments.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -59,6 +59,22 @@ impl Record {
         }
     }
 
+    /// The value of an integer field.
+    pub fn int(&self, name: &str) -> Option<i64> {
+        match self.get(name) {
+            Some(Scalar::Int(i)) => Some(*i),
+            _ => None,
+        }
+    }
+
+    /// The value of a timestamp field.
+    pub fn time(&self, name: &str) -> Option<DateTime<Utc>> {
+        match self.get(name) {
+            Some(Scalar::Time(t)) => Some(*t),
+            _ => None,
+        }
+    }
+
     /// The record as the API shows it.
     pub fn to_json(&self) -> Value {
         let mut m = Map::new();

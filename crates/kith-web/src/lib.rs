@@ -12,6 +12,7 @@ mod export;
 mod imports;
 mod openapi;
 mod records;
+mod segments;
 pub mod ui;
 
 use std::time::Instant;
@@ -67,6 +68,15 @@ pub fn router(state: State) -> Router {
         .route("/duplicates/dismiss", post(duplicates::dismiss))
         .route("/merges", post(duplicates::merge))
         .route("/merges/{id}/undo", post(duplicates::undo))
+        .route("/segments/{id}/count", get(segments::count))
+        .route("/segments/{id}/members", get(segments::members))
+        .route("/segments/{id}/refresh", post(segments::refresh))
+        .route(
+            "/segmentation",
+            get(segments::settings).put(segments::set_settings),
+        )
+        .route("/segmentation/recompute", post(segments::recompute))
+        .route("/{objects}/{id}/segments", get(segments::of_record))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))

@@ -39,6 +39,16 @@ fn field_schema(f: &FieldSpec) -> Value {
             }
         }}),
         Kind::Options => json!({"type": "array", "items": {"type": "string"}}),
+        Kind::LineItems => json!({"type": "array", "maxItems": 1000, "items": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 300},
+                "sku": {"type": "string", "maxLength": 100},
+                "quantity": {"type": "number", "exclusiveMinimum": 0, "description": "Defaults to 1."},
+                "unit_price": {"type": "integer", "minimum": 0, "description": "Minor units."},
+                "total": {"type": "integer", "minimum": 0, "description": "Minor units; defaults to quantity × unit_price."}
+            }
+        }}),
     };
     s["description"] = Value::String(f.doc.to_string());
     if !f.required {
@@ -218,6 +228,7 @@ pub fn spec() -> Value {
     }));
     imports(&mut paths, &mut schemas);
     duplicates(&mut paths);
+    segments(&mut paths);
     exports(&mut paths);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
@@ -300,6 +311,34 @@ fn duplicates(paths: &mut Map<String, Value>) {
         "responses": {"201": {"description": "{merge_id, merged, record, undo_url}"}, "404": err("A record is missing"), "409": err("Changed at the same moment")}}}));
     paths.insert("/api/v1/merges/{id}/undo".into(), json!({"post": {"tags": ["duplicates"], "summary": "Undo a merge: the survivor's values, the merged records and every moved link come back", "operationId": "undo_merge",
         "responses": {"200": {"description": "The survivor as before"}, "409": err("Undone already, or the survivor changed since")}}}));
+}
+
+fn segments(paths: &mut Map<String, Value>) {
+    let seg = || json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}]);
+    paths.insert("/api/v1/segments/{id}/count".into(), json!({"get": {"tags": ["segments"], "summary": "How many records pass the segment's filter now, beside the member count of its last refresh", "operationId": "count_segment",
+        "parameters": seg(), "responses": {"200": {"description": "{count, members, refreshed_at}"}, "404": err("No such segment")}}}));
+    paths.insert("/api/v1/segments/{id}/members".into(), json!({"get": {"tags": ["segments"], "summary": "A page of the segment's members (whoever passes its filter now); takes the list parameters filter, q, sort, cursor, limit to narrow further", "operationId": "segment_members",
+        "parameters": seg(), "responses": {"200": {"description": "{data: [records], next_cursor}"}, "404": err("No such segment")}}}));
+    paths.insert("/api/v1/segments/{id}/refresh".into(), json!({"post": {"tags": ["segments"], "summary": "Recompute the stored membership now; each record that entered or left becomes a segment.entered / segment.left event (the server also refreshes every segment periodically, and re-checks a record whenever it, its orders or activities change)", "operationId": "refresh_segment",
+        "parameters": seg(), "responses": {"200": {"description": "{segment_id, entered, left, members}"}}}}));
+    paths.insert("/api/v1/{objects}/{id}/segments".into(), json!({"get": {"tags": ["segments"], "summary": "The segments a contact or company is in, and since when", "operationId": "record_segments",
+        "parameters": [{"name": "objects", "in": "path", "required": true, "schema": {"type": "string", "enum": ["contacts", "companies"]}},
+            {"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": {"description": "{data: [{segment_id, name, entered_at}]}"}}}}));
+    let t = json!({"type": "object", "additionalProperties": false, "properties": {
+        "active_days": {"type": "integer", "description": "Ordered or had an activity within this many days: active (default 90)"},
+        "at_risk_days": {"type": "integer", "description": "… within this many: at_risk (180)"},
+        "dormant_days": {"type": "integer", "description": "… within this many: dormant; longer: churned (365)"},
+        "new_customer_days": {"type": "integer", "description": "First order within this many days: value tier new (90)"},
+        "high_value_min": {"type": ["integer", "null"], "description": "Lifetime value (minor units) from which a customer is high_value; null: the top fifth by revenue"}}});
+    paths.insert("/api/v1/segmentation".into(), json!({
+        "get": {"tags": ["segments"], "summary": "The thresholds of behaviour (active, at_risk, dormant, churned) and value tiers (high_value, standard, new)", "operationId": "get_segmentation",
+            "responses": {"200": {"description": "{thresholds, recomputed_at}"}}},
+        "put": {"tags": ["segments"], "summary": "Change the thresholds (admins) and apply them to every contact", "operationId": "set_segmentation",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": t}}},
+            "responses": {"200": {"description": "{thresholds, recomputed_at}"}, "403": err("Not an admin"), "422": err("Invalid thresholds, by field")}}}));
+    paths.insert("/api/v1/segmentation/recompute".into(), json!({"post": {"tags": ["segments"], "summary": "Recompute every contact's and company's order figures, RFM scores and groups, behaviour and value tier, then refresh every segment (the server does it daily)", "operationId": "recompute_segmentation",
+        "responses": {"200": {"description": "{contacts_valued, companies_valued, scored, tiered, segments, membership_changes, segment_errors, seconds}"}}}}));
 }
 
 fn exports(paths: &mut Map<String, Value>) {

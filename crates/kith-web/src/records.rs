@@ -19,7 +19,7 @@ use crate::auth::Auth;
 use crate::error::ApiError;
 use crate::State;
 
-fn object(plural: &str) -> Result<ObjectKind, ApiError> {
+pub(crate) fn object(plural: &str) -> Result<ObjectKind, ApiError> {
     ObjectKind::from_plural(plural)
         .ok_or_else(|| ApiError::not_found(format!("no such object type `{plural}`")))
 }
@@ -97,7 +97,7 @@ fn with_etag(rec: &Record, status: StatusCode) -> Response {
     res
 }
 
-fn page_json(page: Page) -> Json<Value> {
+pub(crate) fn page_json(page: Page) -> Json<Value> {
     Json(json!({
         "data": page.records.iter().map(Record::to_json).collect::<Vec<_>>(),
         "next_cursor": page.next_cursor,
@@ -144,7 +144,7 @@ fn opt_string(name: &str, v: Option<&Value>) -> Result<Option<String>, ApiError>
 }
 
 /// Builds a list request from query parameters or a JSON body (same names).
-fn list_request(params: &Map<String, Value>) -> Result<ListRequest, ApiError> {
+pub(crate) fn list_request(params: &Map<String, Value>) -> Result<ListRequest, ApiError> {
     if let Some(k) = params.keys().find(|k| !LIST_PARAMS.contains(&k.as_str())) {
         return Err(ApiError::bad_request(
             "parameter_unknown",

@@ -7,9 +7,11 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 mod custom;
+mod line_items;
 
 use custom::parse_custom;
 pub use custom::{custom_value, CustomDef};
+pub use line_items::lines_total;
 
 use crate::objects::{FieldSpec, ObjectKind};
 use crate::{
@@ -62,6 +64,8 @@ pub enum Kind {
     Key,
     /// A list of select options.
     Options,
+    /// Line items of an order.
+    LineItems,
 }
 
 impl Kind {
@@ -73,7 +77,7 @@ impl Kind {
             Kind::Date => ScalarType::Date,
             Kind::DateTime => ScalarType::Time,
             Kind::Ref(_) | Kind::UserRef => ScalarType::Uuid,
-            Kind::Consent | Kind::Identities | Kind::Options => ScalarType::Json,
+            Kind::Consent | Kind::Identities | Kind::Options | Kind::LineItems => ScalarType::Json,
             _ => ScalarType::Text,
         }
     }
@@ -95,6 +99,7 @@ impl Kind {
             Kind::Choice(_) => "enum",
             Kind::Ref(_) | Kind::UserRef => "uuid",
             Kind::Consent | Kind::Identities | Kind::Options => "object",
+            Kind::LineItems => "array",
         }
     }
 }
@@ -341,6 +346,7 @@ pub fn parse(kind: Kind, value: &Value, ctx: &Context<'_>) -> Result<Scalar, Str
             }
         }
         Kind::Options => options(value).map(Scalar::Json),
+        Kind::LineItems => line_items::line_items(value).map(Scalar::Json),
     }
 }
 

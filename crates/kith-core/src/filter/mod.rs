@@ -14,7 +14,7 @@ mod text;
 
 use serde_json::{json, Map, Value};
 
-pub use resolve::{resolve_field, FieldRef, Resolved};
+pub use resolve::{resolve_field, FieldRef, Measure, Resolved};
 
 use crate::Error;
 
@@ -111,6 +111,44 @@ pub enum Filter {
     Not(Box<Filter>),
     /// A test on one field.
     Cond(Condition),
+    /// A test on related records (`has deals(status = open)`, `count(orders) >= 3`).
+    Related(Related),
+}
+
+/// A test on the records related through a to-many link.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Related {
+    /// The link: the related object's plural (`deals`, `orders`, `activities`).
+    pub relation: String,
+    /// What is asked of the related records that match `filter`.
+    pub test: RelatedTest,
+    /// Which related records count (empty And: all of them).
+    pub filter: Box<Filter>,
+}
+
+/// What a test on related records asks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RelatedTest {
+    /// At least one matches.
+    Any,
+    /// None matches.
+    None,
+    /// How many match, compared with a number.
+    Count {
+        /// Comparison.
+        op: Op,
+        /// Number compared with.
+        value: Value,
+    },
+    /// The sum of a number field over those that match, compared with a number.
+    Sum {
+        /// Summed field of the related object.
+        field: String,
+        /// Comparison.
+        op: Op,
+        /// Number compared with.
+        value: Value,
+    },
 }
 
 const MAX_DEPTH: usize = 16;
@@ -162,9 +200,39 @@ impl Filter {
                 }
                 Value::Object(m)
             }
+            Filter::Related(r) => {
+                let mut m = Map::new();
+                m.insert("related".into(), r.relation.clone().into());
+                match &r.test {
+                    RelatedTest::Any => {
+                        m.insert("test".into(), "any".into());
+                    }
+                    RelatedTest::None => {
+                        m.insert("test".into(), "none".into());
+                    }
+                    RelatedTest::Count { op, value } => {
+                        m.insert("test".into(), "count".into());
+                        m.insert("op".into(), op.name().into());
+                        m.insert("value".into(), value.clone());
+                    }
+                    RelatedTest::Sum { field, op, value } => {
+                        m.insert("test".into(), "sum".into());
+                        m.insert("field".into(), field.clone().into());
+                        m.insert("op".into(), op.name().into());
+                        m.insert("value".into(), value.clone());
+                    }
+                }
+                if !matches!(&*r.filter, Filter::And(v) if v.is_empty()) {
+                    m.insert("where".into(), r.filter.to_json());
+                }
+                Value::Object(m)
+            }
         }
     }
 }
+
+/// Operators that compare a count or a sum.
+const COMPARISONS: [Op; 6] = [Op::Eq, Op::Ne, Op::Lt, Op::Lte, Op::Gt, Op::Gte];
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::new("filter_invalid", msg)
@@ -195,6 +263,9 @@ fn from_json(v: &Value, depth: usize, count: &mut usize) -> Result<Filter, Error
         return Ok(Filter::Not(Box::new(from_json(inner, depth + 1, count)?)));
     }
     *count += 1;
+    if let Some(rel) = obj.get("related") {
+        return related_from_json(obj, rel, depth, count);
+    }
     if *count > MAX_CONDITIONS {
         return Err(bad(format!(
             "filter has more than {MAX_CONDITIONS} conditions"
@@ -233,5 +304,65 @@ fn from_json(v: &Value, depth: usize, count: &mut usize) -> Result<Filter, Error
         field: field.to_string(),
         op,
         values,
+    }))
+}
+
+fn related_from_json(
+    obj: &Map<String, Value>,
+    rel: &Value,
+    depth: usize,
+    count: &mut usize,
+) -> Result<Filter, Error> {
+    if let Some(k) = obj
+        .keys()
+        .find(|k| !["related", "test", "field", "op", "value", "where"].contains(&k.as_str()))
+    {
+        return Err(bad(format!("unknown key `{k}` in related condition")));
+    }
+    let relation = rel
+        .as_str()
+        .ok_or_else(|| bad("`related` must name a related list, e.g. \"orders\""))?
+        .to_string();
+    let op = || -> Result<(Op, Value), Error> {
+        let name = obj.get("op").and_then(Value::as_str).unwrap_or("gte");
+        let op = Op::from_name(name)
+            .filter(|o| COMPARISONS.contains(o))
+            .ok_or_else(|| bad(format!("`{name}` cannot compare a count or a sum")))?;
+        let value = obj
+            .get("value")
+            .cloned()
+            .ok_or_else(|| bad(format!("the test on `{relation}` needs a `value`")))?;
+        Ok((op, value))
+    };
+    let test = match obj.get("test").and_then(Value::as_str).unwrap_or("any") {
+        "any" => RelatedTest::Any,
+        "none" => RelatedTest::None,
+        "count" => {
+            let (op, value) = op()?;
+            RelatedTest::Count { op, value }
+        }
+        "sum" => {
+            let field = obj
+                .get("field")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(format!("a sum over `{relation}` needs `field`")))?
+                .to_string();
+            let (op, value) = op()?;
+            RelatedTest::Sum { field, op, value }
+        }
+        other => {
+            return Err(bad(format!(
+                "unknown test `{other}` on `{relation}` (use any, none, count or sum)"
+            )))
+        }
+    };
+    let filter = match obj.get("where") {
+        Some(w) => from_json(w, depth + 1, count)?,
+        None => Filter::And(vec![]),
+    };
+    Ok(Filter::Related(Related {
+        relation,
+        test,
+        filter: Box::new(filter),
     }))
 }

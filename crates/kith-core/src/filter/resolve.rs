@@ -4,9 +4,9 @@ use chrono::{DateTime, Duration, Months, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{bad, Condition, Filter, Op};
+use super::{bad, Condition, Filter, Op, Related, RelatedTest};
 use crate::fields::{CustomDef, Kind};
-use crate::objects::ObjectKind;
+use crate::objects::{ObjectKind, Relation};
 use crate::{Error, Scalar, ScalarType};
 
 /// Where a filter or sort reads a value.
@@ -57,6 +57,16 @@ pub enum Resolved {
     Or(Vec<Resolved>),
     /// Must not hold.
     Not(Box<Resolved>),
+    /// A test on related records: the record's link (to-one) or the records linking
+    /// to it (to-many).
+    Related {
+        /// The link followed.
+        link: Relation,
+        /// What is measured over the related records that pass `filter`.
+        measure: Measure,
+        /// Which related records count; resolved against the related object.
+        filter: Box<Resolved>,
+    },
     /// A typed test.
     Cond {
         /// Field read.
@@ -66,6 +76,119 @@ pub enum Resolved {
         /// Typed values.
         values: Vec<Scalar>,
     },
+}
+
+/// What a related test measures, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measure {
+    /// At least one related record passes.
+    Any,
+    /// None passes.
+    None,
+    /// The number that pass, compared.
+    Count(Op, i64),
+    /// The sum of an integer column over those that pass, compared.
+    Sum {
+        /// Column of the related object (from its spec, never from input).
+        column: &'static str,
+        /// Comparison.
+        op: Op,
+        /// Number compared with.
+        value: i64,
+    },
+}
+
+impl Measure {
+    /// Whether a record with no related record passing holds (a count or sum of 0).
+    pub fn holds_for_zero(&self) -> bool {
+        let cmp = |op: Op, v: i64| match op {
+            Op::Eq => 0 == v,
+            Op::Ne => 0 != v,
+            Op::Lt => 0 < v,
+            Op::Lte => 0 <= v,
+            Op::Gt => 0 > v,
+            _ => 0 >= v,
+        };
+        match self {
+            Measure::Any => false,
+            Measure::None => true,
+            Measure::Count(op, v) => cmp(*op, *v),
+            Measure::Sum { op, value, .. } => cmp(*op, *value),
+        }
+    }
+}
+
+/// The to-many links of `object`, for error messages.
+fn to_many_names(object: ObjectKind) -> String {
+    ObjectKind::ALL
+        .iter()
+        .filter(|o| object.to_many(o.plural()).is_some())
+        .map(|o| o.plural())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn related(object: ObjectKind, r: &Related, now: DateTime<Utc>) -> Result<Resolved, Error> {
+    let link = object
+        .to_many(&r.relation)
+        .or_else(|| object.to_one(&r.relation))
+        .ok_or_else(|| {
+            bad(format!(
+                "`{}` is not linked to {} (use {})",
+                r.relation,
+                object.singular(),
+                to_many_names(object)
+            ))
+        })?;
+    let number = |v: &Value| -> Result<i64, Error> {
+        match v {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .ok_or_else(|| {
+            bad(format!(
+                "the test on `{}` needs a whole number, not {v}",
+                r.relation
+            ))
+        })
+    };
+    let measure = match &r.test {
+        RelatedTest::Any => Measure::Any,
+        RelatedTest::None => Measure::None,
+        RelatedTest::Count { op, value } => Measure::Count(*op, number(value)?),
+        RelatedTest::Sum { field, op, value } => {
+            let spec = link
+                .target
+                .field(field)
+                .filter(|f| matches!(f.kind, crate::fields::Kind::Int { .. }))
+                .ok_or_else(|| {
+                    bad(format!(
+                        "`{field}` is not a number field of {} that can be summed",
+                        link.target.singular()
+                    ))
+                })?;
+            Measure::Sum {
+                column: spec.name,
+                op: *op,
+                value: number(value)?,
+            }
+        }
+    };
+    if !link.many && !matches!(measure, Measure::Any | Measure::None) {
+        return Err(bad(format!(
+            "`{}` is a single record: use `has {}(…)`",
+            r.relation, r.relation
+        )));
+    }
+    // Custom fields of related records are not offered yet: their definitions live
+    // with the related object, which the caller did not load.
+    let filter = r.filter.resolve(link.target, &[], now)?;
+    Ok(Resolved::Related {
+        link,
+        measure,
+        filter: Box::new(filter),
+    })
 }
 
 /// Finds the field called `name` on `object`: a system field, a built-in field,
@@ -140,6 +263,7 @@ impl Filter {
             ),
             Filter::Not(f) => Resolved::Not(Box::new(f.resolve(object, defs, now)?)),
             Filter::Cond(c) => condition(object, c, defs, now)?,
+            Filter::Related(r) => related(object, r, now)?,
         })
     }
 }
@@ -150,6 +274,21 @@ fn condition(
     defs: &[CustomDef],
     now: DateTime<Utc>,
 ) -> Result<Resolved, Error> {
+    if resolve_field(object, &c.field, defs).is_none() {
+        if let Some((link, rest)) = c.field.split_once('.') {
+            if let Some(link) = object.to_one(link) {
+                let inner = Condition {
+                    field: rest.to_string(),
+                    ..c.clone()
+                };
+                return Ok(Resolved::Related {
+                    link,
+                    measure: Measure::Any,
+                    filter: Box::new(condition(link.target, &inner, &[], now)?),
+                });
+            }
+        }
+    }
     let field = resolve_field(object, &c.field, defs).ok_or_else(|| {
         bad(format!(
             "`{}` is not a field of {} that filters can use",
@@ -373,5 +512,54 @@ mod tests {
             panic!()
         };
         assert_eq!(op, Op::IsEmpty);
+    }
+
+    #[test]
+    fn related_tests_resolve_against_the_related_object() {
+        let r = resolve(
+            "company.employees >= 50 and has no activities(occurred_at > -60d) \
+             and sum(orders.total where ordered_at > -90d) >= 500000",
+            &[],
+        )
+        .unwrap();
+        let Resolved::And(items) = r else { panic!() };
+        let Resolved::Related { link, measure, .. } = &items[0] else {
+            panic!()
+        };
+        assert_eq!(
+            (link.target, link.key, link.many),
+            (ObjectKind::Company, "company_id", false)
+        );
+        assert_eq!(measure, &Measure::Any);
+        let Resolved::Related { link, measure, .. } = &items[1] else {
+            panic!()
+        };
+        assert_eq!(
+            (link.target, link.key, link.many),
+            (ObjectKind::Activity, "contact_id", true)
+        );
+        assert!(measure.holds_for_zero());
+        let Resolved::Related { measure, .. } = &items[2] else {
+            panic!()
+        };
+        assert_eq!(
+            measure,
+            &Measure::Sum {
+                column: "total",
+                op: Op::Gte,
+                value: 500000
+            }
+        );
+        assert!(!measure.holds_for_zero());
+        for (q, says) in [
+            ("has invoices", "deals"),
+            ("sum(orders.number) > 1", "number field"),
+            ("count(company) > 1", "single record"),
+            ("company.nope = 1", "nope"),
+            ("count(orders) > many", "whole number"),
+        ] {
+            let e = resolve(q, &[]).unwrap_err().to_string();
+            assert!(e.contains(says), "{q}: {e}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{bad, Condition, Filter, Op, MAX_CONDITIONS, MAX_DEPTH};
+use super::{bad, Condition, Filter, Op, Related, RelatedTest, MAX_CONDITIONS, MAX_DEPTH};
 use crate::Error;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -162,7 +162,126 @@ impl Parser {
             }
             return Ok(inner);
         }
+        if let Some(f) = self.related(depth)? {
+            return Ok(f);
+        }
         self.condition()
+    }
+
+    fn next_sym(&self, k: usize, sym: &str) -> bool {
+        matches!(self.toks.get(self.at + k), Some((_, Tok::Sym(s))) if *s == sym)
+    }
+
+    fn word(&mut self, what: &str) -> Result<String, Error> {
+        match self.toks.get(self.at) {
+            Some((_, Tok::Word(w))) => {
+                let w = w.clone();
+                self.at += 1;
+                Ok(w)
+            }
+            _ => Err(bad(format!("expected {what} at column {}", self.col()))),
+        }
+    }
+
+    fn close(&mut self) -> Result<(), Error> {
+        if self.eat_sym(")") {
+            Ok(())
+        } else {
+            Err(bad(format!("expected `)` at column {}", self.col())))
+        }
+    }
+
+    fn count_condition(&mut self) -> Result<(), Error> {
+        self.conditions += 1;
+        if self.conditions > MAX_CONDITIONS {
+            return Err(bad(format!(
+                "filter has more than {MAX_CONDITIONS} conditions"
+            )));
+        }
+        Ok(())
+    }
+
+    /// `has deals(…)`, `has no activities(…)`, `count(orders where …) >= 3`,
+    /// `sum(orders.total where …) >= 500000`; None when the next condition is plain.
+    fn related(&mut self, depth: usize) -> Result<Option<Filter>, Error> {
+        let is_word = matches!(self.toks.get(self.at + 1), Some((_, Tok::Word(_))));
+        if self.keyword("has") && is_word {
+            self.at += 1;
+            let none = self.eat_keyword("no");
+            let relation = self.word("a related list after `has`, e.g. `has deals`")?;
+            self.count_condition()?;
+            let filter = if self.eat_sym("(") {
+                let f = self.or(depth + 1)?;
+                self.close()?;
+                f
+            } else {
+                Filter::And(vec![])
+            };
+            let test = if none {
+                RelatedTest::None
+            } else {
+                RelatedTest::Any
+            };
+            return Ok(Some(Filter::Related(Related {
+                relation,
+                test,
+                filter: Box::new(filter),
+            })));
+        }
+        let sum = self.keyword("sum");
+        if !(sum || self.keyword("count")) || !self.next_sym(1, "(") {
+            return Ok(None);
+        }
+        self.at += 2;
+        self.count_condition()?;
+        let target = self.word(if sum {
+            "a related number, e.g. `sum(orders.total)`"
+        } else {
+            "a related list, e.g. `count(orders)`"
+        })?;
+        let (relation, field) = if sum {
+            match target.split_once('.') {
+                Some((r, f)) => (r.to_string(), Some(f.to_string())),
+                None => {
+                    return Err(bad(format!(
+                        "`sum({target})` needs the field summed, e.g. `sum({target}.total)`"
+                    )))
+                }
+            }
+        } else {
+            (target, None)
+        };
+        let filter = if self.eat_keyword("where") {
+            self.or(depth + 1)?
+        } else {
+            Filter::And(vec![])
+        };
+        self.close()?;
+        let op = match self.peek() {
+            Some(Tok::Sym("=")) => Op::Eq,
+            Some(Tok::Sym("!=")) => Op::Ne,
+            Some(Tok::Sym("<")) => Op::Lt,
+            Some(Tok::Sym("<=")) => Op::Lte,
+            Some(Tok::Sym(">")) => Op::Gt,
+            Some(Tok::Sym(">=")) => Op::Gte,
+            _ => {
+                return Err(bad(format!(
+                    "expected a comparison (= != < <= > >=) at column {}",
+                    self.col()
+                )))
+            }
+        };
+        self.at += 1;
+        let value = self.value()?;
+        let test = match field {
+            Some(field) => RelatedTest::Sum { field, op, value },
+            None => RelatedTest::Count { op, value },
+        };
+        Ok(Some(Filter::Related(Related {
+            relation,
+            test,
+            filter: Box::new(filter),
+        })))
     }
 
     fn condition(&mut self) -> Result<Filter, Error> {
@@ -367,5 +486,40 @@ mod tests {
             v = json!({"not": v});
         }
         assert!(Filter::from_json(&v).is_err());
+    }
+
+    #[test]
+    fn related_records_read_like_a_sentence() {
+        let f = parse(
+            "company.employees >= 50 and has deals(status = open and stage_id = 7) \
+             and has no activities(occurred_at > -60d) \
+             and sum(orders.total where ordered_at > -90d) >= 500000 and count(orders) > 2",
+        )
+        .unwrap();
+        assert_eq!(
+            f.to_json(),
+            json!({"and": [
+                {"field": "company.employees", "op": "gte", "value": 50},
+                {"related": "deals", "test": "any", "where": {"and": [
+                    {"field": "status", "op": "eq", "value": "open"},
+                    {"field": "stage_id", "op": "eq", "value": 7}
+                ]}},
+                {"related": "activities", "test": "none", "where":
+                    {"field": "occurred_at", "op": "gt", "value": "-60d"}},
+                {"related": "orders", "test": "sum", "field": "total", "op": "gte", "value": 500000,
+                 "where": {"field": "ordered_at", "op": "gt", "value": "-90d"}},
+                {"related": "orders", "test": "count", "op": "gt", "value": 2}
+            ]})
+        );
+        assert_eq!(super::super::Filter::from_json(&f.to_json()).unwrap(), f);
+        for (bad, says) in [
+            ("sum(orders) > 1", "orders.total"),
+            ("count(orders where total > 1 > 2", "`)`"),
+            ("count(orders) ~ 2", "comparison"),
+            ("has (x = 1)", "after `has`"),
+        ] {
+            let e = parse(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
     }
 }

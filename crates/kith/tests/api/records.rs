@@ -74,7 +74,16 @@ both!(
             let path = format!("/api/v1/{objects}/{}", rec["id"].as_str().unwrap());
             let got = api.get(&path).await;
             assert_eq!(got.status, StatusCode::OK, "{objects}");
-            assert_eq!(&got.body, rec, "{objects} reads back as created");
+            // Figures Kith keeps (last activity, behaviour) follow later writes.
+            let mut body = got.body.clone();
+            let mut rec = (*rec).clone();
+            for f in ["last_activity_at", "behaviour"] {
+                if objects == "contacts" {
+                    body[f] = Value::Null;
+                    rec[f] = Value::Null;
+                }
+            }
+            assert_eq!(body, rec, "{objects} reads back as created");
             assert_eq!(got.etag(), "\"1\"");
             let list = api.get(&format!("/api/v1/{objects}")).await;
             assert!(

@@ -284,7 +284,7 @@ impl<'a> Writer<'a> {
             for c in creates {
                 if let Some(rec) = records_store::get(tx, ws, object, c.id, false).await? {
                     self.app
-                        .after_write(tx, self.caller, &rec, c.transition, now)
+                        .after_write(tx, self.caller, &rec, None, c.transition, now)
                         .await?;
                 }
             }

@@ -1,0 +1,190 @@
+//! Orders: line items and totals, what they change about their customer (value figures,
+//! lifecycle stage), and the errors a bad order gets.
+
+use chrono::{Duration, Utc};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::harness::{both, Api};
+
+async fn get(api: &Api, objects: &str, id: &Value) -> Value {
+    let res = api
+        .get(&format!("/api/v1/{objects}/{}", id.as_str().unwrap()))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    res.body
+}
+
+both!(orders_keep_customer_value_current, |app| async move {
+    let api = &app.api;
+    let shop = api
+        .create("companies", json!({"name": "Lille Butik ApS"}))
+        .await;
+    let ana = api
+        .create(
+            "contacts",
+            json!({"first_name": "Ana", "email": "ana@example.dk", "company_id": shop["id"]}),
+        )
+        .await;
+    assert_eq!(ana["lifecycle_stage"], "lead");
+    assert_eq!(ana["order_count"], Value::Null);
+    let v1 = ana["version"].as_i64().unwrap();
+
+    // Totals come from the lines; the company from the contact; status, currency default.
+    let o1 = api
+        .create(
+            "orders",
+            json!({"number": "WEB-1001", "contact_id": ana["id"], "channel": "online", "lines": [
+                {"name": "Kaffe, 1 kg", "sku": "KAF-1", "quantity": 2, "unit_price": 14950},
+                {"name": "Filter", "quantity": 1, "unit_price": 3000}
+            ]}),
+        )
+        .await;
+    assert_eq!(o1["total"], 32900);
+    assert_eq!(o1["lines"][0]["total"], 29900);
+    assert_eq!(o1["company_id"], shop["id"]);
+    assert_eq!(o1["status"], "paid");
+    assert_eq!(o1["currency"], "DKK");
+
+    let a = get(api, "contacts", &ana["id"]).await;
+    assert_eq!(a["order_count"], 1);
+    assert_eq!(a["lifetime_value"], 32900);
+    assert_eq!(a["average_order_value"], 32900);
+    assert_eq!(a["first_order_at"], o1["ordered_at"]);
+    // The first order makes a lead a customer, as a new version.
+    assert_eq!(a["lifecycle_stage"], "customer");
+    assert!(a["version"].as_i64().unwrap() > v1);
+
+    let earlier = (Utc::now() - Duration::days(40)).to_rfc3339();
+    let o2 = api
+        .create(
+            "orders",
+            json!({"contact_id": ana["id"], "total": 10000, "ordered_at": earlier, "channel": "store"}),
+        )
+        .await;
+    // Cancelled orders are no revenue.
+    api.create(
+        "orders",
+        json!({"contact_id": ana["id"], "total": 999900, "status": "cancelled"}),
+    )
+    .await;
+    let a = get(api, "contacts", &ana["id"]).await;
+    assert_eq!(a["order_count"], 2);
+    assert_eq!(a["lifetime_value"], 42900);
+    assert_eq!(a["average_order_value"], 21450);
+    assert_eq!(a["first_order_at"], o2["ordered_at"]);
+    assert_eq!(a["last_order_at"], o1["ordered_at"]);
+    let c = get(api, "companies", &shop["id"]).await;
+    assert_eq!(c["order_count"], 2);
+    assert_eq!(c["lifetime_value"], 42900);
+
+    // Deleting an order takes it out; restoring puts it back.
+    let del = api
+        .delete(&format!("/api/v1/orders/{}", o1["id"].as_str().unwrap()))
+        .await;
+    assert!(del.status.is_success(), "{}", del.body);
+    let a = get(api, "contacts", &ana["id"]).await;
+    assert_eq!(
+        (a["order_count"].clone(), a["lifetime_value"].clone()),
+        (json!(1), json!(10000))
+    );
+    api.post(
+        &format!("/api/v1/orders/{}/restore", o1["id"].as_str().unwrap()),
+        json!({}),
+    )
+    .await;
+    assert_eq!(
+        get(api, "contacts", &ana["id"]).await["lifetime_value"],
+        42900
+    );
+
+    // Moving an order to another customer updates both.
+    let bo = api
+        .create(
+            "contacts",
+            json!({"first_name": "Bo", "lifecycle_stage": "advocate"}),
+        )
+        .await;
+    let res = api
+        .patch(
+            &format!("/api/v1/orders/{}", o2["id"].as_str().unwrap()),
+            json!({"contact_id": bo["id"]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(
+        get(api, "contacts", &ana["id"]).await["lifetime_value"],
+        32900
+    );
+    let b = get(api, "contacts", &bo["id"]).await;
+    assert_eq!(b["lifetime_value"], 10000);
+    // An advocate stays an advocate.
+    assert_eq!(b["lifecycle_stage"], "advocate");
+
+    // Orders filter like any list.
+    let res = api
+        .get("/api/v1/orders?filter=channel%20%3D%20online%20and%20total%20%3E%3D%2030000")
+        .await;
+    assert_eq!(
+        res.body["data"].as_array().unwrap().len(),
+        1,
+        "{}",
+        res.body
+    );
+});
+
+both!(bad_orders_are_refused_by_field, |app| async move {
+    let api = &app.api;
+    let ana = api.create("contacts", json!({"first_name": "Ana"})).await;
+    let res = api
+        .post("/api/v1/orders", json!({"contact_id": ana["id"]}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body["error"]["fields"]["total"].is_string(),
+        "{}",
+        res.body
+    );
+
+    let res = api
+        .post(
+            "/api/v1/orders",
+            json!({"contact_id": ana["id"], "lines": [
+                {"name": "ok", "total": 100}, {"name": "bad", "quantity": 0, "unit_price": 5}
+            ]}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let msg = res.body["error"]["fields"]["lines"].as_str().unwrap_or("");
+    assert!(
+        msg.contains("line 2") && msg.contains("quantity"),
+        "{}",
+        res.body
+    );
+
+    api.create("orders", json!({"number": "A-1", "total": 100}))
+        .await;
+    let res = api
+        .post("/api/v1/orders", json!({"number": "A-1", "total": 200}))
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.body["error"]["fields"]["number"]
+            .as_str()
+            .unwrap_or("")
+            .contains("already used"),
+        "{}",
+        res.body
+    );
+    // Figures are the server's: a client cannot write them.
+    let res = api
+        .patch(
+            &format!("/api/v1/contacts/{}", ana["id"].as_str().unwrap()),
+            json!({"lifetime_value": 1}),
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    // Nothing was stored by the refused requests.
+    let res = api.get("/api/v1/orders").await;
+    assert_eq!(res.body["data"].as_array().unwrap().len(), 1);
+});
