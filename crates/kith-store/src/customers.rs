@@ -275,10 +275,13 @@ async fn revalue(
          first_order_at = NULL, last_order_at = NULL WHERE workspace_id = ",
     );
     sql.bind(Scalar::Uuid(ws.0))
-        .push(" AND order_count IS NOT NULL AND id NOT IN (SELECT o.")
-        .push(key);
+        .push(" AND order_count IS NOT NULL AND NOT EXISTS (SELECT 1");
     counted_orders(&mut sql, ws, currency);
-    sql.push(" AND o.").push(key).push(" IS NOT NULL)");
+    sql.push(" AND o.")
+        .push(key)
+        .push(" = ")
+        .push(table)
+        .push(".id)");
     changed += ex.execute(sql).await?;
     if object == ObjectKind::Contact {
         let mut sql = Sql::new(

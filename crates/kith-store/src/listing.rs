@@ -131,9 +131,13 @@ pub(crate) fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Reso
     }
 }
 
-/// A test on related records as an uncorrelated `IN (SELECT …)`: the subquery names its
-/// table `t` as well, so the inner filter compiles exactly like a top-level one, and
-/// both backends run it once as a semi-join instead of once per row.
+/// A test on related records. Mostly an uncorrelated `IN (SELECT …)`: the subquery
+/// names its table `t` as well, so the inner filter compiles exactly like a top-level
+/// one, and both backends run it once as a semi-join instead of once per row.
+/// PostgreSQL turns a `NOT IN` over a large set into a per-row scan when the set does
+/// not fit in memory, so there the negated form is a `NOT EXISTS` over a derived table
+/// (which it plans as a hash anti-join); the derived table keeps the inner `t` apart
+/// from the outer one.
 fn related(
     sql: &mut Sql,
     dialect: Dialect,
@@ -150,20 +154,15 @@ fn related(
     // Counting and summing need the records with none passing too: those hold when a
     // zero holds, so the test is written as "not among those where it fails".
     let negate = measure.holds_for_zero();
-    sql.push("(");
-    if !link.many && negate {
-        sql.push("t.").push(outer).push(" IS NULL OR ");
-    }
-    sql.push("t.").push(outer);
-    sql.push(if negate { " NOT IN (" } else { " IN (" });
-    sql.push("SELECT t.").push(inner).push(" FROM ");
-    sql.push(link.target.table())
+    let mut set = Sql::new("SELECT t.");
+    set.push(inner).push(" AS k FROM ");
+    set.push(link.target.table())
         .push(" t WHERE t.workspace_id = ");
-    sql.bind(Scalar::Uuid(ws.0));
-    sql.push(" AND t.deleted_at IS NULL AND t.")
+    set.bind(Scalar::Uuid(ws.0));
+    set.push(" AND t.deleted_at IS NULL AND t.")
         .push(inner)
         .push(" IS NOT NULL AND ");
-    compile(sql, dialect, ws, filter);
+    compile(&mut set, dialect, ws, filter);
     let cmp = |sql: &mut Sql, op: Op, value: i64, negate: bool| {
         let sym = match (op, negate) {
             (Op::Eq, false) | (Op::Ne, true) => " = ",
@@ -178,21 +177,34 @@ fn related(
     match measure {
         Measure::Any | Measure::None => {}
         Measure::Count(op, value) => {
-            sql.push(" GROUP BY t.")
+            set.push(" GROUP BY t.")
                 .push(inner)
                 .push(" HAVING COUNT(*)");
-            cmp(sql, *op, *value, negate);
+            cmp(&mut set, *op, *value, negate);
         }
         Measure::Sum { column, op, value } => {
-            sql.push(" GROUP BY t.")
+            set.push(" GROUP BY t.")
                 .push(inner)
                 .push(" HAVING COALESCE(SUM(t.")
                 .push(column)
                 .push("), 0)");
-            cmp(sql, *op, *value, negate);
+            cmp(&mut set, *op, *value, negate);
         }
     }
-    sql.push(")");
+    sql.push("(");
+    if !link.many && negate {
+        sql.push("t.").push(outer).push(" IS NULL OR ");
+    }
+    if negate && dialect == Dialect::Postgres {
+        sql.push("NOT EXISTS (SELECT 1 FROM (");
+        sql.append(set);
+        sql.push(") r WHERE r.k = t.").push(outer).push(")");
+    } else {
+        sql.push("t.").push(outer);
+        sql.push(if negate { " NOT IN (" } else { " IN (" });
+        sql.append(set);
+        sql.push(")");
+    }
     // A record without the link (no company) is simply not in the set, also under NOT.
     if !link.many && !negate {
         sql.push(" AND t.").push(outer).push(" IS NOT NULL");

@@ -13,6 +13,7 @@ use kith_store::Db;
 mod dedup;
 mod export;
 mod import;
+mod segments;
 
 /// Kith CRM.
 #[derive(Parser)]
@@ -75,6 +76,12 @@ enum Command {
         /// Pairs to show.
         #[arg(long, default_value_t = 20)]
         limit: i64,
+    },
+    /// Segments (saved filters with members) and the built-in RFM, behaviour and value
+    /// segmentations.
+    Segments {
+        #[command(subcommand)]
+        command: segments::SegmentsCommand,
     },
     /// Merge duplicates into one record (keeps history, tags, deals, identities), or undo.
     Merge {
@@ -327,6 +334,10 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let app = App::new(open(&db_url(false)).await?);
             dedup::dedup(&app, &objects, !no_scan, limit).await
+        }
+        Command::Segments { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            segments::run(&app, command).await
         }
         Command::Merge { command } => {
             let app = App::new(open(&db_url(false)).await?);

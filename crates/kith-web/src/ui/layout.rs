@@ -44,6 +44,8 @@ pub enum Section {
     Deals,
     /// Tasks.
     Tasks,
+    /// Segments.
+    Segments,
     /// Import and duplicates.
     Data,
     /// Settings.
@@ -58,6 +60,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Companies, "/companies", "nav-companies"),
         (Section::Deals, "/deals", "nav-deals"),
         (Section::Tasks, "/tasks", "nav-tasks"),
+        (Section::Segments, "/segments", "nav-segments"),
         (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];

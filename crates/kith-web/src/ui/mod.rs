@@ -10,6 +10,7 @@ mod layout;
 mod list_tools;
 mod lists;
 mod record;
+mod segments;
 mod settings;
 mod signin;
 mod tasks;
@@ -81,6 +82,9 @@ pub fn routes() -> Router<State> {
         .route("/duplicates/merge", post(data::merge))
         .route("/duplicates/dismiss", post(data::dismiss))
         .route("/merges/{id}/undo", post(data::undo))
+        .route("/segments", get(segments::list).post(segments::create))
+        .route("/segments/{id}", get(segments::show))
+        .route("/segments/{id}/refresh", post(segments::refresh))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))

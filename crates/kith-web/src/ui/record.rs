@@ -432,6 +432,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
         let contacts = related(&state, &v, ObjectKind::Contact, "company_id", id).await;
         related_html.push(link_list(&v.t("record-contacts"), &contacts));
     }
+    let value_panel = super::segments::customer_panel(&state, &v, &rec).await;
     let title = display_name(&rec);
     let section = match object {
         ObjectKind::Company => Section::Companies,
@@ -452,6 +453,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
                 }
             }
             div class="record-side" {
+                (value_panel)
                 (forms_block(&v, &rec))
                 (timeline_block(&v, &entries))
             }

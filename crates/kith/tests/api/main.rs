@@ -20,5 +20,6 @@ mod schema;
 mod segments;
 mod ui;
 mod ui_data;
+mod ui_segments;
 mod ui_work;
 mod workspace;
