@@ -61,18 +61,25 @@ fn request(query: Option<String>) -> Result<ImportRequest, ApiError> {
     let object = get("object").ok_or_else(|| {
         ApiError::field(
             "object",
-            "is required (contacts, companies, deals or activities)",
+            "is required (contacts, companies, deals, activities or orders)",
         )
     })?;
     let object = ObjectKind::from_plural(&object)
         .filter(|o| {
             matches!(
                 o,
-                ObjectKind::Contact | ObjectKind::Company | ObjectKind::Deal | ObjectKind::Activity
+                ObjectKind::Contact
+                    | ObjectKind::Company
+                    | ObjectKind::Deal
+                    | ObjectKind::Activity
+                    | ObjectKind::Order
             )
         })
         .ok_or_else(|| {
-            ApiError::field("object", "must be contacts, companies, deals or activities")
+            ApiError::field(
+                "object",
+                "must be contacts, companies, deals, activities or orders",
+            )
         })?;
     let mut req = ImportRequest::new(object, &get("file_name").unwrap_or_else(|| "upload".into()));
     for (k, v) in &pairs {

@@ -255,7 +255,7 @@ fn imports(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
     let import = json!({"$ref": "#/components/schemas/Import"});
     schemas.insert("Import".into(), json!({"type": "object", "properties": {
         "id": {"type": "string", "format": "uuid"},
-        "object": {"type": "string", "enum": ["contact", "company", "deal", "activity"]},
+        "object": {"type": "string", "enum": ["contact", "company", "deal", "activity", "order"]},
         "file_name": {"type": "string"}, "format": {"type": "string", "enum": ["csv", "xlsx", "vcard", ""]},
         "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "reverting", "reverted"]},
         "rows_done": {"type": "integer", "description": "Data rows handled: the resume point"},
@@ -271,7 +271,7 @@ fn imports(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
             "responses": {"200": {"description": "Imports, newest first", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": import}}}}}}}},
         "post": {"tags": ["imports"], "summary": "Upload a CSV, XLSX or vCard file (the body) and import it in the background; poll the answer's Location", "operationId": "create_import",
             "parameters": [
-                {"name": "object", "in": "query", "required": true, "schema": {"type": "string", "enum": ["contacts", "companies", "deals", "activities"]}},
+                {"name": "object", "in": "query", "required": true, "schema": {"type": "string", "enum": ["contacts", "companies", "deals", "activities", "orders"]}},
                 q("file_name", "Shown in the history; its extension helps detect the format"),
                 q("format", "csv, xlsx or vcard (detected when absent)"),
                 q("encoding", "utf-8, gbk, gb18030, windows-1252 … (detected when absent)"),

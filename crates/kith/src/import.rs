@@ -24,6 +24,8 @@ pub enum ImportCommand {
     Deals(FileArgs),
     /// Import activities (history: notes, calls, emails, meetings).
     Activities(FileArgs),
+    /// Import orders (one row per order; customers by email).
+    Orders(FileArgs),
     /// List recent imports.
     List,
     /// Show one import's counts and status.
@@ -94,6 +96,7 @@ pub async fn run(app: &App, cmd: ImportCommand) -> Result<()> {
         ImportCommand::Companies(a) => (ObjectKind::Company, a),
         ImportCommand::Deals(a) => (ObjectKind::Deal, a),
         ImportCommand::Activities(a) => (ObjectKind::Activity, a),
+        ImportCommand::Orders(a) => (ObjectKind::Order, a),
         ImportCommand::List => {
             let caller = caller(app, None).await?;
             for i in app.imports(&caller).await? {

@@ -40,6 +40,7 @@ impl App {
         let mut restored = 0usize;
         // Dependants first: notes and deals before the contacts and companies they hang on.
         for object in [
+            ObjectKind::Order,
             ObjectKind::Activity,
             ObjectKind::Task,
             ObjectKind::Deal,
@@ -117,6 +118,11 @@ impl App {
         }
         import.message = Some(msg);
         store::save(&mut self.db.clone(), ws, &import).await?;
+        // Removed orders (or activities) change their customers' figures and segments.
+        if removed > 0 && ["order", "activity"].contains(&import.object.as_str()) {
+            self.recompute_workspace(ws, &caller.workspace.currency)
+                .await?;
+        }
         Ok(import)
     }
 }

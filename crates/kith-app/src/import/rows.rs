@@ -456,7 +456,7 @@ fn cell_value(
                 None,
             )
         }
-        Kind::Int { .. } if name == "amount" => {
+        Kind::Int { .. } if name == "amount" || name == "total" => {
             let m = parse_money(cell)?;
             (m.minor.into(), m.currency)
         }

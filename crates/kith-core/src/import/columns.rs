@@ -13,6 +13,9 @@
 //! - `notes`: text that becomes a note on the record's timeline.
 //! - `owner`: the owning (for tasks: assigned) user, by email.
 //! - `stage`, `pipeline`: a deal's stage and pipeline, by name.
+//!
+//! Orders are one row per order: its number (the key a re-run matches on), customer by
+//! email, date, status, channel, currency and total (money as people type it).
 
 use super::is_cjk;
 use crate::fields::Kind;
@@ -95,6 +98,14 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "商机名称", "商机"]),
     ("contact_email", &["contactemail", "kontaktemail", "联系人邮箱"]),
     ("lost_reason", &["lostreason", "closedlostreason", "reasonlost", "丢单原因", "输单原因"]),
+    ("order_number", &["ordernumber", "orderno", "ordernr", "orderid", "order", "ordrenummer",
+        "ordrenr", "ordre", "订单号", "订单编号", "订单"]),
+    ("total", &["total", "ordertotal", "totalprice", "totalamount", "grandtotal", "subtotal",
+        "ordrebeloeb", "ordretotal", "ialt", "总额", "总金额", "订单金额", "实付金额", "合计"]),
+    ("ordered_at", &["orderdate", "orderedat", "createdat", "purchasedate", "paidat", "ordredato",
+        "koebsdato", "下单时间", "订单日期", "购买日期", "付款时间"]),
+    ("channel", &["channel", "saleschannel", "sourcename", "kanal", "salgskanal",
+        "渠道", "销售渠道"]),
     ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
     ("subject", &["subject", "emne", "主题", "标题"]),
     ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "日期", "时间"]),
@@ -148,6 +159,10 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Deal, "status") => "stage",
         (Deal | Activity | Task, "email") => "contact_email",
         (Activity, "notes") => "body",
+        (Order, "order_number" | "name" | "external_id") => "number",
+        (Order, "amount" | "total") => "total",
+        (Order, "date" | "ordered_at") => "ordered_at",
+        (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
         (Activity, "date") => "occurred_at",
         (Activity, "duration") => "duration_minutes",
@@ -233,6 +248,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "owner",
         ],
         ObjectKind::Task => &["company", "contact_email", "external_id", "owner"],
+        ObjectKind::Order => &["company", "company_domain", "contact_email", "owner"],
         _ => &[],
     };
     for p in pseudo {

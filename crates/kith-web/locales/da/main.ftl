@@ -333,3 +333,4 @@ source-organic = Organisk
 source-paid = Betalt
 source-referral = Anbefaling
 source-other = Andet
+nav-orders = Ordrer

@@ -333,3 +333,4 @@ source-organic = Organic
 source-paid = Paid
 source-referral = Referral
 source-other = Other
+nav-orders = Orders

@@ -333,3 +333,4 @@ source-organic = 自然流量
 source-paid = 付费推广
 source-referral = 推荐
 source-other = 其他
+nav-orders = 订单

@@ -20,11 +20,12 @@ use super::lists::display_name;
 use super::{app_error, reason, Viewer};
 use crate::State;
 
-const OBJECTS: [(&str, ObjectKind); 4] = [
+const OBJECTS: [(&str, ObjectKind); 5] = [
     ("contacts", ObjectKind::Contact),
     ("companies", ObjectKind::Company),
     ("deals", ObjectKind::Deal),
     ("activities", ObjectKind::Activity),
+    ("orders", ObjectKind::Order),
 ];
 
 fn csrf(v: &Viewer) -> Markup {
