@@ -163,9 +163,9 @@ pub async fn show(AxState(state): AxState<State>, v: Viewer, Path(id): Path<Stri
     let body = html! {
         h1 { (name) }
         p { code { (seg.text("filter").unwrap_or("")) } }
-        p data-segment-count { (v.lang.t_args("seg-count-now", &[("count", count.count.to_string().into())])) }
+        p data-segment-count { (v.lang.t_args("seg-count-now", &[("count", count.count.to_string())])) }
         @if let Some(at) = count.refreshed_at {
-            p class="hint" { (v.lang.t_args("seg-refreshed", &[("when", v.lang.datetime(at, v.tz).into()), ("members", count.members.unwrap_or(0).to_string().into())])) }
+            p class="hint" { (v.lang.t_args("seg-refreshed", &[("when", v.lang.datetime(at, v.tz)), ("members", count.members.unwrap_or(0).to_string())])) }
         }
         form method="post" action=(format!("/segments/{id}/refresh")) {
             (csrf(&v))
