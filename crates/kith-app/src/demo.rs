@@ -174,6 +174,8 @@ pub struct Summary {
     pub activities: usize,
     /// Tasks created.
     pub tasks: usize,
+    /// Orders created.
+    pub orders: usize,
 }
 
 impl App {
@@ -432,6 +434,53 @@ async fn seed(
             s.tasks += 1;
         }
     }
+    // Four in ten people have bought: a few often and a lot, most once or twice, over
+    // the last two years, so that RFM groups, behaviour and value tiers are all present.
+    let products = [
+        ("Kaffe, 1 kg", "KAF-1", 14950),
+        ("茶叶礼盒", "TEA-8", 26800),
+        ("Filter, 100 stk.", "FIL-100", 3000),
+        ("Kværn", "GRN-2", 89900),
+    ];
+    let channels = ["online", "store", "phone", "marketplace"];
+    for (i, (contact, company)) in contacts.iter().enumerate() {
+        if i % 5 >= 2 {
+            continue;
+        }
+        let n = if i % 25 == 0 {
+            6 + rng.below(8)
+        } else {
+            1 + rng.below(3)
+        };
+        for k in 0..n {
+            let (name, sku, price) = products[rng.below(products.len())];
+            create(ObjectKind::Order, json!({
+                "number": format!("D-{}-{k}", 10_000 + i),
+                "contact_id": contact,
+                "company_id": company,
+                "ordered_at": (Utc::now() - Duration::days(rng.below(720) as i64)).to_rfc3339(),
+                "channel": channels[rng.below(channels.len())],
+                "status": if rng.below(30) == 0 { "refunded" } else { "paid" },
+                "lines": [{"name": name, "sku": sku, "quantity": 1 + rng.below(4), "unit_price": price}],
+            }))
+            .await?;
+            s.orders += 1;
+        }
+    }
+    for (name, filter) in [
+        ("Champions", "rfm_group = champions"),
+        ("At risk, worth a call", "behaviour = at_risk and lifetime_value >= 100000"),
+        ("Big companies with open deals", "company.employees >= 50 and has deals(status = open)"),
+        ("Bought lately, not contacted", "sum(orders.total where ordered_at > -90d) >= 50000 and has no activities(occurred_at > -60d)"),
+    ] {
+        create(
+            ObjectKind::Segment,
+            json!({"name": name, "object": "contact", "filter": filter}),
+        )
+        .await?;
+    }
+    app.recompute_workspace(me.workspace.id, &me.workspace.currency)
+        .await?;
     app.scan_workspace(me.workspace.id, ObjectKind::Contact)
         .await?;
     Ok(s)

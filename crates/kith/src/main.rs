@@ -355,8 +355,8 @@ async fn run(cli: Cli) -> Result<()> {
             let app = App::new(open(&db_url(true)).await?);
             match app.seed_demo(contacts).await.map_err(explain)? {
                 Some(s) => println!(
-                    "seeded {} companies, {} contacts, {} deals, {} activities, {} tasks; sign in as {} / {}",
-                    s.companies, s.contacts, s.deals, s.activities, s.tasks, kith_app::demo::EMAIL, kith_app::demo::PASSWORD
+                    "seeded {} companies, {} contacts, {} deals, {} activities, {} tasks, {} orders; sign in as {} / {}",
+                    s.companies, s.contacts, s.deals, s.activities, s.tasks, s.orders, kith_app::demo::EMAIL, kith_app::demo::PASSWORD
                 ),
                 None => println!("the demo workspace exists already"),
             }
