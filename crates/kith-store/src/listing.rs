@@ -94,6 +94,19 @@ fn like_pattern(s: &str, prefix_only: bool) -> String {
 }
 
 pub(crate) fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Resolved) {
+    compile_for(sql, dialect, ws, f, None)
+}
+
+/// Compiles a filter; with `pin`, for the one record `pin` only: sets of related
+/// records are then read for that record alone (its orders, not every customer's),
+/// which keeps re-checking a record after a write cheap however large the workspace.
+pub(crate) fn compile_for(
+    sql: &mut Sql,
+    dialect: Dialect,
+    ws: WorkspaceId,
+    f: &Resolved,
+    pin: Option<Uuid>,
+) {
     match f {
         Resolved::And(items) | Resolved::Or(items) if items.is_empty() => {
             sql.push(if matches!(f, Resolved::And(_)) {
@@ -113,13 +126,13 @@ pub(crate) fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Reso
                 if i > 0 {
                     sql.push(joiner);
                 }
-                compile(sql, dialect, ws, item);
+                compile_for(sql, dialect, ws, item, pin);
             }
             sql.push(")");
         }
         Resolved::Not(inner) => {
             sql.push("NOT (");
-            compile(sql, dialect, ws, inner);
+            compile_for(sql, dialect, ws, inner, pin);
             sql.push(")");
         }
         Resolved::Cond { field, op, values } => condition(sql, dialect, ws, field, *op, values),
@@ -127,7 +140,7 @@ pub(crate) fn compile(sql: &mut Sql, dialect: Dialect, ws: WorkspaceId, f: &Reso
             link,
             measure,
             filter,
-        } => related(sql, dialect, ws, link, measure, filter),
+        } => related(sql, dialect, ws, link, measure, filter, pin),
     }
 }
 
@@ -145,6 +158,7 @@ fn related(
     link: &Relation,
     measure: &Measure,
     filter: &Resolved,
+    pin: Option<Uuid>,
 ) {
     let (outer, inner) = if link.many {
         ("id", link.key)
@@ -162,6 +176,13 @@ fn related(
     set.push(" AND t.deleted_at IS NULL AND t.")
         .push(inner)
         .push(" IS NOT NULL AND ");
+    if let Some(id) = pin.filter(|_| link.many) {
+        set.push("t.")
+            .push(inner)
+            .push(" = ")
+            .bind(Scalar::Uuid(id))
+            .push(" AND ");
+    }
     compile(&mut set, dialect, ws, filter);
     let cmp = |sql: &mut Sql, op: Op, value: i64, negate: bool| {
         let sym = match (op, negate) {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::bulk::insert_rows;
 use crate::db::{Exec, Sql, Tx};
-use crate::listing::compile;
+use crate::listing::{compile, compile_for};
 use crate::{Error, WorkspaceId};
 
 /// A live segment as membership refreshes read it.
@@ -224,9 +224,14 @@ pub async fn recheck(
     record: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<bool>, Error> {
-    let mut sql = Sql::new("SELECT 1 AS x");
-    matching(&mut sql, tx.dialect(), ws, seg.object, filter);
-    sql.push(" AND t.id = ").bind(Scalar::Uuid(record));
+    let mut sql = Sql::new("SELECT 1 AS x FROM ");
+    sql.push(seg.object.table())
+        .push(" t WHERE t.workspace_id = ")
+        .bind(Scalar::Uuid(ws.0))
+        .push(" AND t.id = ")
+        .bind(Scalar::Uuid(record))
+        .push(" AND t.deleted_at IS NULL AND ");
+    compile_for(&mut sql, tx.dialect(), ws, filter, Some(record));
     let is_in = tx.fetch_optional(sql).await?.is_some();
     let sql = Sql::new("SELECT 1 AS x FROM segment_members WHERE segment_id = ")
         .arg(Scalar::Uuid(seg.id))
