@@ -13,6 +13,7 @@ pub mod import;
 mod pipeline;
 pub mod records;
 mod rules;
+pub mod search;
 mod search_index;
 
 use kith_store::accounts::{User, Workspace};

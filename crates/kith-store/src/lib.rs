@@ -14,6 +14,7 @@ pub mod imports;
 mod listing;
 pub mod migrate;
 pub mod records;
+pub mod search;
 pub mod timeline;
 
 pub use db::{Db, Dialect, Exec, Row, Sql, Tx};

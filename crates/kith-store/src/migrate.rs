@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_duplicates.sql"),
         postgres: include_str!("../migrations/postgres/0004_duplicates.sql"),
     },
+    Migration {
+        version: 6,
+        name: "search",
+        sqlite: include_str!("../migrations/sqlite/0006_search.sql"),
+        postgres: include_str!("../migrations/postgres/0006_search.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -219,6 +219,7 @@ pub fn spec() -> Value {
     imports(&mut paths, &mut schemas);
     duplicates(&mut paths);
     exports(&mut paths);
+    crate::search::openapi(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

@@ -280,3 +280,19 @@ dup-scan = Søg efter dubletter nu
 dup-none = Ingen mulige dubletter lige nu.
 dup-merge = Flet ind i den venstre
 dup-dismiss = Ikke dubletter
+
+# Global search page
+search-title = Søg
+search-hint = Skriv et navn, en virksomhed, en e-mail, et telefonnummer eller ord fra en note eller opgave.
+search-no-match = Intet matcher “{ $q }”.
+search-corrected = Intet eksakt match, så disse staves med ét bogstav til forskel.
+search-typo = næsten
+search-more = Vis flere
+search-group-contacts = Kontakter
+search-group-companies = Virksomheder
+search-group-deals = Salg
+search-group-activities = Noter og aktiviteter
+search-group-tasks = Opgaver
+search-field-body = Tekst
+search-field-notes = Noter
+search-field-identities = Også kendt som

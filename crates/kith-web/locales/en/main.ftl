@@ -280,3 +280,19 @@ dup-scan = Look for duplicates now
 dup-none = No possible duplicates right now.
 dup-merge = Merge into the left one
 dup-dismiss = Not duplicates
+
+# Global search page
+search-title = Search
+search-hint = Type a name, company, email, phone number, or words from a note or task.
+search-no-match = Nothing matches “{ $q }”.
+search-corrected = No exact match, so these are spelled one letter differently.
+search-typo = close match
+search-more = Show more
+search-group-contacts = Contacts
+search-group-companies = Companies
+search-group-deals = Deals
+search-group-activities = Notes and activities
+search-group-tasks = Tasks
+search-field-body = Text
+search-field-notes = Notes
+search-field-identities = Also known as

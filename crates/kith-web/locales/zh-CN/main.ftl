@@ -280,3 +280,19 @@ dup-scan = 立即查找重复
 dup-none = 目前没有可能的重复记录。
 dup-merge = 合并到左侧记录
 dup-dismiss = 不是重复
+
+# Global search page
+search-title = 搜索
+search-hint = 输入姓名、公司、邮箱、电话号码，或备注、任务中的词语。
+search-no-match = 没有与“{ $q }”匹配的结果。
+search-corrected = 没有完全匹配，以下结果相差一个字母。
+search-typo = 近似匹配
+search-more = 显示更多
+search-group-contacts = 联系人
+search-group-companies = 公司
+search-group-deals = 商机
+search-group-activities = 备注和活动
+search-group-tasks = 任务
+search-field-body = 正文
+search-field-notes = 备注
+search-field-identities = 其他标识

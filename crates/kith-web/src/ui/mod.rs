@@ -10,6 +10,7 @@ mod layout;
 mod list_tools;
 mod lists;
 mod record;
+mod search;
 mod settings;
 mod signin;
 mod tasks;
@@ -81,6 +82,7 @@ pub fn routes() -> Router<State> {
         .route("/duplicates/merge", post(data::merge))
         .route("/duplicates/dismiss", post(data::dismiss))
         .route("/merges/{id}/undo", post(data::undo))
+        .route("/search", get(search::search))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))

@@ -16,6 +16,7 @@ mod lists;
 mod openapi;
 mod records;
 mod schema;
+mod search;
 mod ui;
 mod ui_data;
 mod ui_work;
