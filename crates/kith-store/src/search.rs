@@ -113,9 +113,13 @@ fn term_condition(sql: &mut Sql, col: &str, term: &Term) {
     }
 }
 
+/// Rows of the driving term's range a multi-word tier examines at most: with common
+/// words (`soeren jensen` among a million contacts) the other words are checked on that
+/// many rows and no more, so the cost stays bounded when few of them match.
+const SCAN: i64 = 500;
+
 /// One tier of candidates: rows of the driving term's range in `order`, that are live
 /// records of `object` and match every other term.
-#[allow(clippy::too_many_arguments)]
 fn tier(
     sql: &mut Sql,
     ws: WorkspaceId,
@@ -125,9 +129,7 @@ fn tier(
     order: &str,
     cap: u32,
 ) {
-    sql.push(
-        "SELECT rid FROM (SELECT s.record_id AS rid FROM search_terms s WHERE s.workspace_id = ",
-    );
+    sql.push("SELECT rid FROM (SELECT d.rid FROM (SELECT s.record_id AS rid FROM search_terms s WHERE s.workspace_id = ");
     sql.bind(ws_arg(ws))
         .push(" AND s.object = ")
         .bind(Scalar::Text(object.singular().into()));
@@ -136,14 +138,19 @@ fn tier(
     sql.push(" AND EXISTS (SELECT 1 FROM ")
         .push(object.table())
         .push(" r WHERE r.id = s.record_id AND r.deleted_at IS NULL)");
+    sql.push(" ORDER BY ").push(order).push(" LIMIT ");
+    sql.bind(Scalar::Int(if others.is_empty() {
+        i64::from(cap)
+    } else {
+        SCAN
+    }));
+    sql.push(") d WHERE 1 = 1");
     for t in others {
-        sql.push(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.record_id = s.record_id AND ");
+        sql.push(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.record_id = d.rid AND ");
         term_condition(sql, "o.term", t);
         sql.push(")");
     }
-    sql.push(" ORDER BY ")
-        .push(order)
-        .push(" LIMIT ")
+    sql.push(" LIMIT ")
         .bind(Scalar::Int(i64::from(cap)))
         .push(") c");
 }

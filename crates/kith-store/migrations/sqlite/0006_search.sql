@@ -12,7 +12,8 @@ INSERT INTO search_terms_by_object (workspace_id, term, record_id, object)
     SELECT workspace_id, term, record_id, object FROM search_terms;
 DROP TABLE search_terms;
 ALTER TABLE search_terms_by_object RENAME TO search_terms;
-CREATE INDEX search_terms_record ON search_terms(record_id);
+-- With the term in it, "does this record also have a term starting with …" is one seek.
+CREATE INDEX search_terms_record ON search_terms(record_id, term);
 
 -- The distinct Latin words of 4+ letters (kith_core::search::typo::is_vocabulary_term),
 -- where a query word that matches nothing looks up its neighbours one typo away.
