@@ -250,7 +250,11 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                 ..Default::default()
             }
             .terms();
-            let status = if rng.next() % 4 == 0 { "won" } else { "open" };
+            let status = if rng.next().is_multiple_of(4) {
+                "won"
+            } else {
+                "open"
+            };
             let columns = vec![
                 (spec(d, "name"), text(&name)),
                 (spec(d, "contact_id"), Scalar::Uuid(cid)),
@@ -466,7 +470,7 @@ async fn run(backend: &str, url: &str, n: usize, runs: usize) {
     println!("| query | hits | App::search p50 / p95 / p99 | HTTP p50 / p95 / p99 | plain SQL p50 / p95 / p99 |");
     println!("|---|---:|---|---|---|");
     let (mut all_app, mut all_http, mut all_sql) = (vec![], vec![], vec![]);
-    for (what, q) in QUERIES {
+    for (what, q) in &queries {
         let req = SearchRequest {
             q: q.to_string(),
             types: vec![],

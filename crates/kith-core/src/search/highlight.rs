@@ -109,7 +109,7 @@ fn runs(text: &str) -> Vec<(bool, usize, usize)> {
 }
 
 /// Bytes of `word` whose folding (char by char with `fold`) first covers `len` bytes.
-fn folded_prefix_end(word: &str, len: usize, fold: fn(&str) -> String) -> usize {
+fn folded_prefix_end(word: &str, len: usize, fold: Fold) -> usize {
     let mut folded = 0;
     for (i, c) in word.char_indices() {
         folded += fold(c.encode_utf8(&mut [0; 4])).len();
@@ -120,8 +120,11 @@ fn folded_prefix_end(word: &str, len: usize, fold: fn(&str) -> String) -> usize 
     word.len()
 }
 
+/// A way of folding a word (Danish or plain).
+type Fold = fn(&str) -> String;
+
 fn match_word(word: &str, term: &Term) -> Option<(Hit, usize)> {
-    let folds: [(String, fn(&str) -> String); 2] = [
+    let folds: [(String, Fold); 2] = [
         (fold_danish(word), fold_danish),
         (fold_plain(word), fold_plain),
     ];
