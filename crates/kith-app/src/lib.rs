@@ -14,6 +14,7 @@ mod orders;
 mod pipeline;
 pub mod records;
 mod rules;
+pub mod search;
 mod search_index;
 pub mod segmentation;
 pub mod segments;

@@ -10,6 +10,18 @@ use serde_json::Value;
 
 use crate::{Error, Record};
 
+/// The text fields of `object` that search indexes (besides emails, phones, identities
+/// and a contact's company name).
+pub(crate) fn text_fields(object: ObjectKind) -> &'static [&'static str] {
+    match object {
+        ObjectKind::Contact => &["first_name", "last_name", "job_title", "city"],
+        ObjectKind::Company => &["name", "domain", "city", "industry"],
+        ObjectKind::Activity => &["subject", "body"],
+        ObjectKind::Task => &["title", "notes"],
+        _ => &["name"],
+    }
+}
+
 /// What a record of `object` gives the index: its search terms and, for contacts, its
 /// identity lookup rows `(kind, channel, value)`. `text` reads a built-in text field.
 pub(crate) fn index_parts<'a>(
@@ -19,12 +31,8 @@ pub(crate) fn index_parts<'a>(
     company_name: Option<&'a str>,
 ) -> (BTreeSet<String>, BTreeSet<(String, String, String)>) {
     let mut doc = Document::default();
-    let fields: &[&str] = match object {
-        ObjectKind::Contact => &["first_name", "last_name", "job_title", "city"],
-        ObjectKind::Company => &["name", "domain", "city", "industry"],
-        _ => &["name"],
-    };
-    doc.texts.extend(fields.iter().filter_map(|f| text(f)));
+    doc.texts
+        .extend(text_fields(object).iter().filter_map(|f| text(f)));
     if let Some(c) = company_name.filter(|_| object != ObjectKind::Company) {
         doc.texts.push(c);
     }

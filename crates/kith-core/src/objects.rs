@@ -685,11 +685,15 @@ impl ObjectKind {
         )
     }
 
-    /// Whether `q=` quick search applies.
+    /// Whether the record is indexed for search (`q=` on lists and the global search).
     pub fn is_searchable(self) -> bool {
         matches!(
             self,
-            ObjectKind::Company | ObjectKind::Contact | ObjectKind::Deal
+            ObjectKind::Company
+                | ObjectKind::Contact
+                | ObjectKind::Deal
+                | ObjectKind::Activity
+                | ObjectKind::Task
         )
     }
 

@@ -12,6 +12,10 @@
 
 use std::collections::BTreeSet;
 
+pub mod highlight;
+pub mod rank;
+pub mod typo;
+
 /// Longest term stored; longer words are cut (prefix matching still finds them).
 const MAX_TERM: usize = 48;
 

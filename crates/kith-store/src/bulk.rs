@@ -171,7 +171,8 @@ pub async fn insert_terms(
         &rows,
         "",
     )
-    .await
+    .await?;
+    crate::search::add_vocabulary(tx, ws, items.iter().flat_map(|(_, t)| t)).await
 }
 
 /// A contact's identity lookup rows: `(kind, channel, value)`.

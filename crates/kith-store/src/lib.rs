@@ -15,6 +15,7 @@ pub mod imports;
 mod listing;
 pub mod migrate;
 pub mod records;
+pub mod search;
 pub mod segments;
 pub mod timeline;
 

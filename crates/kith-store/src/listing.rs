@@ -456,6 +456,8 @@ pub async fn list(
             let hi = format!("{term}{}", char::MAX);
             sql.push("SELECT DISTINCT s.record_id FROM search_terms s WHERE s.workspace_id = ");
             sql.bind(Scalar::Uuid(ws.0))
+                .push(" AND s.object = ")
+                .bind(Scalar::Text(object.singular().into()))
                 .push(" AND s.term >= ")
                 .bind(Scalar::Text(term.clone()));
             sql.push(" AND s.term < ").bind(Scalar::Text(hi));

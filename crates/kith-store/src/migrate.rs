@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_orders_segments.sql"),
         postgres: include_str!("../migrations/postgres/0005_orders_segments.sql"),
     },
+    Migration {
+        version: 6,
+        name: "search",
+        sqlite: include_str!("../migrations/sqlite/0006_search.sql"),
+        postgres: include_str!("../migrations/postgres/0006_search.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

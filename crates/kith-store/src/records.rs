@@ -423,7 +423,7 @@ pub async fn reindex(
         }
         tx.execute(sql).await?;
     }
-    Ok(())
+    crate::search::add_vocabulary(tx, ws, terms).await
 }
 
 /// Replaces the lookup rows of a contact's emails, phones and external ids.

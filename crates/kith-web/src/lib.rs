@@ -12,6 +12,7 @@ mod export;
 mod imports;
 mod openapi;
 mod records;
+mod search;
 mod segments;
 pub mod ui;
 
@@ -28,6 +29,7 @@ use tracing::Instrument;
 pub use error::ApiError;
 pub use imports::{import_json, spawn_import};
 pub use openapi::{markdown as api_reference, spec as openapi_spec};
+pub use search::results_json as search_json;
 
 /// Largest request body accepted (1 MiB).
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -80,6 +82,7 @@ pub fn router(state: State) -> Router {
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))
+        .route("/search", get(search::search))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
         .route("/{objects}/export", get(export::export))

@@ -230,6 +230,7 @@ pub fn spec() -> Value {
     duplicates(&mut paths);
     segments(&mut paths);
     exports(&mut paths);
+    crate::search::openapi(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

@@ -13,6 +13,7 @@ use kith_store::Db;
 mod dedup;
 mod export;
 mod import;
+mod search;
 mod segments;
 
 /// Kith CRM.
@@ -102,6 +103,8 @@ enum Command {
         #[arg(long, default_value_t = 2000)]
         contacts: usize,
     },
+    /// Search contacts, companies, deals, activities and tasks at once.
+    Search(search::SearchArgs),
     /// Print the OpenAPI 3.1 document (or the Markdown reference rendered from it).
     Openapi {
         /// Print the Markdown reference (docs/API.md) instead of JSON.
@@ -225,6 +228,11 @@ async fn run(cli: Cli) -> Result<()> {
                 .unwrap_or(6);
             if every > 0 {
                 tokio::spawn(flag_duplicates(app.clone(), every));
+            }
+            // Activities and tasks from before search covered them get their terms.
+            let indexed = app.search_backfill().await?;
+            if indexed > 0 {
+                tracing::info!(records = indexed, "indexed for search");
             }
             // Uploaded imports that a stop interrupted continue from their checkpoint.
             for (ws, id) in app.pending_imports().await? {
@@ -361,6 +369,11 @@ async fn run(cli: Cli) -> Result<()> {
                 None => println!("the demo workspace exists already"),
             }
             Ok(())
+        }
+        Command::Search(args) => {
+            let app = App::new(open(&db_url(false)).await?);
+            app.search_backfill().await?;
+            search::run(&app, args).await
         }
         Command::Openapi { markdown } => {
             if markdown {

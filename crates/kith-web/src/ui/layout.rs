@@ -50,6 +50,8 @@ pub enum Section {
     Data,
     /// Settings.
     Settings,
+    /// Search results (not in the navigation).
+    Search,
 }
 
 /// A signed-in page.
@@ -85,7 +87,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
                             a href=(href) aria-current=[(s == section).then_some("page")] { (v.t(key)) }
                         }
                     }
-                    form class="search" method="get" action="/contacts" role="search" {
+                    form class="search" method="get" action="/search" role="search" {
                         label class="sr-only" for="global-search" { (v.t("search-label")) }
                         input id="global-search" type="search" name="q" placeholder=(v.t("search-placeholder")) autocomplete="off";
                     }

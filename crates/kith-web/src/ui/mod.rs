@@ -10,6 +10,7 @@ mod layout;
 mod list_tools;
 mod lists;
 mod record;
+mod search;
 mod segments;
 mod settings;
 mod signin;
@@ -85,6 +86,7 @@ pub fn routes() -> Router<State> {
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/{id}", get(segments::show))
         .route("/segments/{id}/refresh", post(segments::refresh))
+        .route("/search", get(search::search))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))
         .route("/deals", get(board::board))

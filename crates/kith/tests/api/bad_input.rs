@@ -212,7 +212,7 @@ both!(bad_list_parameters_are_refused_clearly, |app| async move {
             "parameter_unknown",
         ),
         (
-            "/api/v1/tasks?q=call",
+            "/api/v1/pipelines?q=call",
             StatusCode::UNPROCESSABLE_ENTITY,
             "validation_failed",
         ),

@@ -17,6 +17,7 @@ mod openapi;
 mod orders;
 mod records;
 mod schema;
+mod search;
 mod segments;
 mod ui;
 mod ui_data;

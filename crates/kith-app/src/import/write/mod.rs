@@ -359,6 +359,20 @@ impl<'a> Writer<'a> {
             return Ok(vec![]);
         }
         bulk::insert_records(tx, ws, act, now, &notes).await?;
+        let terms: Vec<_> = notes
+            .iter()
+            .map(|n| {
+                let body = n.columns.iter().find(|(f, _)| f.name == "body");
+                let body = match body {
+                    Some((_, Scalar::Text(b))) => Some(b.as_str()),
+                    _ => None,
+                };
+                let (t, _) =
+                    index_parts(act, |f| (f == "body").then_some(body).flatten(), None, None);
+                (n.id, t)
+            })
+            .collect();
+        bulk::insert_terms(tx, ws, act, &terms).await?;
         let audit: Vec<(Uuid, Value)> = notes
             .iter()
             .map(|n| {

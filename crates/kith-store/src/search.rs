@@ -1,0 +1,278 @@
+//! The global search's reads: records of one object whose terms match every query
+//! term, the typo vocabulary, and the activities and tasks still waiting for terms.
+//!
+//! Each object is read on its own range of `search_terms (workspace_id, object, term,
+//! record_id)`, driven by the most selective term; the other terms are checked per
+//! candidate through `search_terms_record`. At most `cap` candidates per tier are read,
+//! so a one-letter query costs what a precise one does.
+
+use std::collections::{BTreeSet, HashMap};
+
+use kith_core::objects::ObjectKind;
+use kith_core::search::highlight::Term;
+use kith_core::search::typo::is_vocabulary_term;
+use kith_core::Scalar;
+use uuid::Uuid;
+
+use crate::db::{Exec, Sql, Tx};
+use crate::records::{decode, select_columns, Record};
+use crate::{Error, WorkspaceId};
+
+fn ws_arg(ws: WorkspaceId) -> Scalar {
+    Scalar::Uuid(ws.0)
+}
+
+/// The first string after every string starting with `prefix` (in "C" order).
+fn prefix_end(prefix: &str) -> String {
+    format!("{prefix}{}", char::MAX)
+}
+
+/// Adds the Latin words among `terms` to the workspace's typo vocabulary.
+pub async fn add_vocabulary<'a>(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    terms: impl IntoIterator<Item = &'a String>,
+) -> Result<(), Error> {
+    let words: BTreeSet<&String> = terms
+        .into_iter()
+        .filter(|t| is_vocabulary_term(t))
+        .collect();
+    let rows: Vec<Vec<Scalar>> = words
+        .into_iter()
+        .map(|t| vec![ws_arg(ws), Scalar::Text(t.clone())])
+        .collect();
+    // Sorted rows: concurrent writers take the same words' locks in the same order.
+    crate::bulk::insert_rows(
+        tx,
+        "search_vocabulary",
+        &["workspace_id", "term"],
+        &rows,
+        " ON CONFLICT DO NOTHING",
+    )
+    .await
+}
+
+/// Which of `candidates` are words of the workspace's vocabulary.
+pub async fn known_words(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    candidates: &BTreeSet<String>,
+) -> Result<Vec<String>, Error> {
+    if candidates.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut sql = Sql::new("SELECT term FROM search_vocabulary WHERE workspace_id = ");
+    sql.bind(ws_arg(ws)).push(" AND term IN (");
+    sql.bind_list(candidates.iter().map(|c| Scalar::Text(c.clone())));
+    sql.push(") ORDER BY term");
+    ex.fetch_all(sql)
+        .await?
+        .iter()
+        .map(|r| r.text("term").map(Option::unwrap_or_default))
+        .collect()
+}
+
+/// Whether any record of `objects` has a term starting with `prefix`.
+pub async fn any_with_prefix(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    objects: &[ObjectKind],
+    prefix: &str,
+) -> Result<bool, Error> {
+    for object in objects {
+        let mut sql = Sql::new("SELECT 1 AS one FROM search_terms WHERE workspace_id = ");
+        sql.bind(ws_arg(ws))
+            .push(" AND object = ")
+            .bind(Scalar::Text(object.singular().into()));
+        sql.push(" AND term >= ")
+            .bind(Scalar::Text(prefix.into()))
+            .push(" AND term < ")
+            .bind(Scalar::Text(prefix_end(prefix)))
+            .push(" LIMIT 1");
+        if ex.fetch_optional(sql).await?.is_some() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+/// `col` matches `term`: as a prefix, or (corrected) as one of its typo words.
+fn term_condition(sql: &mut Sql, col: &str, term: &Term) {
+    if term.typos.is_empty() {
+        sql.push(col)
+            .push(" >= ")
+            .bind(Scalar::Text(term.text.clone()));
+        sql.push(" AND ")
+            .push(col)
+            .push(" < ")
+            .bind(Scalar::Text(prefix_end(&term.text)));
+    } else {
+        sql.push(col).push(" IN (");
+        sql.bind_list(term.typos.iter().map(|t| Scalar::Text(t.clone())));
+        sql.push(")");
+    }
+}
+
+/// Rows of the driving term's range a multi-word tier examines at most: with common
+/// words (`soeren jensen` among a million contacts) the other words are checked on that
+/// many rows and no more, so the cost stays bounded when few of them match.
+const SCAN: i64 = 500;
+
+/// One tier of candidates: rows of the driving term's range in `order`, that are live
+/// records of `object` and match every other term.
+fn tier(
+    sql: &mut Sql,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    driver: &dyn Fn(&mut Sql),
+    others: &[&Term],
+    order: &str,
+    cap: u32,
+) {
+    sql.push("SELECT rid FROM (SELECT d.rid FROM (SELECT s.record_id AS rid FROM search_terms s WHERE s.workspace_id = ");
+    sql.bind(ws_arg(ws))
+        .push(" AND s.object = ")
+        .bind(Scalar::Text(object.singular().into()));
+    sql.push(" AND ");
+    driver(sql);
+    sql.push(" AND EXISTS (SELECT 1 FROM ")
+        .push(object.table())
+        .push(" r WHERE r.id = s.record_id AND r.deleted_at IS NULL)");
+    sql.push(" ORDER BY ").push(order).push(" LIMIT ");
+    sql.bind(Scalar::Int(if others.is_empty() {
+        i64::from(cap)
+    } else {
+        SCAN
+    }));
+    sql.push(") d WHERE 1 = 1");
+    for t in others {
+        sql.push(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.record_id = d.rid AND ");
+        term_condition(sql, "o.term", t);
+        sql.push(")");
+    }
+    sql.push(" LIMIT ")
+        .bind(Scalar::Int(i64::from(cap)))
+        .push(") c");
+}
+
+/// Live records of `object` in `ws` matching every term, at most `cap` per tier: records
+/// with the driving term as a whole word (newest first), then as a prefix (in term
+/// order), then through a typo correction. May hold a record twice.
+pub async fn candidates(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    object: ObjectKind,
+    terms: &[Term],
+    cap: u32,
+) -> Result<Vec<Record>, Error> {
+    // The longest uncorrected term is usually the rarest; a corrected one only if all are.
+    let Some(driver) = terms
+        .iter()
+        .filter(|t| t.typos.is_empty())
+        .max_by_key(|t| t.text.len())
+        .or(terms.first())
+    else {
+        return Ok(vec![]);
+    };
+    let others: Vec<&Term> = terms.iter().filter(|t| !std::ptr::eq(*t, driver)).collect();
+    let mut sql = Sql::new("SELECT ");
+    sql.push(&select_columns(object)).push(" FROM (");
+    if driver.typos.is_empty() {
+        let exact = Scalar::Text(driver.text.clone());
+        let end = Scalar::Text(prefix_end(&driver.text));
+        let whole = |sql: &mut Sql| {
+            sql.push("s.term = ").bind(exact.clone());
+        };
+        tier(
+            &mut sql,
+            ws,
+            object,
+            &whole,
+            &others,
+            "s.record_id DESC",
+            cap,
+        );
+        sql.push(" UNION ALL ");
+        let longer = |sql: &mut Sql| {
+            sql.push("s.term > ").bind(exact.clone());
+            sql.push(" AND s.term < ").bind(end.clone());
+        };
+        tier(
+            &mut sql,
+            ws,
+            object,
+            &longer,
+            &others,
+            "s.term, s.record_id",
+            cap,
+        );
+    } else {
+        let typo = |sql: &mut Sql| term_condition(sql, "s.term", driver);
+        tier(
+            &mut sql,
+            ws,
+            object,
+            &typo,
+            &others,
+            "s.term, s.record_id",
+            cap,
+        );
+    }
+    // CROSS JOIN keeps SQLite on the candidates first; PostgreSQL plans it freely.
+    sql.push(") m CROSS JOIN ")
+        .push(object.table())
+        .push(" t WHERE t.id = m.rid AND t.workspace_id = ")
+        .bind(ws_arg(ws));
+    let rows = ex.fetch_all(sql).await?;
+    rows.iter().map(|r| decode(object, r)).collect()
+}
+
+/// The names of live or deleted companies by id (a contact's company, for ranking).
+pub async fn company_names(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    ids: &BTreeSet<Uuid>,
+) -> Result<HashMap<Uuid, String>, Error> {
+    let mut out = HashMap::new();
+    if ids.is_empty() {
+        return Ok(out);
+    }
+    let mut sql = Sql::new("SELECT id, name FROM companies WHERE workspace_id = ");
+    sql.bind(ws_arg(ws)).push(" AND id IN (");
+    sql.bind_list(ids.iter().map(|id| Scalar::Uuid(*id)));
+    sql.push(")");
+    for r in ex.fetch_all(sql).await? {
+        if let (Some(id), Some(name)) = (r.uuid("id")?, r.text("name")?) {
+            out.insert(id, name);
+        }
+    }
+    Ok(out)
+}
+
+/// Up to `limit` records waiting to be indexed since migration 0006: (workspace, object, id).
+pub async fn backfill_batch(
+    ex: &mut impl Exec,
+    limit: i64,
+) -> Result<Vec<(WorkspaceId, ObjectKind, Uuid)>, Error> {
+    let mut sql = Sql::new("SELECT workspace_id, object, record_id FROM search_backfill LIMIT ");
+    sql.bind(Scalar::Int(limit));
+    let mut out = vec![];
+    for r in ex.fetch_all(sql).await? {
+        let object = r
+            .text("object")?
+            .and_then(|o| ObjectKind::from_singular(&o));
+        if let (Some(ws), Some(object), Some(id)) =
+            (r.uuid("workspace_id")?, object, r.uuid("record_id")?)
+        {
+            out.push((WorkspaceId(ws), object, id));
+        }
+    }
+    Ok(out)
+}
+
+/// Marks a record as indexed (in the transaction that wrote its terms).
+pub async fn backfill_done(tx: &mut Tx, id: Uuid) -> Result<(), Error> {
+    tx.execute(Sql::new("DELETE FROM search_backfill WHERE record_id = ").arg(Scalar::Uuid(id)))
+        .await?;
+    Ok(())
+}
