@@ -149,6 +149,7 @@ impl App {
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
         self.after_write(&mut tx, caller, &rec, None, transition, now)
             .await?;
+        let rec = self.reread_segment(&mut tx, caller, rec).await?;
         tx.commit().await?;
         Ok(rec)
     }
@@ -300,6 +301,7 @@ impl App {
         store::audit_and_emit(&mut tx, ws(caller), now, entry).await?;
         self.after_write(&mut tx, caller, &rec, Some(&current), transition, now)
             .await?;
+        let rec = self.reread_segment(&mut tx, caller, rec).await?;
         if object == ObjectKind::Company && changes.get("name").is_some() {
             for contact in store::contacts_of_company(&mut tx, ws(caller), id).await? {
                 if let Some(c) =
@@ -469,6 +471,21 @@ impl App {
         .await?)
     }
 
+    /// A segment as its membership refresh left it (member count, refreshed at).
+    async fn reread_segment(
+        &self,
+        tx: &mut Tx,
+        caller: &Caller,
+        rec: Record,
+    ) -> Result<Record, Error> {
+        if rec.object != ObjectKind::Segment {
+            return Ok(rec);
+        }
+        Ok(store::get(tx, ws(caller), rec.object, rec.id, false)
+            .await?
+            .unwrap_or(rec))
+    }
+
     pub(crate) async fn after_write(
         &self,
         tx: &mut Tx,
@@ -486,6 +503,10 @@ impl App {
             touched.push((rec.object, rec.id));
         }
         crate::segments::recheck(tx, ws(caller), &touched, now).await?;
+        if rec.object == ObjectKind::Segment && rec.deleted_at.is_none() {
+            // A new or changed filter: membership follows at once, with its events.
+            crate::segments::refresh_in(tx, ws(caller), rec, now).await?;
+        }
         if let Some((from, to)) = transition {
             store::add_stage_change(tx, ws(caller), rec.id, from, to, now, Some(caller.user.id))
                 .await?;

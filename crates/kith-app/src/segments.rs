@@ -86,6 +86,18 @@ pub(crate) async fn recheck(
     Ok(())
 }
 
+/// Recomputes the membership of segment `rec` inside `tx`.
+pub(crate) async fn refresh_in(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    rec: &Record,
+    now: DateTime<Utc>,
+) -> Result<Refreshed, Error> {
+    let seg = definition(rec)?;
+    let filter = resolve(tx, ws, seg.object, &seg.filter, now).await?;
+    Ok(members::refresh(tx, ws, &seg, &filter, now).await?)
+}
+
 /// A segment's live count and stored membership figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct SegmentCount {
