@@ -11,6 +11,8 @@ pub mod calendar;
 pub mod db;
 pub mod duplicates;
 pub mod imports;
+pub mod job_schedules;
+pub mod jobs;
 mod listing;
 pub mod migrate;
 pub mod records;
