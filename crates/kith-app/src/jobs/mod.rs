@@ -18,14 +18,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use kith_core::jobs::{check_kind, Cadence, JobStatus};
 use kith_core::objects::ObjectKind;
-use kith_store::job_schedules::{self, Definition, Schedule};
-use kith_store::jobs::{self as store, Job, NewJob};
+use kith_store::job_schedules;
+use kith_store::jobs::{self as store, NewJob};
 use kith_store::{Tx, WorkspaceId};
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{App, Caller, Error, Role};
 
+pub use kith_store::job_schedules::{Definition, Schedule};
+pub use kith_store::jobs::Job;
 pub use worker::{Worker, WorkerConfig};
 
 /// Attempts before a job goes to the dead letters, unless its options say otherwise.
