@@ -10,6 +10,7 @@ mod duplicates;
 mod error;
 mod export;
 mod imports;
+mod jobs;
 mod openapi;
 mod records;
 pub mod ui;
@@ -67,6 +68,9 @@ pub fn router(state: State) -> Router {
         .route("/duplicates/dismiss", post(duplicates::dismiss))
         .route("/merges", post(duplicates::merge))
         .route("/merges/{id}/undo", post(duplicates::undo))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/schedules", get(jobs::schedules))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))
