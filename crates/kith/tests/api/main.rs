@@ -12,6 +12,8 @@ mod dedup;
 mod export;
 mod export_round_trip;
 mod import;
+mod jobs;
+mod jobs_processes;
 mod lists;
 mod openapi;
 mod records;
