@@ -16,9 +16,27 @@ use serde_json::json;
 use crate::harness::{both, tempfile_dir, TestApp};
 
 fn worker(app: &TestApp, dir: &tempfile_dir::Dir, name: &str, lease_secs: u64) -> Child {
+    process(
+        app,
+        dir,
+        name,
+        lease_secs,
+        &["worker", "--concurrency", "4"],
+    )
+}
+
+/// `kith ARGS` with the test job kinds, its log in `dir`.
+fn process(
+    app: &TestApp,
+    dir: &tempfile_dir::Dir,
+    name: &str,
+    lease_secs: u64,
+    args: &[&str],
+) -> Child {
     let log = std::fs::File::create(format!("{}/{name}.log", dir.path())).unwrap();
     Command::new(env!("CARGO_BIN_EXE_kith"))
-        .args(["--db", &app.db_url, "worker", "--concurrency", "4"])
+        .args(["--db", &app.db_url])
+        .args(args)
         .env("KITH_TEST_JOBS", "1")
         .env("KITH_LOG", "warn")
         .env("KITH_JOB_POLL_MS", "50")
@@ -106,9 +124,17 @@ both!(
     |app| async move {
         create_tables(app).await;
         let dir = tempfile_dir::Dir::new();
-        let mut workers: Vec<Child> = (0..3)
+        // Two lone workers and a web server, which runs a worker of its own.
+        let mut workers: Vec<Child> = (0..2)
             .map(|i| worker(app, &dir, &format!("w{i}"), 30))
             .collect();
+        workers.push(process(
+            app,
+            &dir,
+            "serve",
+            30,
+            &["serve", "--listen", "127.0.0.1:0"],
+        ));
         // Enqueued while the workers already poll, in batches as an application would.
         let n = 1000;
         enqueue(app, "test.log", n, 0).await;
@@ -175,3 +201,99 @@ both!(a_worker_killed_mid_job_loses_no_job, |app| async move {
         .unwrap();
     assert!(rows[0].int("n").unwrap().unwrap_or(0) >= 1);
 });
+
+both!(
+    admins_list_dead_jobs_and_retry_them_from_the_command_line,
+    |app| async move {
+        let ws = app
+            .app
+            .caller_by_email("admin@acme.test")
+            .await
+            .unwrap()
+            .workspace
+            .id;
+        let e = app
+            .app
+            .enqueue(
+                ws,
+                "mail.send",
+                json!({"to": "ana@example.com"}),
+                JobOptions {
+                    max_attempts: Some(1),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        // A handler that fails: the job dies after its one attempt.
+        let mut h = kith_app::jobs::Handlers::new();
+        h.on("mail.send", |_| async {
+            Err(kith_app::jobs::JobError::Retry("connection refused".into()))
+        });
+        kith_app::jobs::Worker::new(app.app.clone(), h, Default::default())
+            .run_until_idle()
+            .await
+            .unwrap();
+        let kith = |args: Vec<String>| {
+            let db = app.db_url.clone();
+            tokio::task::spawn_blocking(move || {
+                Command::new(env!("CARGO_BIN_EXE_kith"))
+                    .args(["--db", &db])
+                    .args(&args)
+                    .env("KITH_LOG", "warn")
+                    .output()
+                    .unwrap()
+            })
+        };
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let out = kith(args(&[
+            "jobs",
+            "list",
+            "--status",
+            "dead",
+            "--user",
+            "admin@acme.test",
+        ]))
+        .await
+        .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(&e.id.to_string()), "{stdout}");
+        assert!(stdout.contains("connection refused"), "{stdout}");
+        let id = e.id.to_string();
+        let out = kith(args(&["jobs", "retry", &id, "--user", "admin@acme.test"]))
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = kith(args(&["jobs", "retry", &id, "--user", "admin@acme.test"]))
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("only dead or failed jobs can be retried"),
+            "{err}"
+        );
+        let out = kith(args(&[
+            "jobs",
+            "list",
+            "--status",
+            "lost",
+            "--user",
+            "admin@acme.test",
+        ]))
+        .await
+        .unwrap();
+        assert!(!out.status.success());
+        let jobs = app.api.get("/api/v1/jobs?status=queued").await;
+        assert_eq!(jobs.body["data"][0]["id"], json!(e.id));
+    }
+);
