@@ -19,7 +19,7 @@ use uuid::Uuid;
 
 use crate::harness::{both, TestApp};
 
-async fn acme(app: &TestApp) -> WorkspaceId {
+pub(crate) async fn acme(app: &TestApp) -> WorkspaceId {
     app.app
         .caller_by_email("admin@acme.test")
         .await
@@ -29,7 +29,7 @@ async fn acme(app: &TestApp) -> WorkspaceId {
 }
 
 /// Quick retries, so that a test walks through every attempt in moments.
-fn quick() -> WorkerConfig {
+pub(crate) fn quick() -> WorkerConfig {
     WorkerConfig {
         poll: Duration::from_millis(50),
         retry_base: Duration::from_millis(40),
@@ -40,7 +40,7 @@ fn quick() -> WorkerConfig {
 
 /// Handlers counting their runs: `count` succeeds; `flaky` fails until `healed`;
 /// `broken` fails for good.
-fn counting(runs: Arc<AtomicUsize>, healed: Arc<AtomicBool>) -> Handlers {
+pub(crate) fn counting(runs: Arc<AtomicUsize>, healed: Arc<AtomicBool>) -> Handlers {
     let mut h = Handlers::new();
     let r = runs.clone();
     h.on("test.count", move |_| {
@@ -77,7 +77,7 @@ fn counting(runs: Arc<AtomicUsize>, healed: Arc<AtomicBool>) -> Handlers {
     h
 }
 
-async fn job(app: &TestApp, id: Uuid) -> Value {
+pub(crate) async fn job(app: &TestApp, id: Uuid) -> Value {
     let res = app.api.get("/api/v1/jobs?limit=500").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     res.body["data"]
@@ -320,7 +320,7 @@ both!(
 );
 
 /// Runs `worker` in the background until the returned sender is dropped or fired.
-fn start(
+pub(crate) fn start(
     worker: Worker,
 ) -> (
     tokio::sync::oneshot::Sender<()>,
@@ -536,95 +536,41 @@ both!(
 );
 
 both!(
-    jobs_are_for_their_workspaces_admins_only,
+    a_stopping_worker_gives_unfinished_jobs_back,
     |app| async move {
+        let mut h = Handlers::new();
+        h.on("test.slow", |_| async {
+            tokio::time::sleep(Duration::from_secs(600)).await;
+            Ok(())
+        });
+        let config = WorkerConfig {
+            grace: Duration::from_millis(100),
+            ..quick()
+        };
         let e = app
             .app
             .enqueue(
                 acme(app).await,
-                "test.broken",
+                "test.slow",
                 json!({}),
                 JobOptions::default(),
             )
             .await
             .unwrap();
-        let worker = Worker::new(
-            app.app.clone(),
-            counting(Default::default(), Default::default()),
-            quick(),
-        );
-        worker.run_until_idle().await.unwrap();
-        assert_eq!(job(app, e.id).await["status"], "dead");
-        let other = app.user("admin@globex.test", Role::Admin, "globex").await;
-        let res = other.get("/api/v1/jobs").await;
-        assert_eq!(res.status, StatusCode::OK);
-        assert_eq!(res.body["data"], json!([]));
-        let res = other
-            .post(&format!("/api/v1/jobs/{}/retry", e.id), json!({}))
-            .await;
-        assert_eq!(res.status, StatusCode::NOT_FOUND);
-        for role in [Role::Member, Role::ReadOnly] {
-            let who = app
-                .user(&format!("{}@acme.test", role.as_str()), role, "acme")
-                .await;
-            for res in [
-                who.get("/api/v1/jobs?status=dead").await,
-                who.get("/api/v1/schedules").await,
-                who.post(&format!("/api/v1/jobs/{}/retry", e.id), json!({}))
-                    .await,
-            ] {
-                assert_eq!(res.status, StatusCode::FORBIDDEN, "{}", res.body);
-            }
+        let (stop, task) = start(Worker::new(app.app.clone(), h, config));
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while job(app, e.id).await["status"] != "running" {
+            assert!(std::time::Instant::now() < deadline, "never started");
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        let _ = stop.send(());
+        task.await.unwrap();
+        let j = job(app, e.id).await;
+        assert_eq!(j["status"], "queued", "{j}");
         assert_eq!(
-            job(app, e.id).await["status"],
-            "dead",
-            "refused retries change nothing"
+            j["attempts"], 0,
+            "an interrupted run is not a failed attempt"
         );
-        let anon = app.anonymous().get("/api/v1/jobs").await;
-        assert_eq!(anon.status, StatusCode::UNAUTHORIZED);
+        assert!(j["locked_by"].is_null());
     }
 );
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_admin_retries_a_dead_job_from_the_settings_page() {
-    let app = TestApp::spawn(crate::harness::Backend::Sqlite).await;
-    let e = app
-        .app
-        .enqueue(
-            acme(&app).await,
-            "test.broken",
-            json!({}),
-            JobOptions::default(),
-        )
-        .await
-        .unwrap();
-    let worker = Worker::new(
-        app.app.clone(),
-        counting(Default::default(), Default::default()),
-        quick(),
-    );
-    worker.run_until_idle().await.unwrap();
-    let b = crate::browser::Browser::open(&app.api.base, "da", 1200, 900).await;
-    b.sign_in("admin@acme.test").await;
-    b.goto("/settings").await;
-    b.find("a[href='/settings/jobs']")
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.until("document.querySelector('#dead tbody tr') !== null")
-        .await;
-    assert_eq!(b.text("h1").await, "Baggrundsjob");
-    assert!(b.text("#dead").await.contains("payload has no recipient"));
-    b.find(&format!("#job-{} button", e.id))
-        .await
-        .click()
-        .await
-        .unwrap();
-    b.until("document.querySelector('.notice') !== null").await;
-    assert_eq!(b.text(".notice").await, "Sat i kø igen.");
-    assert_eq!(job(&app, e.id).await["status"], "queued");
-    b.close().await;
-    app.finish().await;
-}

@@ -13,6 +13,7 @@ mod export;
 mod export_round_trip;
 mod import;
 mod jobs;
+mod jobs_admin;
 mod jobs_processes;
 mod lists;
 mod openapi;
