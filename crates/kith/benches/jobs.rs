@@ -2,7 +2,7 @@
 //! `Worker` on SQLite and PostgreSQL with 1 and 4 workers — each worker its own
 //! connection pool, as separate nodes would be, running 4 jobs at a time — next to a
 //! raw SQL baseline: plain sqlx loops doing the least a queue must (claim one row with
-//! the same locking, mark it done) on the same table.
+//! the same locking and the same index, mark it done) on the same table.
 //!
 //! `cargo bench -p kith --bench jobs` with `KITH_TEST_PG` set (scripts/bench starts a
 //! PostgreSQL). `KITH_BENCH_JOBS` (default 10000), `KITH_BENCH_BACKENDS` (default
@@ -10,6 +10,8 @@
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kith_app::jobs::{Handlers, JobOptions, Worker, WorkerConfig};
@@ -53,16 +55,34 @@ async fn clear(app: &App) {
     db.execute(Sql::new("DELETE FROM jobs")).await.unwrap();
 }
 
-/// Seconds for `workers` Kith workers to run `n` queued no-op jobs.
-async fn kith_workers(url: &str, app: &App, workers: usize) -> f64 {
+/// Seconds for `workers` Kith workers to run `n` queued no-op jobs. The handler counts
+/// its runs, so the clock needs no polling of the table (which would cost the database
+/// more than the jobs) until the last few outcomes are written.
+async fn kith_workers(url: &str, app: &App, workers: usize, n: usize) -> f64 {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let all_ran = Arc::new(tokio::sync::Notify::new());
     let mut stops = vec![];
     let mut tasks = vec![];
     let start = Instant::now();
     for _ in 0..workers {
         let node = App::new(Db::connect(url).await.unwrap());
         let mut h = Handlers::new();
-        h.on("bench.noop", |_| async { Ok(()) });
-        let w = Worker::new(node.clone(), h, WorkerConfig::default());
+        let (ran, all_ran) = (ran.clone(), all_ran.clone());
+        h.on("bench.noop", move |_| {
+            if ran.fetch_add(1, Ordering::SeqCst) + 1 >= n {
+                all_ran.notify_one();
+            }
+            async { Ok(()) }
+        });
+        let concurrency = std::env::var("KITH_BENCH_CONCURRENCY")
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(4);
+        let config = WorkerConfig {
+            concurrency,
+            ..WorkerConfig::default()
+        };
+        let w = Worker::new(node.clone(), h, config);
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         stops.push(stop);
         tasks.push(tokio::spawn(async move {
@@ -73,8 +93,9 @@ async fn kith_workers(url: &str, app: &App, workers: usize) -> f64 {
             node.db().close().await;
         }));
     }
+    all_ran.notified().await;
     while remaining(app).await > 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(2)).await;
     }
     let secs = start.elapsed().as_secs_f64();
     for s in stops {
@@ -107,7 +128,8 @@ async fn raw(url: &str, workers: usize) -> f64 {
                     .unwrap();
                 loop {
                     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.unwrap();
-                    let id: Option<Vec<u8>> = sqlx::query_scalar("UPDATE jobs SET status = 'running' WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY run_at LIMIT 1) RETURNING id")
+                    let id: Option<Vec<u8>> = sqlx::query_scalar("UPDATE jobs SET status = 'running' WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'failed') AND run_at <= ? ORDER BY run_at LIMIT 1) RETURNING id")
+                        .bind(chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
                         .fetch_optional(&mut *tx)
                         .await
                         .unwrap();
@@ -127,7 +149,8 @@ async fn raw(url: &str, workers: usize) -> f64 {
                     .await
                     .unwrap();
                 loop {
-                    let id: Option<uuid::Uuid> = sqlx::query_scalar("UPDATE jobs SET status = 'running' WHERE id = (SELECT id FROM jobs WHERE status = 'queued' ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id")
+                    let id: Option<uuid::Uuid> = sqlx::query_scalar("UPDATE jobs SET status = 'running' WHERE id = (SELECT id FROM jobs WHERE status IN ('queued', 'failed') AND run_at <= $1 ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id")
+                        .bind(chrono::Utc::now())
                         .fetch_optional(&pool)
                         .await
                         .unwrap();
@@ -195,7 +218,7 @@ fn main() {
             for workers in [1, 4] {
                 clear(&app).await;
                 enqueue(&app, ws, n).await;
-                let kith = kith_workers(&url, &app, workers).await;
+                let kith = kith_workers(&url, &app, workers, n).await;
                 clear(&app).await;
                 enqueue(&app, ws, n).await;
                 let raw = raw(&url, workers).await;
