@@ -10,6 +10,7 @@ pub mod dedup;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod jobs;
 mod orders;
 mod pipeline;
 pub mod records;
@@ -29,12 +30,17 @@ pub use kith_store::timeline::Entry as TimelineEntry;
 #[derive(Clone, Debug)]
 pub struct App {
     db: Db,
+    /// Wakes this process's job worker when a job is enqueued here.
+    jobs_wake: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl App {
     /// Wraps an open (and migrated) database.
     pub fn new(db: Db) -> App {
-        App { db }
+        App {
+            db,
+            jobs_wake: Default::default(),
+        }
     }
 
     /// The database (for backups and the CLI).

@@ -11,6 +11,7 @@ mod error;
 pub mod fields;
 pub mod filter;
 pub mod import;
+pub mod jobs;
 pub mod listing;
 pub mod objects;
 pub mod search;

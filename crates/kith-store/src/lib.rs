@@ -12,6 +12,8 @@ pub mod customers;
 pub mod db;
 pub mod duplicates;
 pub mod imports;
+pub mod job_schedules;
+pub mod jobs;
 mod listing;
 pub mod migrate;
 pub mod records;

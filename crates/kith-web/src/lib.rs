@@ -10,6 +10,7 @@ mod duplicates;
 mod error;
 mod export;
 mod imports;
+mod jobs;
 mod openapi;
 mod records;
 mod search;
@@ -79,6 +80,9 @@ pub fn router(state: State) -> Router {
         )
         .route("/segmentation/recompute", post(segments::recompute))
         .route("/{objects}/{id}/segments", get(segments::of_record))
+        .route("/jobs", get(jobs::list))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/schedules", get(jobs::schedules))
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))

@@ -231,6 +231,7 @@ pub fn spec() -> Value {
     segments(&mut paths);
     exports(&mut paths);
     crate::search::openapi(&mut paths, &mut schemas);
+    jobs(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",
@@ -391,6 +392,44 @@ fn exports(paths: &mut Map<String, Value>) {
     paths.insert("/calendar/{secret}.ics".into(), json!({"get": {"tags": ["calendar"], "summary": "A calendar feed for calendar apps: no session, the secret in the URL is the credential", "operationId": "calendar_feed", "security": [],
         "parameters": [{"name": "secret", "in": "path", "required": true, "schema": {"type": "string"}}],
         "responses": {"200": calendar, "404": err("Unknown or revoked feed")}}}));
+}
+
+fn jobs(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let time =
+        |d: &str| json!({"type": ["string", "null"], "format": "date-time", "description": d});
+    schemas.insert("Job".into(), json!({"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid"},
+        "kind": {"type": "string", "description": "What the job does, e.g. dedup.scan"},
+        "status": {"type": "string", "enum": ["queued", "running", "done", "failed", "dead"], "description": "failed: waiting for its next attempt at run_at; dead: gave up, retry by hand"},
+        "payload": {"type": "object", "description": "The job's input; values under secret-looking keys show as [hidden]"},
+        "run_at": {"type": "string", "format": "date-time", "description": "Not before (the next attempt's time when failed)"},
+        "attempts": {"type": "integer"}, "max_attempts": {"type": "integer"},
+        "last_error": {"type": ["string", "null"]},
+        "idempotency_key": {"type": ["string", "null"]},
+        "locked_by": {"type": ["string", "null"], "description": "Worker running it"},
+        "locked_until": time("End of the running worker's lease"),
+        "created_at": {"type": "string", "format": "date-time"}, "updated_at": {"type": "string", "format": "date-time"},
+        "finished_at": time("Done or dead")}}));
+    schemas.insert("Schedule".into(), json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "kind": {"type": "string"}, "payload": {"type": "object"},
+        "every_secs": {"type": ["integer", "null"], "description": "Interval, or null for a daily schedule"},
+        "daily_at": {"type": ["string", "null"], "description": "HH:MM in the workspace's time zone, or null"},
+        "enabled": {"type": "boolean"},
+        "next_run_at": {"type": "string", "format": "date-time"},
+        "last_run_at": time("Last tick enqueued"),
+        "last_job_id": {"type": ["string", "null"], "format": "uuid"}}}));
+    let job = json!({"$ref": "#/components/schemas/Job"});
+    paths.insert("/api/v1/jobs".into(), json!({"get": {"tags": ["jobs"], "summary": "Background jobs of the workspace, most recently changed first (admins)", "operationId": "list_jobs",
+        "parameters": [
+            {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["queued", "running", "done", "failed", "dead"]}, "description": "dead: the dead letters"},
+            {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}}],
+        "responses": {"200": {"description": "Jobs", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": job}}}}}},
+            "403": err("Not an admin"), "422": err("Unknown status")}}}));
+    paths.insert("/api/v1/jobs/{id}/retry".into(), json!({"post": {"tags": ["jobs"], "summary": "Run a dead or failed job again now, its attempts starting over (admins)", "operationId": "retry_job",
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}],
+        "responses": {"200": {"description": "The job, queued", "content": {"application/json": {"schema": job}}}, "403": err("Not an admin"), "404": err("No such job"), "422": err("Not dead or failed")}}}));
+    paths.insert("/api/v1/schedules".into(), json!({"get": {"tags": ["jobs"], "summary": "Recurring schedules of the workspace (admins)", "operationId": "list_schedules",
+        "responses": {"200": {"description": "Schedules", "content": {"application/json": {"schema": {"type": "object", "properties": {"data": {"type": "array", "items": {"$ref": "#/components/schemas/Schedule"}}}}}}}, "403": err("Not an admin")}}}));
 }
 
 /// The API reference as Markdown, rendered from [`spec`] (docs/API.md is this output).

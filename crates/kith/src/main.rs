@@ -15,6 +15,7 @@ mod export;
 mod import;
 mod search;
 mod segments;
+mod worker;
 
 /// Kith CRM.
 #[derive(Parser)]
@@ -44,6 +45,20 @@ enum Command {
         /// Mark cookies Secure (set this behind HTTPS).
         #[arg(long, env = "KITH_SECURE_COOKIES")]
         secure_cookies: bool,
+        /// Run no background jobs in this process (run `kith worker` elsewhere).
+        #[arg(long, env = "KITH_NO_WORKER")]
+        no_worker: bool,
+    },
+    /// Run background jobs only (no web server); any number, on any nodes.
+    Worker {
+        /// Jobs run at the same time (default 4, or KITH_WORKER_CONCURRENCY).
+        #[arg(long)]
+        concurrency: Option<usize>,
+    },
+    /// Background jobs: list them (dead letters with --status dead), retry one.
+    Jobs {
+        #[command(subcommand)]
+        command: worker::JobsCommand,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -203,6 +218,7 @@ async fn run(cli: Cli) -> Result<()> {
             listen,
             demo,
             secure_cookies,
+            no_worker,
         } => {
             let db = open(&db_url(demo)).await?;
             let app = App::new(db);
@@ -221,19 +237,17 @@ async fn run(cli: Cli) -> Result<()> {
                     kith_app::demo::PASSWORD
                 );
             }
-            // New duplicates are flagged in the background (KITH_DEDUP_EVERY_HOURS, 0 = never).
-            let every: u64 = std::env::var("KITH_DEDUP_EVERY_HOURS")
-                .ok()
-                .and_then(|h| h.parse().ok())
-                .unwrap_or(6);
-            if every > 0 {
-                tokio::spawn(flag_duplicates(app.clone(), every));
-            }
             // Activities and tasks from before search covered them get their terms.
             let indexed = app.search_backfill().await?;
             if indexed > 0 {
                 tracing::info!(records = indexed, "indexed for search");
             }
+            // Background jobs, the periodic duplicate scan among them.
+            let jobs = if no_worker {
+                None
+            } else {
+                Some(worker::spawn(&app, worker::config(None)?))
+            };
             // Uploaded imports that a stop interrupted continue from their checkpoint.
             for (ws, id) in app.pending_imports().await? {
                 kith_web::spawn_import(app.clone(), ws, id);
@@ -251,8 +265,21 @@ async fn run(cli: Cli) -> Result<()> {
             axum::serve(listener, router)
                 .with_graceful_shutdown(shutdown())
                 .await?;
+            if let Some(jobs) = jobs {
+                jobs.stop().await;
+            }
             app.db().close().await;
             Ok(())
+        }
+        Command::Worker { concurrency } => {
+            let app = App::new(open(&db_url(false)).await?);
+            worker::run_alone(&app, concurrency).await?;
+            app.db().close().await;
+            Ok(())
+        }
+        Command::Jobs { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            worker::jobs(&app, command).await
         }
         Command::Migrate => {
             let db = Db::connect(&db_url(false)).await?;
@@ -385,31 +412,6 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
             Ok(())
-        }
-    }
-}
-
-/// Scans every workspace for new duplicates every `hours` hours. Several nodes may scan
-/// at the same time: pairs are upserted, so that only costs time.
-async fn flag_duplicates(app: App, hours: u64) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(hours * 3600));
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        match kith_store::accounts::workspace_ids(app.db()).await {
-            Ok(ids) => {
-                for ws in ids {
-                    for object in [
-                        kith_core::objects::ObjectKind::Contact,
-                        kith_core::objects::ObjectKind::Company,
-                    ] {
-                        if let Err(e) = app.scan_workspace(ws, object).await {
-                            tracing::warn!(error = %e, "duplicate scan failed");
-                        }
-                    }
-                }
-            }
-            Err(e) => tracing::warn!(error = %e, "duplicate scan cannot list workspaces"),
         }
     }
 }

@@ -6,6 +6,7 @@ mod board;
 mod data;
 mod home;
 pub mod i18n;
+mod jobs;
 mod layout;
 mod list_tools;
 mod lists;
@@ -56,6 +57,8 @@ pub fn routes() -> Router<State> {
         .route("/{objects}/{id}/tasks", post(record::add_task))
         .route("/settings", get(settings::settings))
         .route("/settings/workspace", post(settings::workspace))
+        .route("/settings/jobs", get(jobs::jobs))
+        .route("/settings/jobs/{id}/retry", post(jobs::retry))
         .route("/settings/users/{id}/role", post(settings::role))
         .route("/settings/invites", post(settings::invite))
         .route("/settings/{objects}", post(settings::add))

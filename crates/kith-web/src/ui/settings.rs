@@ -77,6 +77,7 @@ async fn render(state: &State, v: &Viewer, notice: Option<Markup>, status: Statu
     let body = html! {
         h1 { (v.t("settings-title")) }
         @if let Some(n) = notice { div class="notice" role="status" { (n) } }
+        p { a href="/settings/jobs" { (v.t("settings-jobs-link")) } }
         div class="settings" {
         section id="workspace" aria-labelledby="s-ws" {
             h2 id="s-ws" { (v.t("settings-workspace")) }
