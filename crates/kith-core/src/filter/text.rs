@@ -168,6 +168,21 @@ impl Parser {
         self.condition()
     }
 
+    /// The symbol operator at the cursor, if it is one.
+    fn comparison(&self) -> Option<Op> {
+        Some(match self.peek()? {
+            Tok::Sym("=") => Op::Eq,
+            Tok::Sym("!=") => Op::Ne,
+            Tok::Sym("<") => Op::Lt,
+            Tok::Sym("<=") => Op::Lte,
+            Tok::Sym(">") => Op::Gt,
+            Tok::Sym(">=") => Op::Gte,
+            Tok::Sym("~") => Op::Contains,
+            Tok::Sym("^=") => Op::StartsWith,
+            _ => return None,
+        })
+    }
+
     fn next_sym(&self, k: usize, sym: &str) -> bool {
         matches!(self.toks.get(self.at + k), Some((_, Tok::Sym(s))) if *s == sym)
     }
@@ -257,19 +272,14 @@ impl Parser {
             Filter::And(vec![])
         };
         self.close()?;
-        let op = match self.peek() {
-            Some(Tok::Sym("=")) => Op::Eq,
-            Some(Tok::Sym("!=")) => Op::Ne,
-            Some(Tok::Sym("<")) => Op::Lt,
-            Some(Tok::Sym("<=")) => Op::Lte,
-            Some(Tok::Sym(">")) => Op::Gt,
-            Some(Tok::Sym(">=")) => Op::Gte,
-            _ => {
-                return Err(bad(format!(
-                    "expected a comparison (= != < <= > >=) at column {}",
-                    self.col()
-                )))
-            }
+        let Some(op) = self
+            .comparison()
+            .filter(|o| !matches!(o, Op::Contains | Op::StartsWith))
+        else {
+            return Err(bad(format!(
+                "expected a comparison (= != < <= > >=) at column {}",
+                self.col()
+            )));
         };
         self.at += 1;
         let value = self.value()?;
@@ -333,21 +343,11 @@ impl Parser {
             }
             Op::NotIn
         } else {
-            let op = match self.peek() {
-                Some(Tok::Sym("=")) => Op::Eq,
-                Some(Tok::Sym("!=")) => Op::Ne,
-                Some(Tok::Sym("<")) => Op::Lt,
-                Some(Tok::Sym("<=")) => Op::Lte,
-                Some(Tok::Sym(">")) => Op::Gt,
-                Some(Tok::Sym(">=")) => Op::Gte,
-                Some(Tok::Sym("~")) => Op::Contains,
-                Some(Tok::Sym("^=")) => Op::StartsWith,
-                _ => {
-                    return Err(bad(format!(
-                        "expected an operator (= != < <= > >= ~ ^= in has is) after `{field}` at column {}",
-                        self.col()
-                    )))
-                }
+            let Some(op) = self.comparison() else {
+                return Err(bad(format!(
+                    "expected an operator (= != < <= > >= ~ ^= in has is) after `{field}` at column {}",
+                    self.col()
+                )));
             };
             self.at += 1;
             op

@@ -28,7 +28,7 @@ const OBJECTS: [(&str, ObjectKind); 5] = [
     ("orders", ObjectKind::Order),
 ];
 
-fn csrf(v: &Viewer) -> Markup {
+pub(super) fn csrf(v: &Viewer) -> Markup {
     html! { input type="hidden" name="csrf" value=(v.csrf); }
 }
 
@@ -436,7 +436,7 @@ fn checked_form(v: &Viewer, raw: &[u8]) -> Result<Vec<(String, String)>, Box<Res
     }
 }
 
-fn one<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
+pub(super) fn one<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
     form.iter()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.as_str())

@@ -11,22 +11,12 @@ use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
+use super::data::{csrf, one};
 use super::layout::{page, Section};
 use super::list_tools::pairs;
 use super::lists::display_name;
 use super::{app_error, reason, Viewer};
 use crate::State;
-
-fn csrf(v: &Viewer) -> Markup {
-    html! { input type="hidden" name="csrf" value=(v.csrf); }
-}
-
-fn one<'a>(form: &'a [(String, String)], key: &str) -> &'a str {
-    form.iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or("")
-}
 
 /// What the create form held, so a refused filter is shown back, not lost.
 #[derive(Default)]
