@@ -285,7 +285,7 @@ pub async fn customer_panel(state: &State, v: &Viewer, rec: &Record) -> Markup {
                                 td { (o.text("number").unwrap_or("—")) }
                                 td { (o.time("ordered_at").map(|t| v.lang.datetime(t, v.tz)).unwrap_or_default()) }
                                 td class="num" { (o.int("total").map(|m| v.lang.money(m, o.text("currency").unwrap_or(&currency))).unwrap_or_default()) }
-                                td { (o.text("status").unwrap_or("")) }
+                                td { (o.text("status").map(|st| v.t(&format!("order-status-{st}"))).unwrap_or_default()) }
                             }
                         }
                     }
