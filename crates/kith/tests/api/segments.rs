@@ -478,3 +478,56 @@ both!(segment_membership_changes_are_events, |app| async move {
         (json!(0), json!(0))
     );
 });
+
+both!(
+    company_segments_reach_contacts_and_orders,
+    |app| async move {
+        let api = &app.api;
+        let acme = api
+            .create("companies", json!({"name": "Acme A/S", "employees": 80}))
+            .await;
+        let tiny = api.create("companies", json!({"name": "Tiny ApS"})).await;
+        let ana = api
+        .create(
+            "contacts",
+            json!({"first_name": "Ana", "company_id": acme["id"], "lifecycle_stage": "advocate"}),
+        )
+        .await;
+        api.create(
+            "contacts",
+            json!({"first_name": "Bo", "company_id": tiny["id"]}),
+        )
+        .await;
+        // The order's company comes from its contact.
+        api.create("orders", json!({"contact_id": ana["id"], "total": 300000}))
+            .await;
+        let seg = api
+        .create(
+            "segments",
+            json!({"name": "Accounts with advocates that buy", "object": "company",
+                   "filter": "has contacts(lifecycle_stage = advocate) and sum(orders.total) >= 250000"}),
+        )
+        .await;
+        assert_eq!(seg["member_count"], 1, "{seg}");
+        let res = api
+            .get(&format!(
+                "/api/v1/segments/{}/members",
+                seg["id"].as_str().unwrap()
+            ))
+            .await;
+        assert_eq!(res.body["data"][0]["name"], "Acme A/S", "{}", res.body);
+        assert_eq!(res.body["data"][0]["lifetime_value"], 300000);
+        // A contact segment's filter cannot use company fields unprefixed, and says so.
+        let bad = api
+            .post(
+                "/api/v1/segments",
+                json!({"name": "x", "object": "contact", "filter": "employees > 5"}),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(bad.body.to_string().contains("employees"), "{}", bad.body);
+        // Not an id: a clear refusal, not a 500.
+        let res = api.get("/api/v1/segments/not-an-id/count").await;
+        assert!(res.status.is_client_error());
+    }
+);
