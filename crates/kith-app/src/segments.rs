@@ -93,9 +93,17 @@ pub(crate) async fn refresh_in(
     rec: &Record,
     now: DateTime<Utc>,
 ) -> Result<Refreshed, Error> {
-    let seg = definition(rec)?;
+    refresh_def(tx, ws, &definition(rec)?, now).await
+}
+
+async fn refresh_def(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    seg: &SegmentDef,
+    now: DateTime<Utc>,
+) -> Result<Refreshed, Error> {
     let filter = resolve(tx, ws, seg.object, &seg.filter, now).await?;
-    Ok(members::refresh(tx, ws, &seg, &filter, now).await?)
+    Ok(members::refresh(tx, ws, seg, &filter, now).await?)
 }
 
 /// A segment's live count and stored membership figures.
@@ -186,14 +194,12 @@ impl App {
         ws: WorkspaceId,
         seg: &SegmentDef,
     ) -> Result<SegmentRefresh, Error> {
-        let now = Utc::now();
         let mut tx = self.db.begin().await?;
-        let filter = resolve(&mut tx, ws, seg.object, &seg.filter, now).await?;
         let Refreshed {
             entered,
             left,
             members,
-        } = members::refresh(&mut tx, ws, seg, &filter, now).await?;
+        } = refresh_def(&mut tx, ws, seg, Utc::now()).await?;
         tx.commit().await?;
         Ok(SegmentRefresh {
             segment_id: seg.id,

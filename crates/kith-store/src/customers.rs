@@ -87,18 +87,29 @@ pub async fn refresh_value(
     if object != ObjectKind::Contact || n == 0 {
         return Ok(false);
     }
-    // A real change of a field people edit: it takes a new version, so a stale edit
-    // made before the order cannot silently put the old stage back.
+    Ok(promote_buyers(ex, ws, Some(id)).await? > 0)
+}
+
+/// Moves contacts that have orders (the one `only` names, or all) and stand before
+/// `customer` in the lifecycle up to it. A real change of a field people edit: it takes
+/// a new version, so a stale edit made before the order cannot silently put the old
+/// stage back.
+async fn promote_buyers(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    only: Option<Uuid>,
+) -> Result<u64, Error> {
     let mut sql = Sql::new(
         "UPDATE contacts SET lifecycle_stage = 'customer', version = version + 1 WHERE workspace_id = ",
     );
-    sql.bind(Scalar::Uuid(ws.0))
-        .push(" AND id = ")
-        .bind(Scalar::Uuid(id));
-    sql.push(" AND (lifecycle_stage IS NULL OR lifecycle_stage IN (")
+    sql.bind(Scalar::Uuid(ws.0));
+    if let Some(id) = only {
+        sql.push(" AND id = ").bind(Scalar::Uuid(id));
+    }
+    sql.push(" AND order_count > 0 AND deleted_at IS NULL AND (lifecycle_stage IS NULL OR lifecycle_stage IN (")
         .push(BEFORE_CUSTOMER)
         .push("))");
-    Ok(ex.execute(sql).await? > 0)
+    ex.execute(sql).await
 }
 
 /// Sets a contact's last activity time from its live activities.
@@ -284,14 +295,7 @@ async fn revalue(
         .push(".id)");
     changed += ex.execute(sql).await?;
     if object == ObjectKind::Contact {
-        let mut sql = Sql::new(
-            "UPDATE contacts SET lifecycle_stage = 'customer', version = version + 1 WHERE workspace_id = ",
-        );
-        sql.bind(Scalar::Uuid(ws.0))
-            .push(" AND order_count > 0 AND deleted_at IS NULL AND (lifecycle_stage IS NULL OR lifecycle_stage IN (")
-            .push(BEFORE_CUSTOMER)
-            .push("))");
-        ex.execute(sql).await?;
+        promote_buyers(ex, ws, None).await?;
     }
     Ok(changed)
 }

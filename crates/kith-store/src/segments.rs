@@ -140,6 +140,34 @@ async fn emit_all(
     .await
 }
 
+async fn add_members(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    seg: &SegmentDef,
+    ids: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let rows: Vec<Vec<Scalar>> = ids
+        .iter()
+        .map(|id| {
+            vec![
+                Scalar::Uuid(ws.0),
+                Scalar::Uuid(seg.id),
+                Scalar::Uuid(*id),
+                Scalar::Time(now),
+            ]
+        })
+        .collect();
+    insert_rows(
+        tx,
+        "segment_members",
+        &["workspace_id", "segment_id", "record_id", "entered_at"],
+        &rows,
+        "",
+    )
+    .await
+}
+
 /// Recomputes the members of `seg` from `filter`, stores the difference and emits an
 /// event per record that entered or left, all in `tx`.
 pub async fn refresh(
@@ -169,25 +197,7 @@ pub async fn refresh(
     let mut left: Vec<Uuid> = before.difference(&now_in).copied().collect();
     entered.sort();
     left.sort();
-    let rows: Vec<Vec<Scalar>> = entered
-        .iter()
-        .map(|id| {
-            vec![
-                Scalar::Uuid(ws.0),
-                Scalar::Uuid(seg.id),
-                Scalar::Uuid(*id),
-                Scalar::Time(now),
-            ]
-        })
-        .collect();
-    insert_rows(
-        tx,
-        "segment_members",
-        &["workspace_id", "segment_id", "record_id", "entered_at"],
-        &rows,
-        "",
-    )
-    .await?;
+    add_members(tx, ws, seg, &entered, now).await?;
     for chunk in left.chunks(500) {
         let mut sql = Sql::new("DELETE FROM segment_members WHERE segment_id = ");
         sql.bind(Scalar::Uuid(seg.id)).push(" AND record_id IN (");
@@ -242,19 +252,7 @@ pub async fn recheck(
         return Ok(None);
     }
     if is_in {
-        insert_rows(
-            tx,
-            "segment_members",
-            &["workspace_id", "segment_id", "record_id", "entered_at"],
-            &[vec![
-                Scalar::Uuid(ws.0),
-                Scalar::Uuid(seg.id),
-                Scalar::Uuid(record),
-                Scalar::Time(now),
-            ]],
-            "",
-        )
-        .await?;
+        add_members(tx, ws, seg, &[record], now).await?;
         emit_all(tx, ws, seg, "segment.entered", &[record], now).await?;
     } else {
         let sql = Sql::new("DELETE FROM segment_members WHERE segment_id = ")

@@ -117,8 +117,12 @@ pub async fn run(app: &App, command: SegmentsCommand) -> Result<()> {
                 .create(&caller, ObjectKind::Segment, &m)
                 .await
                 .map_err(crate::explain)?;
-            let r = app.refresh_segment(&caller, s.id).await?;
-            println!("segment {} created: {} members", s.id, r.members);
+            // Saving a segment fills its membership.
+            println!(
+                "segment {} created: {} members",
+                s.id,
+                s.int("member_count").unwrap_or(0)
+            );
         }
         SegmentsCommand::Show { segment, limit } => {
             let s = find(app, &caller, &segment).await?;

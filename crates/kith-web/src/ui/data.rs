@@ -428,7 +428,7 @@ pub async fn duplicates(
 }
 
 /// A form's fields, or the refusal when its CSRF token is not the session's.
-fn checked_form(v: &Viewer, raw: &[u8]) -> Result<Vec<(String, String)>, Box<Response>> {
+pub(super) fn checked_form(v: &Viewer, raw: &[u8]) -> Result<Vec<(String, String)>, Box<Response>> {
     let form = pairs(&String::from_utf8_lossy(raw));
     match v.csrf_refusal(one(&form, "csrf")) {
         Some(refused) => Err(Box::new(refused)),

@@ -11,9 +11,8 @@ use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::data::{csrf, one};
+use super::data::{checked_form, csrf, one};
 use super::layout::{page, Section};
-use super::list_tools::pairs;
 use super::lists::display_name;
 use super::{app_error, reason, Viewer};
 use crate::State;
@@ -92,12 +91,12 @@ pub async fn list(AxState(state): AxState<State>, v: Viewer) -> Response {
     list_page(&state, &v, Draft::default()).await
 }
 
-/// `POST /segments`: saves a segment and fills its membership.
+/// `POST /segments`: saves a segment (which fills its membership).
 pub async fn create(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawForm) -> Response {
-    let form = pairs(&String::from_utf8_lossy(&raw));
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
-    }
+    let form = match checked_form(&v, &raw) {
+        Ok(f) => f,
+        Err(refused) => return *refused,
+    };
     let mut draft = Draft {
         name: one(&form, "name").to_string(),
         object: one(&form, "object").to_string(),
@@ -113,12 +112,7 @@ pub async fn create(AxState(state): AxState<State>, v: Viewer, RawForm(raw): Raw
         .create(&v.caller, ObjectKind::Segment, &input)
         .await
     {
-        Ok(s) => {
-            if let Err(e) = state.app.refresh_segment(&v.caller, s.id).await {
-                return app_error(v.lang, e);
-            }
-            Redirect::to(&format!("/segments/{}", s.id)).into_response()
-        }
+        Ok(s) => Redirect::to(&format!("/segments/{}", s.id)).into_response(),
         Err(e) => {
             draft.error = Some(reason(&e));
             list_page(&state, &v, draft).await
@@ -188,9 +182,8 @@ pub async fn refresh(
     Path(id): Path<String>,
     RawForm(raw): RawForm,
 ) -> Response {
-    let form = pairs(&String::from_utf8_lossy(&raw));
-    if let Some(r) = v.csrf_refusal(one(&form, "csrf")) {
-        return r;
+    if let Err(refused) = checked_form(&v, &raw) {
+        return *refused;
     }
     let Ok(id) = Uuid::parse_str(&id) else {
         return super::error_page(v.lang, axum::http::StatusCode::NOT_FOUND);

@@ -1,11 +1,14 @@
 //! Orders: line items and totals, what they change about their customer (value figures,
-//! lifecycle stage), and the errors a bad order gets.
+//! lifecycle stage), the errors a bad order gets, and importing orders.
 
 use chrono::{Duration, Utc};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::harness::{both, Api};
+use kith_core::objects::ObjectKind;
+
+use crate::harness::{both, tempfile_dir, Api};
+use crate::import::{count, import, req, write};
 
 async fn get(api: &Api, objects: &str, id: &Value) -> Value {
     let res = api
@@ -188,3 +191,60 @@ both!(bad_orders_are_refused_by_field, |app| async move {
     let res = api.get("/api/v1/orders").await;
     assert_eq!(res.body["data"].as_array().unwrap().len(), 1);
 });
+
+both!(
+    orders_import_links_customers_and_reverts_their_value,
+    |app| async move {
+        let api = &app.api;
+        let ana = api
+            .create(
+                "contacts",
+                json!({"first_name": "Ana", "email": "ana@example.dk"}),
+            )
+            .await;
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Ordrenummer;E-mail;Ordredato;Beløb;Kanal;Status\n\
+               1001;ana@example.dk;01-03-2026;kr. 1.234,50;online;paid\n\
+               1002;ANA@example.dk;2. marts 2026;500;store;paid\n\
+               1003;ingen@example.dk;03-03-2026;99;online;paid\n\
+               1004;ana@example.dk;04-03-2026;ti kroner;online;paid\n";
+        let path = write(&dir, "ordrer.csv", csv.as_bytes());
+        let r = import(app, &path, req(ObjectKind::Order, "ordrer.csv")).await;
+        assert_eq!(r.import.created, 2, "{:?}", r.rejects);
+        assert_eq!(r.import.failed, 2);
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let why = String::from_utf8(
+            app.app
+                .import_errors_csv(&caller, r.import.id)
+                .await
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(
+            why.contains("1003") && why.contains("ingen@example.dk"),
+            "{why}"
+        );
+        assert!(why.contains("1004") && why.contains("Beløb"), "{why}");
+        let a = api
+            .get(&format!("/api/v1/contacts/{}", ana["id"].as_str().unwrap()))
+            .await
+            .body;
+        assert_eq!(a["order_count"], 2);
+        assert_eq!(a["lifetime_value"], 173450);
+        assert_eq!(a["lifecycle_stage"], "customer");
+        // The same file again creates nothing twice.
+        let again = import(app, &path, req(ObjectKind::Order, "ordrer.csv")).await;
+        assert_eq!(again.import.created, 0);
+        assert_eq!(count(app, "orders").await, 2);
+        // Revert takes the orders and the figures back.
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        app.app.revert_import(&caller, r.import.id).await.unwrap();
+        assert_eq!(count(app, "orders").await, 0);
+        let a = api
+            .get(&format!("/api/v1/contacts/{}", ana["id"].as_str().unwrap()))
+            .await
+            .body;
+        assert_eq!(a["order_count"], Value::Null);
+        assert_eq!(a["lifetime_value"], Value::Null);
+    }
+);
