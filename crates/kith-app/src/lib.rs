@@ -11,6 +11,7 @@ pub mod demo;
 pub mod export;
 pub mod import;
 pub mod jobs;
+pub mod mail;
 mod orders;
 mod pipeline;
 pub mod records;
@@ -32,6 +33,8 @@ pub struct App {
     db: Db,
     /// Wakes this process's job worker when a job is enqueued here.
     jobs_wake: std::sync::Arc<tokio::sync::Notify>,
+    /// Each workspace's mailer with the settings it was built from (pooled connections).
+    mailers: mail::MailerCache,
 }
 
 impl App {
@@ -40,6 +43,7 @@ impl App {
         App {
             db,
             jobs_wake: Default::default(),
+            mailers: Default::default(),
         }
     }
 
@@ -140,6 +144,9 @@ pub enum Error {
         /// Seconds to wait.
         retry_after_secs: u64,
     },
+    /// The mail server failed or refused (502), with its reply.
+    #[error("mail server: {0}")]
+    MailServer(String),
     /// Storage failure (500).
     #[error(transparent)]
     Store(kith_store::Error),

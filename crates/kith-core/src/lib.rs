@@ -16,6 +16,7 @@ pub mod listing;
 pub mod objects;
 pub mod search;
 pub mod segmentation;
+pub mod templates;
 mod values;
 
 pub use contact_points::{normalise_email, normalise_phone, PhoneRegion};

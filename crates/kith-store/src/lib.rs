@@ -15,6 +15,7 @@ pub mod imports;
 pub mod job_schedules;
 pub mod jobs;
 mod listing;
+pub mod mail;
 pub mod migrate;
 pub mod records;
 pub mod search;

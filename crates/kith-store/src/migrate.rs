@@ -57,6 +57,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0007_jobs.sql"),
         postgres: include_str!("../migrations/postgres/0007_jobs.sql"),
     },
+    Migration {
+        version: 9,
+        name: "mail",
+        sqlite: include_str!("../migrations/sqlite/0009_mail.sql"),
+        postgres: include_str!("../migrations/postgres/0009_mail.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

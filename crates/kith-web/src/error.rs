@@ -75,6 +75,7 @@ impl From<kith_app::Error> for ApiError {
                 err.0.extra = Some(("current", current.to_json()));
                 err
             }
+            E::MailServer(_) => ApiError::new(StatusCode::BAD_GATEWAY, "mail_server", message),
             E::Conflict => ApiError::new(StatusCode::CONFLICT, "version_conflict", message),
             E::Duplicate(_) => ApiError::new(StatusCode::CONFLICT, "duplicate", message),
             E::RateLimited { retry_after_secs } => {

@@ -108,6 +108,10 @@ pub const LIFECYCLE_STAGES: &[&str] = &[
 ];
 /// Kinds of activity on a timeline.
 pub const ACTIVITY_KINDS: &[&str] = &["note", "call", "email", "meeting"];
+/// Which way an email activity went.
+pub const EMAIL_DIRECTIONS: &[&str] = &["outbound", "inbound"];
+/// What became of an email activity.
+pub const EMAIL_STATUSES: &[&str] = &["sent", "failed", "received"];
 /// Whether a stage is still open or ends the deal.
 pub const STAGE_KINDS: &[&str] = &["open", "won", "lost"];
 /// Task priorities.
@@ -326,6 +330,31 @@ const ACTIVITY: &[FieldSpec] = &[
         "owner_id",
         Kind::UserRef,
         "User who logged it; defaults to the caller.",
+    ),
+    ro(
+        "direction",
+        Kind::Choice(EMAIL_DIRECTIONS),
+        "For an email: outbound (sent from Kith) or inbound (a reply fetched by IMAP).",
+    ),
+    ro(
+        "message_id",
+        Kind::Text(998),
+        "For an email: its Message-ID.",
+    ),
+    ro(
+        "in_reply_to",
+        Kind::Text(998),
+        "For an inbound email: the Message-ID it answers.",
+    ),
+    ro(
+        "email_status",
+        Kind::Choice(EMAIL_STATUSES),
+        "For an email: sent, failed or received.",
+    ),
+    ro(
+        "email_error",
+        Kind::LongText,
+        "For a failed email: the mail server's reason.",
     ),
 ];
 
