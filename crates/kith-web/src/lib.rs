@@ -11,6 +11,7 @@ mod error;
 mod export;
 mod imports;
 mod jobs;
+mod mail;
 mod openapi;
 mod records;
 mod search;
@@ -86,6 +87,7 @@ pub fn router(state: State) -> Router {
         .route("/imports/{id}", get(imports::get))
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))
+        .merge(mail::routes())
         .route("/search", get(search::search))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))

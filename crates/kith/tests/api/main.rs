@@ -16,6 +16,8 @@ mod jobs;
 mod jobs_admin;
 mod jobs_processes;
 mod lists;
+mod mail;
+mod mail_servers;
 mod openapi;
 mod orders;
 mod records;
