@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::Auth;
 use crate::error::ApiError;
+use crate::openapi::err;
 use crate::records::read_json;
 use crate::State;
 
@@ -222,4 +223,69 @@ pub(crate) fn routes() -> axum::Router<State> {
         .route("/settings/mail", get(get_settings).put(put_settings))
         .route("/settings/mail/test", post(test_settings))
         .route("/{objects}/{id}/emails", post(send))
+}
+
+/// The mail endpoints' part of the OpenAPI description.
+pub(crate) fn openapi(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
+    let s = |d: &str| json!({"type": "string", "description": d});
+    let port = json!({"type": ["integer", "null"], "minimum": 1, "maximum": 65535});
+    let security = json!({"type": "string", "enum": ["none", "starttls", "tls"]});
+    schemas.insert("EmailTemplate".into(), json!({"type": "object", "properties": {
+        "id": {"type": "string", "format": "uuid", "readOnly": true},
+        "name": s("Unique in the workspace"),
+        "language": {"type": "string", "enum": ["en", "da", "zh-CN"]},
+        "subject": s("Template: {{ contact.first_name | default: \"there\" }}; filters default, upcase, downcase, capitalize, date: \"%d.%m.%Y\"; {% if path %}…{% else %}…{% endif %}"),
+        "html": s("HTML body template (values are HTML-escaped)"),
+        "text": s("Plain-text template; derived from the HTML when empty"),
+        "version": {"type": "integer", "readOnly": true},
+        "created_at": {"type": "string", "format": "date-time", "readOnly": true},
+        "updated_at": {"type": "string", "format": "date-time", "readOnly": true}}}));
+    schemas.insert("MailSettings".into(), json!({"type": "object", "description": "Passwords are write-only: a response says only whether one is set; an empty password in a PUT keeps the stored one.", "properties": {
+        "smtp_host": s("SMTP server; empty: no sending"), "smtp_port": port, "smtp_security": security,
+        "smtp_username": s("SMTP login"), "smtp_password": {"type": "string", "writeOnly": true},
+        "smtp_password_set": {"type": "boolean", "readOnly": true},
+        "from_name": s("Sender's name"), "from_email": {"type": "string", "format": "email"},
+        "reply_to": {"type": "string", "description": "Reply-To address (the IMAP mailbox, to log replies)"},
+        "imap_host": s("IMAP server for replies; empty: no fetching"), "imap_port": port, "imap_security": security,
+        "imap_username": s("IMAP login"), "imap_password": {"type": "string", "writeOnly": true},
+        "imap_password_set": {"type": "boolean", "readOnly": true},
+        "imap_folder": s("Folder replies arrive in (default INBOX)")}}));
+    let tpl = json!({"$ref": "#/components/schemas/EmailTemplate"});
+    let settings = json!({"$ref": "#/components/schemas/MailSettings"});
+    let id = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "format": "uuid"}}]);
+    let body = |schema: &Value| json!({"required": true, "content": {"application/json": {"schema": schema}}});
+    let ok = |d: &str, schema: &Value| json!({"description": d, "content": {"application/json": {"schema": schema}}});
+    paths.insert("/api/v1/email-templates".into(), json!({
+        "get": {"tags": ["email"], "summary": "Email templates by name", "operationId": "list_email_templates",
+            "responses": {"200": ok("Templates", &json!({"type": "object", "properties": {"data": {"type": "array", "items": tpl}}}))}},
+        "post": {"tags": ["email"], "summary": "Create an email template; each part is checked (errors name the part and line:column)", "operationId": "create_email_template",
+            "requestBody": body(&tpl), "responses": {"201": ok("Created", &tpl), "409": err("Name taken"), "422": err("A part does not parse, or a field is wrong")}}}));
+    paths.insert("/api/v1/email-templates/{id}".into(), json!({
+        "parameters": id,
+        "get": {"tags": ["email"], "summary": "One email template", "operationId": "get_email_template", "responses": {"200": ok("The template", &tpl), "404": err("No such template")}},
+        "put": {"tags": ["email"], "summary": "Replace an email template (send `version` to refuse a stale write)", "operationId": "update_email_template",
+            "requestBody": body(&tpl), "responses": {"200": ok("Changed", &tpl), "404": err("No such template"), "409": err("Changed meanwhile, or name taken"), "422": err("A part does not parse")}},
+        "delete": {"tags": ["email"], "summary": "Delete an email template", "operationId": "delete_email_template", "responses": {"204": {"description": "Deleted"}, "404": err("No such template")}}}));
+    paths.insert("/api/v1/email-templates/{id}/preview".into(), json!({"parameters": id, "post": {"tags": ["email"],
+        "summary": "Render a template for one contact (its fields, company, owner as user, workspace)", "operationId": "preview_email_template",
+        "requestBody": body(&json!({"type": "object", "required": ["contact_id"], "properties": {"contact_id": {"type": "string", "format": "uuid"}}})),
+        "responses": {"200": ok("Rendered", &json!({"type": "object", "properties": {"subject": {"type": "string"}, "html": {"type": "string"}, "text": {"type": "string"},
+            "missing": {"type": "array", "items": {"type": "string"}, "description": "Variables the contact has no value for"}}})),
+            "404": err("No such template or contact")}}}));
+    paths.insert("/api/v1/settings/mail".into(), json!({
+        "get": {"tags": ["email"], "summary": "The workspace's SMTP and IMAP settings, without passwords (admins)", "operationId": "get_mail_settings",
+            "responses": {"200": ok("Settings", &settings), "403": err("Not an admin")}},
+        "put": {"tags": ["email"], "summary": "Save SMTP and IMAP settings (admins); IMAP replies are then fetched every 2 minutes", "operationId": "put_mail_settings",
+            "requestBody": body(&settings), "responses": {"200": ok("Saved", &settings), "403": err("Not an admin"), "422": err("A setting is wrong")}}}));
+    paths.insert("/api/v1/settings/mail/test".into(), json!({"post": {"tags": ["email"], "summary": "Send a test message now through the saved SMTP settings (admins)", "operationId": "test_mail_settings",
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object", "properties": {"to": {"type": "string", "format": "email", "description": "Default: the caller"}}}}}},
+        "responses": {"200": ok("Sent", &json!({"type": "object", "properties": {"sent_to": {"type": "string"}}})), "403": err("Not an admin"), "422": err("No SMTP server set"), "502": err("The mail server failed or refused, with its reply")}}}));
+    paths.insert("/api/v1/contacts/{id}/emails".into(), json!({"parameters": id, "post": {"tags": ["email"],
+        "summary": "Send a one-off email to the contact (queued; logged on the timeline as sent or failed with the server's reason)", "operationId": "send_email",
+        "parameters": [{"name": "Idempotency-Key", "in": "header", "schema": {"type": "string"}, "description": "The same key again gives the first job (a double click sends once)"}],
+        "requestBody": body(&json!({"type": "object", "properties": {
+            "template_id": {"type": "string", "format": "uuid", "description": "A stored template instead of subject and body"},
+            "subject": s("Subject template"), "html": s("HTML body template"), "text": s("Text body template")}})),
+        "responses": {"202": ok("Queued", &json!({"type": "object", "properties": {"job_id": {"type": "string", "format": "uuid"}, "created": {"type": "boolean", "description": "false: the idempotency key was used before"}}})),
+            "404": err("No such contact"), "422": err("No address, no SMTP server, or a template error")}}}));
 }

@@ -108,7 +108,7 @@ fn schema_name(object: ObjectKind) -> String {
         .collect()
 }
 
-fn err(desc: &str) -> Value {
+pub(crate) fn err(desc: &str) -> Value {
     json!({"description": desc, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}})
 }
 
@@ -232,6 +232,7 @@ pub fn spec() -> Value {
     exports(&mut paths);
     crate::search::openapi(&mut paths, &mut schemas);
     jobs(&mut paths, &mut schemas);
+    crate::mail::openapi(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

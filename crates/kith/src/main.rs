@@ -13,6 +13,7 @@ use kith_store::Db;
 mod dedup;
 mod export;
 mod import;
+mod mail;
 mod search;
 mod segments;
 mod worker;
@@ -98,6 +99,11 @@ enum Command {
     Segments {
         #[command(subcommand)]
         command: segments::SegmentsCommand,
+    },
+    /// Email: fetch replies by IMAP now.
+    Mail {
+        #[command(subcommand)]
+        command: mail::MailCommand,
     },
     /// Merge duplicates into one record (keeps history, tags, deals, identities), or undo.
     Merge {
@@ -373,6 +379,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Segments { command } => {
             let app = App::new(open(&db_url(false)).await?);
             segments::run(&app, command).await
+        }
+        Command::Mail { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            mail::run(&app, command).await
         }
         Command::Merge { command } => {
             let app = App::new(open(&db_url(false)).await?);
