@@ -46,6 +46,8 @@ pub enum Section {
     Tasks,
     /// Segments.
     Segments,
+    /// Email templates.
+    Email,
     /// Import and duplicates.
     Data,
     /// Settings.
@@ -63,6 +65,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Deals, "/deals", "nav-deals"),
         (Section::Tasks, "/tasks", "nav-tasks"),
         (Section::Segments, "/segments", "nav-segments"),
+        (Section::Email, "/email-templates", "nav-email"),
         (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];

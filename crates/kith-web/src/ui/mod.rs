@@ -10,6 +10,7 @@ mod jobs;
 mod layout;
 mod list_tools;
 mod lists;
+mod mail;
 mod record;
 mod search;
 mod segments;
@@ -55,6 +56,15 @@ pub fn routes() -> Router<State> {
         .route("/deals/{id}", get(record::deal))
         .route("/{objects}/{id}/activities", post(record::log_activity))
         .route("/{objects}/{id}/tasks", post(record::add_task))
+        .route("/email-templates", get(mail::list))
+        .route("/email-templates/new", get(mail::new).post(mail::create))
+        .route("/email-templates/{id}", get(mail::show).post(mail::update))
+        .route(
+            "/settings/mail",
+            get(mail::settings).post(mail::save_settings),
+        )
+        .route("/settings/mail/test", post(mail::test))
+        .route("/contacts/{id}/email", post(mail::send))
         .route("/settings", get(settings::settings))
         .route("/settings/workspace", post(settings::workspace))
         .route("/settings/jobs", get(jobs::jobs))

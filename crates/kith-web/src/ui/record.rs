@@ -179,6 +179,7 @@ fn entry_text(v: &Viewer, e: &TimelineEntry) -> Markup {
         "activity" => html! {
             strong { (v.t(&format!("kind-{}", s("kind")))) }
             @if !s("subject").is_empty() { ": " (s("subject")) }
+            (super::mail::email_status(v, &e.data))
             @if !s("body").is_empty() { p class="tl-body" { (s("body")) } }
         },
         "task" => html! {
@@ -433,6 +434,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
         related_html.push(link_list(&v.t("record-contacts"), &contacts));
     }
     let value_panel = super::segments::customer_panel(&state, &v, &rec).await;
+    let email_panel = super::mail::send_panel(&state, &v, &rec).await;
     let title = display_name(&rec);
     let section = match object {
         ObjectKind::Company => Section::Companies,
@@ -455,6 +457,7 @@ async fn show(state: State, v: Viewer, object: ObjectKind, id: &str) -> Response
             div class="record-side" {
                 (value_panel)
                 (forms_block(&v, &rec))
+                (email_panel)
                 (timeline_block(&v, &entries))
             }
         }

@@ -26,6 +26,7 @@ mod search;
 mod segments;
 mod ui;
 mod ui_data;
+mod ui_mail;
 mod ui_segments;
 mod ui_work;
 mod workspace;
