@@ -138,7 +138,8 @@ impl App {
             _ => 0,
         };
         let mut messages = Vec::new();
-        {
+        // An empty folder has nothing to fetch (and some servers refuse `1:*` there).
+        if mailbox.exists > 0 {
             let mut fetches = session
                 .uid_fetch(format!("{}:*", last.saturating_add(1)), "(UID BODY.PEEK[])")
                 .await
