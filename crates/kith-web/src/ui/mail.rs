@@ -102,7 +102,7 @@ async fn editor(
         h1 { (if draft.name.is_empty() { v.t("mail-new-template") } else { draft.name.clone() }) }
         p { a href="/email-templates" { (v.t("mail-templates")) } }
         @if let Some(n) = notice { (n) }
-        form method="post" action=(action) class="stack" id="template-form" {
+        form method="post" action=(action) class="stack mail-form" id="template-form" {
             (csrf(v))
             @if let Some(t) = saved { input type="hidden" name="version" value=(t.version); }
             (input("tpl-name", "name", &v.t("field-name"), "text", &draft.name))
