@@ -268,8 +268,12 @@ impl ImapServer {
         let users = if root {
             String::new()
         } else {
-            let me = id("-un");
-            format!("default_login_user = {me}\ndefault_internal_user = {me}\n")
+            // Checked by hand as `nobody`: without the group, Dovecot cannot hand its
+            // internal sockets to the `dovecot` group and refuses to start.
+            let (me, group) = (id("-un"), id("-gn"));
+            format!(
+                "default_login_user = {me}\ndefault_internal_user = {me}\ndefault_internal_group = {group}\n"
+            )
         };
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
