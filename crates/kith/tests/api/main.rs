@@ -17,6 +17,7 @@ mod jobs_admin;
 mod jobs_processes;
 mod lists;
 mod mail;
+mod mail_replies;
 mod mail_servers;
 mod openapi;
 mod orders;
