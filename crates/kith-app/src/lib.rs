@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod calendar;
+pub mod campaigns;
 pub mod dedup;
 pub mod demo;
 pub mod export;

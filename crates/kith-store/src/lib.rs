@@ -8,9 +8,11 @@
 pub mod accounts;
 pub mod bulk;
 pub mod calendar;
+pub mod campaigns;
 pub mod customers;
 pub mod db;
 pub mod duplicates;
+pub mod email_sends;
 pub mod imports;
 pub mod job_schedules;
 pub mod jobs;

@@ -63,6 +63,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_mail.sql"),
         postgres: include_str!("../migrations/postgres/0009_mail.sql"),
     },
+    Migration {
+        version: 10,
+        name: "campaigns",
+        sqlite: include_str!("../migrations/sqlite/0010_campaigns.sql"),
+        postgres: include_str!("../migrations/postgres/0010_campaigns.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

@@ -6,6 +6,7 @@
 
 mod auth;
 mod calendar;
+mod campaigns;
 mod duplicates;
 mod error;
 mod export;
@@ -88,6 +89,7 @@ pub fn router(state: State) -> Router {
         .route("/imports/{id}/errors", get(imports::errors))
         .route("/imports/{id}/revert", post(imports::revert))
         .merge(mail::routes())
+        .merge(campaigns::routes())
         .route("/search", get(search::search))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))
@@ -104,6 +106,7 @@ pub fn router(state: State) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/calendar/{file}", get(calendar::feed))
+        .merge(campaigns::public_routes())
         .nest("/api/v1", api)
         .merge(ui::routes())
         .fallback(ui::not_found)
@@ -139,6 +142,10 @@ async fn trace(req: Request, next: Next) -> Response {
     let path = match req.uri().path() {
         p if p.starts_with("/invite/") => "/invite/…".to_string(),
         p if p.starts_with("/calendar/") => "/calendar/…".to_string(),
+        // Unsubscribe and tracking tokens act for a recipient: kept out of the log too.
+        p if p.starts_with("/u/") => "/u/…".to_string(),
+        p if p.starts_with("/t/o/") => "/t/o/…".to_string(),
+        p if p.starts_with("/t/c/") => "/t/c/…".to_string(),
         p => p.to_string(),
     };
     let span = tracing::info_span!("request", %id, method = %req.method(), %path);

@@ -34,7 +34,7 @@ pub(crate) fn template_json(t: &EmailTemplate) -> Value {
 }
 
 /// A JSON body as `T`; a wrong or unknown field is a 422 naming it.
-fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, ApiError> {
+pub(crate) fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, ApiError> {
     serde_json::from_value(Value::Object(body)).map_err(|e| {
         let msg = e.to_string();
         // serde names the field in backticks: "unknown field `x`", "invalid type … `y`".

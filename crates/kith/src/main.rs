@@ -262,6 +262,14 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             let addr = listener.local_addr()?;
+            if demo {
+                // Unsubscribe and tracking links of the demo's campaigns point here.
+                let me = app.caller_by_email(kith_app::demo::EMAIL).await?;
+                if app.public_url(&me).await?.is_empty() {
+                    app.save_public_url(me.workspace.id, &format!("http://{addr}"))
+                        .await?;
+                }
+            }
             // Tests read this line to find a port picked by the OS.
             println!("kith listening on http://{addr}");
             let router = kith_web::router(kith_web::State {

@@ -77,6 +77,7 @@ pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
         standard_schedules: vec![
             dedup_schedule(env_num("KITH_DEDUP_EVERY_HOURS", 6)?),
             kith_app::jobs::segmentation_schedule(),
+            kith_app::campaigns::sequences::sequence_schedule(),
         ],
         ..d
     })

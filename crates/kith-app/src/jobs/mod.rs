@@ -162,6 +162,7 @@ impl Handlers {
             Ok(())
         });
         crate::mail::register(&mut h);
+        crate::campaigns::register(&mut h);
         h.on(SEGMENTATION_RECOMPUTE, |cx| async move {
             let ws = kith_store::accounts::workspace(cx.app.db(), cx.job.workspace)
                 .await

@@ -6,6 +6,7 @@
 mod activity;
 mod fetch;
 mod send;
+mod session;
 mod settings;
 mod templates;
 
@@ -24,7 +25,9 @@ use crate::{App, Error};
 pub use fetch::{FetchReport, MAIL_FETCH};
 pub use kith_store::mail::EmailTemplate;
 pub use send::{EmailRequest, EMAIL_SEND};
+pub use session::{Endpoint, Session, RECIPIENT_REFUSED};
 pub use settings::{MailSettingsInput, MailSettingsView};
+pub(crate) use templates::{parse_parts, Parsed};
 pub use templates::{EmailTemplateInput, Preview};
 
 /// One message ready to send: rendered, addressed, with its Message-ID chosen.
@@ -66,6 +69,8 @@ pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     /// Reply-To from the settings, added to every message that sets none.
     reply_to: Option<String>,
+    /// The server, for [`Session`]s that send command by command.
+    endpoint: Endpoint,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -115,23 +120,29 @@ impl Mailer {
             "starttls" => 587,
             _ => 25,
         };
+        let credentials = (!s.smtp_username.is_empty())
+            .then(|| Credentials::new(s.smtp_username.clone(), s.smtp_password.clone()));
+        let endpoint = Endpoint {
+            host: host.to_string(),
+            port: s.smtp_port.unwrap_or(default_port),
+            security: s.smtp_security.clone(),
+            credentials: credentials.clone(),
+        };
         let mut builder = builder
-            .port(s.smtp_port.unwrap_or(default_port))
+            .port(endpoint.port)
             .timeout(Some(Duration::from_secs(30)))
             .pool_config(
                 PoolConfig::new()
                     .max_size(8)
                     .idle_timeout(Duration::from_secs(60)),
             );
-        if !s.smtp_username.is_empty() {
-            builder = builder.credentials(Credentials::new(
-                s.smtp_username.clone(),
-                s.smtp_password.clone(),
-            ));
+        if let Some(c) = credentials {
+            builder = builder.credentials(c);
         }
         Ok(Mailer {
             transport: builder.build(),
             reply_to: Some(s.reply_to.trim().to_string()).filter(|r| !r.is_empty()),
+            endpoint,
         })
     }
 
@@ -144,6 +155,17 @@ impl Mailer {
             Err(e) if e.is_permanent() => Err(SendError::Rejected(e.to_string())),
             Err(e) => Err(SendError::Transient(e.to_string())),
         }
+    }
+
+    /// Opens a connection of its own for [`Session::send`].
+    pub async fn session(&self) -> Result<Session, SendError> {
+        Session::open(&self.endpoint).await
+    }
+
+    /// The message as it goes over the wire: its envelope and its bytes.
+    pub fn wire(&self, msg: &Outgoing) -> Result<(lettre::address::Envelope, Vec<u8>), String> {
+        let m = self.build(msg)?;
+        Ok((m.envelope().clone(), m.formatted()))
     }
 
     fn build(&self, msg: &Outgoing) -> Result<Message, String> {

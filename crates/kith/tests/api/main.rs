@@ -7,6 +7,7 @@ mod harness;
 mod auth;
 mod bad_input;
 mod calendar;
+mod campaigns;
 mod cli;
 mod dedup;
 mod export;

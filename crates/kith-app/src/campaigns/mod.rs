@@ -1,0 +1,686 @@
+//! Email campaigns: one template to the contacts of a segment, now or at a time,
+//! throttled, consent checked, every message logged before it is sent so that each
+//! recipient gets it exactly once, with unsubscribe, open and click tracking and a
+//! report. Sequences (steps with waits) are in [`sequences`].
+
+mod delivery;
+pub mod sequences;
+mod tracking;
+
+use chrono::{DateTime, Utc};
+use kith_core::campaigns::{may_mail, CONSENT_MODES};
+use kith_core::objects::ObjectKind;
+use kith_core::FieldErrors;
+use kith_core::Scalar;
+use kith_store::campaigns::{self as store, Campaign};
+use kith_store::email_sends::{self as sends, EmailSend, Figures, NewSend};
+use kith_store::{Exec, Sql, WorkspaceId};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::jobs::{enqueue_in, JobContext, JobError, JobOptions};
+use crate::{App, Caller, Error, Role};
+
+pub use kith_store::campaigns::{Enrolment, Sequence};
+pub use tracking::Unsubscribed;
+
+/// The job that starts a campaign: queues its send log, then its first slice.
+pub const CAMPAIGN_START: &str = "campaign.start";
+/// The job that sends one slice of a campaign and queues the next.
+pub const CAMPAIGN_SEND: &str = "campaign.send";
+
+/// A campaign as a client writes it.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CampaignInput {
+    /// Name.
+    #[serde(default)]
+    pub name: String,
+    /// The contact segment it goes to.
+    pub segment_id: Option<Uuid>,
+    /// The template it sends.
+    pub template_id: Option<Uuid>,
+    /// `opted_in` (default) or `not_denied`.
+    pub consent_mode: Option<String>,
+    /// Messages per minute at most; 0 or absent: no limit.
+    pub rate_per_minute: Option<i64>,
+    /// Orders within this many days of a send are attributed (default 7).
+    pub attribution_days: Option<i64>,
+    /// The version the change is based on (updates only).
+    pub version: Option<i64>,
+}
+
+/// A campaign's report: its settings and its figures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    /// The campaign.
+    pub campaign: Value,
+    /// Its figures.
+    pub figures: Figures,
+}
+
+fn bad(field: &str, reason: impl Into<String>) -> Error {
+    Error::Invalid(kith_core::Error::field(field, reason))
+}
+
+/// Only admins and members run campaigns; read-only users look.
+pub(crate) fn check_marketer(caller: &Caller) -> Result<(), Error> {
+    if caller.role() == Role::ReadOnly {
+        return Err(Error::Forbidden(
+            "read-only users cannot change campaigns or sequences",
+        ));
+    }
+    Ok(())
+}
+
+/// A campaign as JSON for the API.
+pub fn campaign_json(c: &Campaign) -> Value {
+    json!({
+        "id": c.id, "name": c.name, "segment_id": c.segment_id, "template_id": c.template_id,
+        "consent_mode": c.consent_mode, "rate_per_minute": c.rate_per_minute,
+        "attribution_days": c.attribution_days, "scheduled_at": c.scheduled_at,
+        "status": c.status, "started_at": c.started_at, "finished_at": c.finished_at,
+        "created_by": c.created_by, "version": c.version, "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    })
+}
+
+/// A send as JSON for the API.
+pub fn send_json(s: &EmailSend) -> Value {
+    json!({
+        "id": s.id, "source": s.source, "source_id": s.source_id, "step": s.step,
+        "contact_id": s.contact_id, "email": s.email, "message_id": s.message_id,
+        "status": s.status, "error": s.error, "attempts": s.attempts, "sent_at": s.sent_at,
+        "opened_at": s.opened_at, "clicked_at": s.clicked_at,
+        "unsubscribed_at": s.unsubscribed_at, "created_at": s.created_at,
+    })
+}
+
+impl App {
+    async fn check_campaign_input(
+        &self,
+        ws: WorkspaceId,
+        input: &CampaignInput,
+        c: &mut Campaign,
+    ) -> Result<(), Error> {
+        let mut errors = FieldErrors::default();
+        let name = input.name.trim();
+        if name.is_empty() || name.chars().count() > 200 {
+            errors.add("name", "must be 1-200 characters");
+        }
+        c.name = name.to_string();
+        match input.segment_id {
+            None => errors.add("segment_id", "is required"),
+            Some(id) => {
+                let seg = kith_store::records::get(
+                    &mut self.db.clone(),
+                    ws,
+                    ObjectKind::Segment,
+                    id,
+                    false,
+                )
+                .await?;
+                match seg {
+                    None => errors.add("segment_id", "no such segment"),
+                    Some(s) if s.text("object") != Some("contact") => {
+                        errors.add("segment_id", "must be a segment of contacts")
+                    }
+                    Some(_) => c.segment_id = id,
+                }
+            }
+        }
+        match input.template_id {
+            None => errors.add("template_id", "is required"),
+            Some(id) => match self.template_in(ws, id).await {
+                Ok(_) => c.template_id = id,
+                Err(Error::NotFound(_)) => errors.add("template_id", "no such email template"),
+                Err(e) => return Err(e),
+            },
+        }
+        let mode = input.consent_mode.as_deref().unwrap_or("opted_in");
+        if CONSENT_MODES.contains(&mode) {
+            c.consent_mode = mode.to_string();
+        } else {
+            errors.add(
+                "consent_mode",
+                format!("must be one of {}", CONSENT_MODES.join(", ")),
+            );
+        }
+        match input.rate_per_minute.unwrap_or(0) {
+            r @ 0..=100_000 => c.rate_per_minute = r,
+            _ => errors.add("rate_per_minute", "must be between 0 (no limit) and 100000"),
+        }
+        match input.attribution_days.unwrap_or(7) {
+            d @ 0..=365 => c.attribution_days = d,
+            _ => errors.add("attribution_days", "must be between 0 and 365"),
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(kith_core::Error::fields(errors).into())
+        }
+    }
+
+    /// The workspace's campaigns, newest first.
+    pub async fn campaigns(&self, caller: &Caller) -> Result<Vec<Campaign>, Error> {
+        Ok(store::campaigns(&mut self.db.clone(), caller.workspace.id).await?)
+    }
+
+    /// One campaign.
+    pub async fn campaign(&self, caller: &Caller, id: Uuid) -> Result<Campaign, Error> {
+        store::campaign(&mut self.db.clone(), caller.workspace.id, id)
+            .await?
+            .ok_or(Error::NotFound("campaign"))
+    }
+
+    /// Creates a draft campaign.
+    pub async fn create_campaign(
+        &self,
+        caller: &Caller,
+        input: CampaignInput,
+    ) -> Result<Campaign, Error> {
+        check_marketer(caller)?;
+        let now = Utc::now();
+        let mut c = Campaign {
+            id: Uuid::now_v7(),
+            name: String::new(),
+            segment_id: Uuid::nil(),
+            template_id: Uuid::nil(),
+            consent_mode: String::new(),
+            rate_per_minute: 0,
+            attribution_days: 7,
+            scheduled_at: None,
+            status: "draft".into(),
+            run: 0,
+            started_at: None,
+            finished_at: None,
+            created_by: Some(caller.user.id),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.check_campaign_input(caller.workspace.id, &input, &mut c)
+            .await?;
+        store::insert_campaign(&mut self.db.clone(), caller.workspace.id, &c).await?;
+        Ok(c)
+    }
+
+    /// Changes a draft (or still scheduled) campaign; refuses a stale version.
+    pub async fn update_campaign(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        input: CampaignInput,
+    ) -> Result<Campaign, Error> {
+        check_marketer(caller)?;
+        let ws = caller.workspace.id;
+        let mut c = self.campaign(caller, id).await?;
+        if !["draft", "scheduled"].contains(&c.status.as_str()) {
+            return Err(bad(
+                "status",
+                format!("a {} campaign cannot be changed", c.status),
+            ));
+        }
+        let expected = input.version.unwrap_or(c.version);
+        if expected != c.version {
+            return Err(bad(
+                "version",
+                format!(
+                    "the campaign changed since version {expected}; it is now at version {}",
+                    c.version
+                ),
+            ));
+        }
+        self.check_campaign_input(ws, &input, &mut c).await?;
+        c.updated_at = Utc::now();
+        if !store::update_campaign(
+            &mut self.db.clone(),
+            ws,
+            &c,
+            expected,
+            &["draft", "scheduled"],
+        )
+        .await?
+        {
+            return Err(Error::Conflict);
+        }
+        self.campaign(caller, id).await
+    }
+
+    /// Deletes a campaign that never started sending.
+    pub async fn delete_campaign(&self, caller: &Caller, id: Uuid) -> Result<(), Error> {
+        check_marketer(caller)?;
+        let c = self.campaign(caller, id).await?;
+        let mut tx = self.db.begin().await?;
+        if !store::delete_campaign(
+            &mut tx,
+            caller.workspace.id,
+            id,
+            &["draft", "scheduled", "cancelled"],
+        )
+        .await?
+        {
+            return Err(bad(
+                "status",
+                format!("a {} campaign cannot be deleted; cancel it first", c.status),
+            ));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sends a draft campaign now, or at `at`.
+    pub async fn send_campaign(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Campaign, Error> {
+        check_marketer(caller)?;
+        let ws = caller.workspace.id;
+        let c = self.campaign(caller, id).await?;
+        if c.status != "draft" {
+            return Err(bad(
+                "status",
+                format!("only a draft can be sent; this campaign is {}", c.status),
+            ));
+        }
+        // Said now rather than at the first message: the links need the public URL, the
+        // messages a mail server.
+        self.link_settings(ws).await?;
+        self.mailer(ws).await?;
+        let now = Utc::now();
+        let run_at = at.filter(|t| *t > now).unwrap_or(now);
+        let mut tx = self.db.begin().await?;
+        let mut sql = Sql::new(
+            "UPDATE campaigns SET status = 'scheduled', version = version + 1, scheduled_at = ",
+        );
+        sql.bind(Scalar::Time(run_at))
+            .push(", updated_at = ")
+            .bind(Scalar::Time(now));
+        sql.push(" WHERE workspace_id = ").bind(Scalar::Uuid(ws.0));
+        sql.push(" AND id = ")
+            .bind(Scalar::Uuid(id))
+            .push(" AND status = 'draft'");
+        if tx.execute(sql).await? == 0 {
+            return Err(Error::Conflict);
+        }
+        let opts = JobOptions {
+            run_at: Some(run_at),
+            idempotency_key: Some(format!("{id}:start")),
+            ..JobOptions::default()
+        };
+        enqueue_in(
+            &mut tx,
+            ws,
+            CAMPAIGN_START,
+            json!({"campaign_id": id}),
+            opts,
+        )
+        .await?;
+        tx.commit().await?;
+        self.wake_workers();
+        self.campaign(caller, id).await
+    }
+
+    /// Pauses a sending campaign (the slice in flight finishes its messages).
+    pub async fn pause_campaign(&self, caller: &Caller, id: Uuid) -> Result<Campaign, Error> {
+        self.move_campaign(caller, id, &["sending"], "paused").await
+    }
+
+    /// Resumes a paused campaign where it stopped.
+    pub async fn resume_campaign(&self, caller: &Caller, id: Uuid) -> Result<Campaign, Error> {
+        let c = self
+            .move_campaign(caller, id, &["paused"], "sending")
+            .await?;
+        let mut tx = self.db.begin().await?;
+        enqueue_slice(&mut tx, caller.workspace.id, &c, 0, None).await?;
+        tx.commit().await?;
+        self.wake_workers();
+        Ok(c)
+    }
+
+    /// Cancels a campaign: nothing more is sent; what was sent stays in the report.
+    pub async fn cancel_campaign(&self, caller: &Caller, id: Uuid) -> Result<Campaign, Error> {
+        let c = self
+            .move_campaign(
+                caller,
+                id,
+                &["draft", "scheduled", "sending", "paused"],
+                "cancelled",
+            )
+            .await?;
+        sends::skip_queued(
+            &mut self.db.clone(),
+            caller.workspace.id,
+            id,
+            "campaign cancelled",
+        )
+        .await?;
+        Ok(c)
+    }
+
+    async fn move_campaign(
+        &self,
+        caller: &Caller,
+        id: Uuid,
+        from: &[&str],
+        to: &str,
+    ) -> Result<Campaign, Error> {
+        check_marketer(caller)?;
+        let c = self.campaign(caller, id).await?;
+        if !store::set_status(
+            &mut self.db.clone(),
+            caller.workspace.id,
+            id,
+            from,
+            to,
+            Utc::now(),
+        )
+        .await?
+        {
+            return Err(bad(
+                "status",
+                format!("a {} campaign cannot become {to}", c.status),
+            ));
+        }
+        self.campaign(caller, id).await
+    }
+
+    /// A campaign's report.
+    pub async fn campaign_report(&self, caller: &Caller, id: Uuid) -> Result<Report, Error> {
+        let c = self.campaign(caller, id).await?;
+        let figures = sends::figures(
+            &mut self.db.clone(),
+            caller.workspace.id,
+            id,
+            c.attribution_days,
+        )
+        .await?;
+        Ok(Report {
+            campaign: campaign_json(&c),
+            figures,
+        })
+    }
+
+    /// Sends of a campaign or sequence (by status), or of a contact.
+    pub async fn email_sends(
+        &self,
+        caller: &Caller,
+        source_id: Option<Uuid>,
+        contact_id: Option<Uuid>,
+        status: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<EmailSend>, Error> {
+        Ok(sends::list(
+            &mut self.db.clone(),
+            caller.workspace.id,
+            source_id,
+            contact_id,
+            status,
+            limit,
+            offset,
+        )
+        .await?)
+    }
+
+    /// The suppression list: (email, reason, since).
+    pub async fn suppressions(
+        &self,
+        caller: &Caller,
+    ) -> Result<Vec<(String, String, DateTime<Utc>)>, Error> {
+        Ok(store::suppressions(&mut self.db.clone(), caller.workspace.id, 1000).await?)
+    }
+
+    /// Takes an address off the suppression list (admins only: it overrides a refusal).
+    pub async fn unsuppress(&self, caller: &Caller, email: &str) -> Result<bool, Error> {
+        if caller.role() != Role::Admin {
+            return Err(Error::Forbidden("only admins edit the suppression list"));
+        }
+        Ok(store::unsuppress(&mut self.db.clone(), caller.workspace.id, email).await?)
+    }
+
+    /// The public base URL links in emails point to ("" until set).
+    pub async fn public_url(&self, caller: &Caller) -> Result<String, Error> {
+        let s = store::link_settings(&mut self.db.clone(), caller.workspace.id).await?;
+        Ok(s.map(|(u, _)| u).unwrap_or_default())
+    }
+
+    /// Sets the public base URL (`https://crm.example.com`) of unsubscribe and tracking
+    /// links; admins only.
+    pub async fn set_public_url(&self, caller: &Caller, url: &str) -> Result<String, Error> {
+        if caller.role() != Role::Admin {
+            return Err(Error::Forbidden("only admins change campaign settings"));
+        }
+        let url = url.trim().trim_end_matches('/');
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.len() > 500
+            || url.contains(char::is_whitespace)
+        {
+            return Err(bad(
+                "public_url",
+                "must be an http:// or https:// address, e.g. https://crm.example.com",
+            ));
+        }
+        self.save_public_url(caller.workspace.id, url).await?;
+        Ok(url.to_string())
+    }
+
+    /// Stores the public URL without a caller (`kith serve --demo`, tests' set-up).
+    pub async fn save_public_url(&self, ws: WorkspaceId, url: &str) -> Result<(), Error> {
+        store::save_link_settings(&mut self.db.clone(), ws, Some(url), &new_key(), Utc::now())
+            .await?;
+        Ok(())
+    }
+
+    /// The public URL and link key; an error names the missing setting.
+    pub(crate) async fn link_settings(&self, ws: WorkspaceId) -> Result<(String, Vec<u8>), Error> {
+        let mut db = self.db.clone();
+        let (url, key) = match store::link_settings(&mut db, ws).await? {
+            Some(s) => s,
+            None => {
+                store::save_link_settings(&mut db, ws, None, &new_key(), Utc::now()).await?;
+                store::link_settings(&mut db, ws).await?.unwrap_or_default()
+            }
+        };
+        if url.is_empty() {
+            return Err(bad(
+                "public_url",
+                "set the address recipients reach Kith at (Settings → Campaigns) so unsubscribe links work",
+            ));
+        }
+        Ok((url, key.into_bytes()))
+    }
+
+    /// Queues the send log of a campaign: one row per member of its segment, `skipped`
+    /// with the reason where consent, the suppression list or the address says no.
+    pub(crate) async fn queue_campaign(&self, ws: WorkspaceId, c: &Campaign) -> Result<u64, Error> {
+        let settings = kith_store::mail::settings(&mut self.db.clone(), ws)
+            .await?
+            .unwrap_or_default();
+        let rows = recipients(
+            &mut self.db.clone(),
+            ws,
+            c.segment_id,
+            &c.consent_mode,
+            &settings.from_email,
+        )
+        .await?;
+        let mut tx = self.db.begin().await?;
+        let n = sends::queue(
+            &mut tx,
+            ws,
+            "campaign",
+            c.id,
+            0,
+            c.template_id,
+            &rows,
+            Utc::now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
+fn new_key() -> String {
+    let mut k = [0u8; 32];
+    getrandom::getrandom(&mut k).expect("the OS has randomness");
+    k.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The members of a segment as rows of a send log.
+async fn recipients(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    segment_id: Uuid,
+    consent_mode: &str,
+    from_email: &str,
+) -> Result<Vec<NewSend>, Error> {
+    let sql = Sql::new(
+        "SELECT c.id, c.email, c.consent, s.email AS suppressed FROM segment_members m \
+         JOIN contacts c ON c.id = m.record_id AND c.workspace_id = m.workspace_id \
+         LEFT JOIN email_suppressions s ON s.workspace_id = c.workspace_id AND s.email = c.email \
+         WHERE c.deleted_at IS NULL AND m.workspace_id = ",
+    )
+    .arg(Scalar::Uuid(ws.0))
+    .and(" AND m.segment_id = ")
+    .arg(Scalar::Uuid(segment_id))
+    .and(" ORDER BY c.id");
+    let rows = ex.fetch_all(sql).await.map_err(Error::from)?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let id = Uuid::now_v7();
+        let email = r.text("email").map_err(Error::from)?.unwrap_or_default();
+        let consent = r.json("consent").map_err(Error::from)?;
+        let why = if email.is_empty() {
+            Err("no email address")
+        } else if r.text("suppressed").map_err(Error::from)?.is_some() {
+            Err("on the suppression list")
+        } else {
+            may_mail(consent.as_ref(), consent_mode)
+        };
+        out.push(NewSend {
+            id,
+            contact_id: r
+                .uuid("id")
+                .map_err(Error::from)?
+                .ok_or(Error::NotFound("contact"))?,
+            email,
+            message_id: crate::mail::new_message_id(from_email),
+            status: if why.is_ok() { "queued" } else { "skipped" },
+            error: why.err().map(str::to_string),
+        });
+    }
+    Ok(out)
+}
+
+/// Enqueues slice `n` of the campaign's current run (idempotent per run and slice).
+async fn enqueue_slice(
+    tx: &mut kith_store::Tx,
+    ws: WorkspaceId,
+    c: &Campaign,
+    n: i64,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), Error> {
+    let opts = JobOptions {
+        run_at: at,
+        idempotency_key: Some(format!("{}:{}:{n}", c.id, c.run)),
+        ..JobOptions::default()
+    };
+    enqueue_in(
+        tx,
+        ws,
+        CAMPAIGN_SEND,
+        json!({"campaign_id": c.id, "run": c.run, "slice": n}),
+        opts,
+    )
+    .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct SlicePayload {
+    campaign_id: Uuid,
+    #[serde(default)]
+    slice: i64,
+}
+
+/// Messages one slice sends at most before handing over to the next (a fresh job, so
+/// a pause or a cancel takes effect and other work gets its turn).
+const SLICE: i64 = 500;
+
+async fn start(cx: JobContext) -> Result<(), JobError> {
+    let ws = cx.job.workspace;
+    let p: SlicePayload = serde_json::from_value(cx.job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("bad campaign payload: {e}")))?;
+    let app = &cx.app;
+    let mut db = app.db.clone();
+    store::set_status(
+        &mut db,
+        ws,
+        p.campaign_id,
+        &["scheduled"],
+        "sending",
+        Utc::now(),
+    )
+    .await
+    .map_err(Error::from)?;
+    let Some(c) = store::campaign(&mut db, ws, p.campaign_id)
+        .await
+        .map_err(Error::from)?
+    else {
+        return Ok(());
+    };
+    if c.status != "sending" {
+        return Ok(());
+    }
+    app.queue_campaign(ws, &c).await?;
+    let mut tx = app.db.begin().await.map_err(Error::from)?;
+    enqueue_slice(&mut tx, ws, &c, 0, None).await?;
+    tx.commit().await.map_err(Error::from)?;
+    Ok(())
+}
+
+async fn send_slice(cx: JobContext) -> Result<(), JobError> {
+    let ws = cx.job.workspace;
+    let p: SlicePayload = serde_json::from_value(cx.job.payload.clone())
+        .map_err(|e| JobError::Permanent(format!("bad campaign payload: {e}")))?;
+    let app = &cx.app;
+    let mut db = app.db.clone();
+    let Some(c) = store::campaign(&mut db, ws, p.campaign_id)
+        .await
+        .map_err(Error::from)?
+    else {
+        return Ok(());
+    };
+    if c.status != "sending" {
+        return Ok(());
+    }
+    let done = delivery::deliver(app, ws, c.id, c.rate_per_minute, SLICE).await?;
+    let pending = sends::pending(&mut db, ws, c.id)
+        .await
+        .map_err(Error::from)?;
+    let mut tx = app.db.begin().await.map_err(Error::from)?;
+    if pending == 0 {
+        store::set_status(&mut tx, ws, c.id, &["sending"], "sent", Utc::now())
+            .await
+            .map_err(Error::from)?;
+    } else {
+        // Nothing was due (only retries waiting): look again in a while.
+        let at = (done == 0).then(|| Utc::now() + chrono::Duration::seconds(10));
+        enqueue_slice(&mut tx, ws, &c, p.slice + 1, at).await?;
+    }
+    tx.commit().await.map_err(Error::from)?;
+    app.wake_workers();
+    Ok(())
+}
+
+/// Registers the campaign and sequence jobs.
+pub(crate) fn register(h: &mut crate::jobs::Handlers) {
+    h.on(CAMPAIGN_START, start);
+    h.on(CAMPAIGN_SEND, send_slice);
+    sequences::register(h);
+}
