@@ -26,6 +26,7 @@ mod records;
 mod schema;
 mod search;
 mod segments;
+mod sequences;
 mod ui;
 mod ui_data;
 mod ui_mail;
