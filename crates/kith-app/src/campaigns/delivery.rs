@@ -22,7 +22,7 @@ const MAX_ATTEMPTS: i64 = 6;
 
 /// How long a claimed send stays claimed (a node that dies leaves it to others after
 /// this): `KITH_EMAIL_LEASE_SECS`, default 60.
-fn lease() -> Duration {
+pub(crate) fn lease() -> Duration {
     let secs = std::env::var("KITH_EMAIL_LEASE_SECS")
         .ok()
         .and_then(|v| v.trim().parse::<i64>().ok())

@@ -659,7 +659,12 @@ async fn send_slice(cx: JobContext) -> Result<(), JobError> {
     if c.status != "sending" {
         return Ok(());
     }
-    let done = delivery::deliver(app, ws, c.id, c.rate_per_minute, SLICE).await?;
+    // A paced slice stays well inside the lease of the sends it claims.
+    let limit = match c.rate_per_minute {
+        0 => SLICE,
+        r => (r * delivery::lease().num_seconds() / 120).clamp(1, SLICE),
+    };
+    let done = delivery::deliver(app, ws, c.id, c.rate_per_minute, limit).await?;
     let pending = sends::pending(&mut db, ws, c.id)
         .await
         .map_err(Error::from)?;

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod calendar;
 mod campaigns;
+mod campaigns_kill;
 mod cli;
 mod dedup;
 mod export;
