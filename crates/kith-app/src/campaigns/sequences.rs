@@ -251,6 +251,11 @@ impl App {
             > 0)
     }
 
+    /// The contact with this email address (main or further), if any.
+    pub async fn contact_by_email(&self, caller: &Caller, email: &str) -> Result<Option<Uuid>, Error> {
+        Ok(kith_store::mail::contact_by_email(&mut self.db.clone(), caller.workspace.id, email).await?)
+    }
+
     /// A sequence's (or a contact's) enrolments.
     pub async fn enrolments(
         &self,
@@ -313,7 +318,7 @@ impl App {
         let contact =
             kith_store::records::get(&mut tx, ws, ObjectKind::Contact, e.contact_id, false).await?;
         let exit = match &contact {
-            None => Some("contact deleted"),
+            None => Some("deleted"),
             Some(_) => exit_reason(&mut tx, ws, e).await?,
         };
         let step = usize::try_from(e.step).unwrap_or(usize::MAX);

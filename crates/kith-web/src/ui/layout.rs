@@ -48,6 +48,8 @@ pub enum Section {
     Segments,
     /// Email templates.
     Email,
+    /// Campaigns and sequences.
+    Campaigns,
     /// Import and duplicates.
     Data,
     /// Settings.
@@ -66,6 +68,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Tasks, "/tasks", "nav-tasks"),
         (Section::Segments, "/segments", "nav-segments"),
         (Section::Email, "/email-templates", "nav-email"),
+        (Section::Campaigns, "/campaigns", "nav-campaigns"),
         (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];

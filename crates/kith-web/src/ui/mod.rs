@@ -3,6 +3,7 @@
 //! search and dragging deals. Pages read and write through kith-app like the API does.
 
 mod board;
+mod campaigns;
 mod data;
 mod home;
 pub mod i18n;
@@ -56,6 +57,13 @@ pub fn routes() -> Router<State> {
         .route("/deals/{id}", get(record::deal))
         .route("/{objects}/{id}/activities", post(record::log_activity))
         .route("/{objects}/{id}/tasks", post(record::add_task))
+        .route("/campaigns", get(campaigns::list).post(campaigns::create))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/{action}", post(campaigns::act))
+        .route("/settings/campaigns", post(campaigns::save_url))
+        .route("/sequences", get(campaigns::sequences).post(campaigns::create_sequence))
+        .route("/sequences/{id}", get(campaigns::sequence))
+        .route("/sequences/{id}/enrol", post(campaigns::enrol))
         .route("/email-templates", get(mail::list))
         .route("/email-templates/new", get(mail::new).post(mail::create))
         .route("/email-templates/{id}", get(mail::show).post(mail::update))

@@ -29,6 +29,7 @@ mod search;
 mod segments;
 mod sequences;
 mod ui;
+mod ui_campaigns;
 mod ui_data;
 mod ui_mail;
 mod ui_segments;
