@@ -473,15 +473,83 @@ async fn seed(
         ("Big companies with open deals", "company.employees >= 50 and has deals(status = open)"),
         ("Bought lately, not contacted", "sum(orders.total where ordered_at > -90d) >= 50000 and has no activities(occurred_at > -60d)"),
     ] {
-        create(
+        let seg = create(
             ObjectKind::Segment,
             json!({"name": name, "object": "contact", "filter": filter}),
         )
         .await?;
+        if name.starts_with("At risk") {
+            seed_campaigns(app, &me, seg.id).await?;
+        }
     }
     app.recompute_workspace(me.workspace.id, &me.workspace.currency)
         .await?;
     app.scan_workspace(me.workspace.id, ObjectKind::Contact)
         .await?;
     Ok(s)
+}
+
+/// A draft win-back campaign to the at-risk segment and a welcome sequence, with their
+/// templates, so the campaign pages have something to show.
+async fn seed_campaigns(app: &App, me: &crate::Caller, at_risk: uuid::Uuid) -> Result<(), Error> {
+    use crate::campaigns::sequences::SequenceInput;
+    use crate::campaigns::CampaignInput;
+    use crate::mail::EmailTemplateInput;
+    let template = |name: &str, language: &str, subject: &str, html: &str| EmailTemplateInput {
+        name: name.into(),
+        language: language.into(),
+        subject: subject.into(),
+        html: html.into(),
+        ..EmailTemplateInput::default()
+    };
+    let win_back = app
+        .create_email_template(
+            me,
+            template(
+                "Vi savner dig",
+                "da",
+                "{{ contact.first_name | default: \"Hej\" }}, vi savner dig",
+                "<p>Kære {{ contact.first_name | default: \"kunde\" }},</p><p>Det er et stykke tid siden sidst. Her er 15% på din næste ordre.</p><p><a href=\"https://shop.example/velkommen-tilbage\">Se udvalget</a></p><p><a href=\"{{ unsubscribe_url }}\">Afmeld</a></p>",
+            ),
+        )
+        .await?;
+    let welcome = app
+        .create_email_template(
+            me,
+            template(
+                "Welcome",
+                "en",
+                "Welcome to {{ workspace.name }}, {{ contact.first_name | default: \"there\" }}",
+                "<p>Hi {{ contact.first_name | default: \"there\" }}, thanks for joining us.</p><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+            ),
+        )
+        .await?;
+    let tips = app
+        .create_email_template(
+            me,
+            template("Getting started tips", "en", "Three tips for your first week", "<p>1. … 2. … 3. …</p><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
+        )
+        .await?;
+    app.create_campaign(
+        me,
+        CampaignInput {
+            name: "Win back: at-risk customers".into(),
+            segment_id: Some(at_risk),
+            template_id: Some(win_back.id),
+            consent_mode: Some("opted_in".into()),
+            rate_per_minute: Some(600),
+            ..CampaignInput::default()
+        },
+    )
+    .await?;
+    app.create_sequence(
+        me,
+        SequenceInput {
+            name: "Welcome series".into(),
+            steps: json!([{"wait_minutes": 0, "template_id": welcome.id}, {"wait_minutes": 3 * 1440, "template_id": tips.id}]),
+            ..SequenceInput::default()
+        },
+    )
+    .await?;
+    Ok(())
 }
