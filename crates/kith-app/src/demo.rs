@@ -527,7 +527,12 @@ async fn seed_campaigns(app: &App, me: &crate::Caller, at_risk: uuid::Uuid) -> R
     let tips = app
         .create_email_template(
             me,
-            template("Getting started tips", "en", "Three tips for your first week", "<p>1. … 2. … 3. …</p><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>"),
+            template(
+                "Getting started tips",
+                "en",
+                "Three tips for your first week",
+                "<p>1. … 2. … 3. …</p><p><a href=\"{{ unsubscribe_url }}\">Unsubscribe</a></p>",
+            ),
         )
         .await?;
     app.create_campaign(

@@ -303,6 +303,25 @@ pub async fn get(ex: &mut impl Exec, id: Uuid) -> Result<Option<EmailSend>, Erro
         .transpose()
 }
 
+/// The send with this Message-ID in the workspace (a bounce names it).
+pub async fn by_message_id(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    message_id: &str,
+) -> Result<Option<EmailSend>, Error> {
+    let mut sql = Sql::new(&format!(
+        "SELECT {COLUMNS} FROM email_sends WHERE workspace_id = "
+    ));
+    sql.bind(ws_arg(ws))
+        .push(" AND message_id = ")
+        .bind(Scalar::Text(message_id.into()));
+    ex.fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(EmailSend::from_row)
+        .transpose()
+}
+
 /// Sends of a source (by status if given) or of a contact, newest first.
 pub async fn list(
     ex: &mut impl Exec,

@@ -15,7 +15,8 @@ use crate::{Error, WorkspaceId};
 pub struct Entry {
     /// When it happened.
     pub at: DateTime<Utc>,
-    /// `activity`, `task`, `stage_change`, `created`, `field_change`, `deleted`, `restored`.
+    /// `activity`, `task`, `email_send`, `stage_change`, `created`, `field_change`, `deleted`,
+    /// `restored`.
     pub kind: &'static str,
     /// Details as the API shows them.
     pub data: Value,
@@ -84,6 +85,41 @@ pub async fn timeline(
                 at,
                 kind: child.singular(),
                 data: rec.to_json(),
+            });
+        }
+    }
+    // Campaign and sequence emails a contact was sent (or that failed).
+    if object == ObjectKind::Contact {
+        let mut sql = Sql::new(
+            "SELECT s.source, s.source_id, s.step, s.status, s.error, s.created_at, s.sent_at, s.opened_at, \
+             s.clicked_at, s.unsubscribed_at, COALESCE(c.name, q.name) AS source_name FROM email_sends s \
+             LEFT JOIN campaigns c ON c.id = s.source_id LEFT JOIN sequences q ON q.id = s.source_id \
+             WHERE s.status IN ('sent', 'failed', 'bounced') AND s.workspace_id = ",
+        );
+        sql.bind(ws_s.clone())
+            .push(" AND s.contact_id = ")
+            .bind(Scalar::Uuid(id));
+        before_clause(&mut sql, "s.created_at");
+        sql.push(" ORDER BY s.created_at DESC LIMIT ")
+            .bind(Scalar::Int(i64::from(limit)));
+        for row in ex.fetch_all(sql).await? {
+            out.push(Entry {
+                at: row
+                    .time("sent_at")?
+                    .or(row.time("created_at")?)
+                    .unwrap_or_default(),
+                kind: "email_send",
+                data: json!({
+                    "source": row.text("source")?,
+                    "source_id": row.uuid("source_id")?,
+                    "source_name": row.text("source_name")?,
+                    "step": row.int("step")?,
+                    "status": row.text("status")?,
+                    "error": row.text("error")?,
+                    "opened_at": row.time("opened_at")?,
+                    "clicked_at": row.time("clicked_at")?,
+                    "unsubscribed_at": row.time("unsubscribed_at")?,
+                }),
             });
         }
     }

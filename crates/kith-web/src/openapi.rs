@@ -206,7 +206,7 @@ pub fn spec() -> Value {
         }}}}));
     schemas.insert("TimelineEntry".into(), json!({"type": "object", "properties": {
         "at": {"type": "string", "format": "date-time"},
-        "type": {"type": "string", "enum": ["activity", "task", "stage_change", "created", "field_change", "deleted", "restored"]},
+        "type": {"type": "string", "enum": ["activity", "task", "email_send", "stage_change", "created", "field_change", "deleted", "restored"]},
         "data": {"type": "object"}}}));
     for object in ObjectKind::ALL {
         schemas.insert(schema_name(object), object_schema(object));

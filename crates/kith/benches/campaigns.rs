@@ -34,7 +34,9 @@ async fn sink(count: Arc<AtomicUsize>) -> u16 {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             let count = count.clone();
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
@@ -95,7 +97,9 @@ async fn load(app: &App, ws: kith_store::WorkspaceId, n: usize) {
             })
             .collect();
         let mut tx = app.db().begin().await.unwrap();
-        insert_records(&mut tx, ws, ObjectKind::Contact, chrono::Utc::now(), &recs).await.unwrap();
+        insert_records(&mut tx, ws, ObjectKind::Contact, chrono::Utc::now(), &recs)
+            .await
+            .unwrap();
         tx.commit().await.unwrap();
     }
 }
@@ -133,7 +137,10 @@ async fn baseline(port: u16, n: usize, body: &str) -> f64 {
 }
 
 fn main() {
-    let n: usize = std::env::var("KITH_BENCH_RECIPIENTS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(100_000);
+    let n: usize = std::env::var("KITH_BENCH_RECIPIENTS")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(100_000);
     let backends = std::env::var("KITH_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-campaigns");
     let _ = std::fs::remove_dir_all(&dir);
@@ -141,19 +148,26 @@ fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let port = rt.block_on(sink(count.clone()));
-    println!("# a campaign to {n} contacts, {} cores", std::thread::available_parallelism().map_or(0, |n| n.get()));
+    println!(
+        "# a campaign to {n} contacts, {} cores",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
     println!("| backend | Kith: send log, render, deliver | messages/s | lettre alone | messages/s | ratio |");
     println!("|---|---:|---:|---:|---:|---:|");
     for b in backends.split(',').map(str::trim) {
         let url = match b {
             "sqlite" => format!("sqlite://{}", dir.join("campaigns.db").display()),
             "postgres" => {
-                let base = std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
+                let base =
+                    std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
                 let (head, _) = base.rsplit_once('/').unwrap();
                 let name = format!("kith_bench_campaigns_{}", std::process::id());
                 rt.block_on(async {
                     let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE {name}")).execute(&admin).await.unwrap();
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
                 });
                 format!("{head}/{name}")
             }
@@ -163,8 +177,17 @@ fn main() {
             let db = Db::connect(&url).await.unwrap();
             kith_store::migrate::run(&db).await.unwrap();
             let app = App::new(db);
-            app.configure_workspace("bench", "DKK", Some("DK"), "Europe/Copenhagen").await.unwrap();
-            app.add_user("admin@bench.test", Role::Admin, "bench", "bench password 123").await.unwrap();
+            app.configure_workspace("bench", "DKK", Some("DK"), "Europe/Copenhagen")
+                .await
+                .unwrap();
+            app.add_user(
+                "admin@bench.test",
+                Role::Admin,
+                "bench",
+                "bench password 123",
+            )
+            .await
+            .unwrap();
             let me = app.caller_by_email("admin@bench.test").await.unwrap();
             let ws = me.workspace.id;
             app.save_mail_settings(
@@ -180,10 +203,21 @@ fn main() {
             )
             .await
             .unwrap();
-            app.save_public_url(ws, "https://crm.bench.test").await.unwrap();
+            app.save_public_url(ws, "https://crm.bench.test")
+                .await
+                .unwrap();
             load(&app, ws, n).await;
             let t = app
-                .create_email_template(&me, EmailTemplateInput { name: "Udsalg".into(), language: "da".into(), subject: "Udsalg, {{ contact.first_name }}".into(), html: HTML.into(), ..EmailTemplateInput::default() })
+                .create_email_template(
+                    &me,
+                    EmailTemplateInput {
+                        name: "Udsalg".into(),
+                        language: "da".into(),
+                        subject: "Udsalg, {{ contact.first_name }}".into(),
+                        html: HTML.into(),
+                        ..EmailTemplateInput::default()
+                    },
+                )
                 .await
                 .unwrap();
             let mut seg = Map::new();
@@ -192,7 +226,15 @@ fn main() {
             seg.insert("filter".into(), json!("city = Aarhus"));
             let seg = app.create(&me, ObjectKind::Segment, &seg).await.unwrap();
             let c = app
-                .create_campaign(&me, CampaignInput { name: "Bench".into(), segment_id: Some(seg.id), template_id: Some(t.id), ..CampaignInput::default() })
+                .create_campaign(
+                    &me,
+                    CampaignInput {
+                        name: "Bench".into(),
+                        segment_id: Some(seg.id),
+                        template_id: Some(t.id),
+                        ..CampaignInput::default()
+                    },
+                )
                 .await
                 .unwrap();
             count.store(0, Ordering::SeqCst);

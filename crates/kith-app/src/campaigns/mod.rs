@@ -3,6 +3,7 @@
 //! recipient gets it exactly once, with unsubscribe, open and click tracking and a
 //! report. Sequences (steps with waits) are in [`sequences`].
 
+pub(crate) mod bounces;
 mod delivery;
 pub mod sequences;
 mod tracking;

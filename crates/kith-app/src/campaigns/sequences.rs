@@ -252,8 +252,15 @@ impl App {
     }
 
     /// The contact with this email address (main or further), if any.
-    pub async fn contact_by_email(&self, caller: &Caller, email: &str) -> Result<Option<Uuid>, Error> {
-        Ok(kith_store::mail::contact_by_email(&mut self.db.clone(), caller.workspace.id, email).await?)
+    pub async fn contact_by_email(
+        &self,
+        caller: &Caller,
+        email: &str,
+    ) -> Result<Option<Uuid>, Error> {
+        Ok(
+            kith_store::mail::contact_by_email(&mut self.db.clone(), caller.workspace.id, email)
+                .await?,
+        )
     }
 
     /// A sequence's (or a contact's) enrolments.

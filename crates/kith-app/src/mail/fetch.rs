@@ -34,6 +34,8 @@ pub struct FetchReport {
     pub unknown_sender: u32,
     /// Logged before (same Message-ID).
     pub duplicate: u32,
+    /// Delivery failure reports for campaign or sequence messages (marked bounced).
+    pub bounced: u32,
 }
 
 /// The fetch schedule of a workspace: every two minutes while IMAP is set up.
@@ -179,6 +181,12 @@ impl App {
         report: &mut FetchReport,
     ) -> Result<(), Error> {
         let mut tx = self.db.begin().await?;
+        if crate::campaigns::bounces::record(&mut tx, ws, raw).await? {
+            report.bounced += 1;
+            store::set_imap_cursor(&mut tx, ws, validity, uid).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
         let parsed = mail_parser::MessageParser::default().parse(raw);
         let sender = parsed
             .as_ref()

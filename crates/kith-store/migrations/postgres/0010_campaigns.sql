@@ -76,6 +76,7 @@ CREATE TABLE email_sends (
 );
 CREATE INDEX email_sends_due ON email_sends(source_id, status, next_at);
 CREATE INDEX email_sends_contact ON email_sends(contact_id, created_at);
+CREATE INDEX email_sends_message ON email_sends(workspace_id, message_id);
 
 CREATE TABLE email_suppressions (
     workspace_id UUID NOT NULL REFERENCES workspaces(id),

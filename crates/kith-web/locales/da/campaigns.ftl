@@ -81,3 +81,4 @@ seq-exit-ordered = købte
 seq-exit-unsubscribed = afmeldte sig
 seq-exit-removed = fjernet
 seq-exit-deleted = kontakt slettet
+tl-email-send = E-mail fra “{ $name }”: { $status }

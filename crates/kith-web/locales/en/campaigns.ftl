@@ -81,3 +81,4 @@ seq-exit-ordered = bought
 seq-exit-unsubscribed = unsubscribed
 seq-exit-removed = removed
 seq-exit-deleted = contact deleted
+tl-email-send = Email from “{ $name }”: { $status }

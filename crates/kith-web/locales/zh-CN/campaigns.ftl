@@ -81,3 +81,4 @@ seq-exit-ordered = 已购买
 seq-exit-unsubscribed = 已退订
 seq-exit-removed = 已移除
 seq-exit-deleted = 联系人已删除
+tl-email-send = 来自“{ $name }”的邮件：{ $status }

@@ -59,7 +59,12 @@ fn select(name: &str, items: &[(Uuid, String)], chosen: &str) -> Markup {
     }
 }
 
-async fn list_page(state: &State, v: &Viewer, error: Option<String>, form: &[(String, String)]) -> Response {
+async fn list_page(
+    state: &State,
+    v: &Viewer,
+    error: Option<String>,
+    form: &[(String, String)],
+) -> Response {
     let campaigns = match state.app.campaigns(&v.caller).await {
         Ok(c) => c,
         Err(e) => return app_error(v.lang, e),
@@ -151,12 +156,20 @@ pub async fn create(AxState(state): AxState<State>, v: Viewer, RawForm(raw): Raw
 }
 
 /// `POST /settings/campaigns`: the public URL.
-pub async fn save_url(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawForm) -> Response {
+pub async fn save_url(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    RawForm(raw): RawForm,
+) -> Response {
     let form = match checked_form(&v, &raw) {
         Ok(f) => f,
         Err(refused) => return *refused,
     };
-    match state.app.set_public_url(&v.caller, one(&form, "public_url")).await {
+    match state
+        .app
+        .set_public_url(&v.caller, one(&form, "public_url"))
+        .await
+    {
         Ok(_) => Redirect::to("/campaigns").into_response(),
         Err(e) => list_page(&state, &v, Some(reason(&e)), &form).await,
     }
@@ -171,7 +184,11 @@ async fn show_page(state: &State, v: &Viewer, id: Uuid, error: Option<String>) -
         Ok(c) => c,
         Err(e) => return app_error(v.lang, e),
     };
-    let sends = state.app.email_sends(&v.caller, Some(id), None, None, 50, 0).await.unwrap_or_default();
+    let sends = state
+        .app
+        .email_sends(&v.caller, Some(id), None, None, 50, 0)
+        .await
+        .unwrap_or_default();
     let f = &report.figures;
     let figures = [
         ("camp-fig-total", f.total),
@@ -251,12 +268,19 @@ pub async fn show(AxState(state): AxState<State>, v: Viewer, Path(id): Path<Stri
 }
 
 /// `POST /campaigns/{id}/{action}`: send (now or at a time), pause, resume, cancel.
-pub async fn act(AxState(state): AxState<State>, v: Viewer, Path((id, what)): Path<(String, String)>, RawForm(raw): RawForm) -> Response {
+pub async fn act(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    Path((id, what)): Path<(String, String)>,
+    RawForm(raw): RawForm,
+) -> Response {
     let form = match checked_form(&v, &raw) {
         Ok(f) => f,
         Err(refused) => return *refused,
     };
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(v.lang, StatusCode::NOT_FOUND) };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(v.lang, StatusCode::NOT_FOUND);
+    };
     let app = &state.app;
     let result = match what.as_str() {
         "send" => {
@@ -264,8 +288,15 @@ pub async fn act(AxState(state): AxState<State>, v: Viewer, Path((id, what)): Pa
             let at = chrono::NaiveDateTime::parse_from_str(one(&form, "at"), "%Y-%m-%dT%H:%M")
                 .ok()
                 .and_then(|t| {
-                    let tz: chrono_tz::Tz = v.caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
-                    t.and_local_timezone(tz).single().map(|t| t.with_timezone(&chrono::Utc))
+                    let tz: chrono_tz::Tz = v
+                        .caller
+                        .workspace
+                        .time_zone
+                        .parse()
+                        .unwrap_or(chrono_tz::UTC);
+                    t.and_local_timezone(tz)
+                        .single()
+                        .map(|t| t.with_timezone(&chrono::Utc))
                 });
             app.send_campaign(&v.caller, id, at).await
         }
@@ -282,7 +313,12 @@ pub async fn act(AxState(state): AxState<State>, v: Viewer, Path((id, what)): Pa
 
 const STEP_ROWS: usize = 5;
 
-async fn sequences_page(state: &State, v: &Viewer, error: Option<String>, form: &[(String, String)]) -> Response {
+async fn sequences_page(
+    state: &State,
+    v: &Viewer,
+    error: Option<String>,
+    form: &[(String, String)],
+) -> Response {
     let list = match state.app.sequences(&v.caller).await {
         Ok(l) => l,
         Err(e) => return app_error(v.lang, e),
@@ -334,7 +370,11 @@ pub async fn sequences(AxState(state): AxState<State>, v: Viewer) -> Response {
 }
 
 /// `POST /sequences`: steps from the rows that name a template (waits in days).
-pub async fn create_sequence(AxState(state): AxState<State>, v: Viewer, RawForm(raw): RawForm) -> Response {
+pub async fn create_sequence(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    RawForm(raw): RawForm,
+) -> Response {
     let form = match checked_form(&v, &raw) {
         Ok(f) => f,
         Err(refused) => return *refused,
@@ -362,7 +402,11 @@ async fn sequence_page(state: &State, v: &Viewer, id: Uuid, error: Option<String
         Ok(s) => s,
         Err(e) => return app_error(v.lang, e),
     };
-    let enrolments = state.app.enrolments(&v.caller, Some(id), None).await.unwrap_or_default();
+    let enrolments = state
+        .app
+        .enrolments(&v.caller, Some(id), None)
+        .await
+        .unwrap_or_default();
     let templates: std::collections::HashMap<Uuid, String> = state
         .app
         .email_templates(&v.caller)
@@ -407,7 +451,11 @@ async fn sequence_page(state: &State, v: &Viewer, id: Uuid, error: Option<String
 }
 
 /// `GET /sequences/{id}`.
-pub async fn sequence(AxState(state): AxState<State>, v: Viewer, Path(id): Path<String>) -> Response {
+pub async fn sequence(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    Path(id): Path<String>,
+) -> Response {
     match Uuid::parse_str(&id) {
         Ok(id) => sequence_page(&state, &v, id, None).await,
         Err(_) => error_page(v.lang, StatusCode::NOT_FOUND),
@@ -415,16 +463,26 @@ pub async fn sequence(AxState(state): AxState<State>, v: Viewer, Path(id): Path<
 }
 
 /// `POST /sequences/{id}/enrol`: enrols the contact with that email address.
-pub async fn enrol(AxState(state): AxState<State>, v: Viewer, Path(id): Path<String>, RawForm(raw): RawForm) -> Response {
+pub async fn enrol(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    Path(id): Path<String>,
+    RawForm(raw): RawForm,
+) -> Response {
     let form = match checked_form(&v, &raw) {
         Ok(f) => f,
         Err(refused) => return *refused,
     };
-    let Ok(id) = Uuid::parse_str(&id) else { return error_page(v.lang, StatusCode::NOT_FOUND) };
+    let Ok(id) = Uuid::parse_str(&id) else {
+        return error_page(v.lang, StatusCode::NOT_FOUND);
+    };
     let email = one(&form, "email").trim().to_lowercase();
     let result = match state.app.contact_by_email(&v.caller, &email).await {
         Ok(Some(c)) => state.app.enrol(&v.caller, id, c).await.map(|_| ()),
-        Ok(None) => Err(kith_app::Error::Invalid(kith_core::Error::field("email", "no contact has this address"))),
+        Ok(None) => Err(kith_app::Error::Invalid(kith_core::Error::field(
+            "email",
+            "no contact has this address",
+        ))),
         Err(e) => Err(e),
     };
     match result {

@@ -61,7 +61,10 @@ pub fn routes() -> Router<State> {
         .route("/campaigns/{id}", get(campaigns::show))
         .route("/campaigns/{id}/{action}", post(campaigns::act))
         .route("/settings/campaigns", post(campaigns::save_url))
-        .route("/sequences", get(campaigns::sequences).post(campaigns::create_sequence))
+        .route(
+            "/sequences",
+            get(campaigns::sequences).post(campaigns::create_sequence),
+        )
         .route("/sequences/{id}", get(campaigns::sequence))
         .route("/sequences/{id}/enrol", post(campaigns::enrol))
         .route("/email-templates", get(mail::list))

@@ -186,6 +186,26 @@ fn entry_text(v: &Viewer, e: &TimelineEntry) -> Markup {
             (v.lang.t_args("tl-task", &[("title", s("title"))]))
             @if e.data["done"] == Value::Bool(true) { " ✓" }
         },
+        "email_send" => {
+            let mut what = v.lang.t_args(
+                "tl-email-send",
+                &[
+                    ("name", s("source_name")),
+                    ("status", v.t(&format!("camp-send-{}", s("status")))),
+                ],
+            );
+            for (k, key) in [
+                ("opened_at", "camp-fig-opened"),
+                ("clicked_at", "camp-fig-clicked"),
+                ("unsubscribed_at", "camp-fig-unsubscribed"),
+            ] {
+                if e.data[k].is_string() {
+                    what.push_str(" · ");
+                    what.push_str(&v.t(key));
+                }
+            }
+            html! { (what) @if !s("error").is_empty() { p class="tl-body" { (s("error")) } } }
+        }
         "stage_change" => html! {
             (v.lang.t_args("tl-stage-change", &[("deal", s("deal_name")), ("from", e.data["from_stage"].as_str().unwrap_or("—").to_string()), ("to", s("to_stage"))]))
         },

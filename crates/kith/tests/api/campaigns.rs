@@ -194,6 +194,30 @@ both!(
             m.message_id
         );
 
+        // The contact's timeline shows the campaign email.
+        let tl = api
+            .get(&format!(
+                "/api/v1/contacts/{}/timeline",
+                mette["id"].as_str().unwrap()
+            ))
+            .await;
+        let entry = tl.body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["type"] == "email_send")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(
+            (
+                entry["data"]["source_name"].as_str(),
+                entry["data"]["status"].as_str()
+            ),
+            (Some("Vinterudsalg"), Some("sent")),
+            "{}",
+            tl.body
+        );
+
         // Opens and clicks, through signed links only.
         let anon = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -478,6 +502,73 @@ both!(
                 .contains("451"),
             "{}",
             deferred.body
+        );
+    }
+);
+
+both!(
+    a_delivery_failure_report_fetched_by_imap_marks_the_send_bounced,
+    |app| async move {
+        let smtp = SmtpSink::start().await;
+        let imap = crate::mail_servers::ImapServer::start(
+            &smtp.maildir(),
+            "svar@acme.test",
+            "imap-kodeord",
+        )
+        .await;
+        let (template, segment) = setup(app, smtp.port).await;
+        configure(app, smtp.port, Some(&imap)).await;
+        let api = &app.api;
+        contact(api, "Gone", "gone@kunde.test", "granted").await;
+        contact(api, "Here", "here@kunde.test", "granted").await;
+        let c = create_campaign(api, &template, &segment).await;
+        api.post(
+            &format!("/api/v1/campaigns/{}/send", c["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+        worker(app).run_until_idle().await.unwrap();
+        let msgs = smtp.wait_for(2).await;
+        let original = by_to(&msgs, "gone@")[0]
+            .message_id
+            .trim_matches(['<', '>'])
+            .to_string();
+        // The receiving server accepted it, then reports it undeliverable to the Reply-To box.
+        let dsn = format!(
+        "From: Mail Delivery System <MAILER-DAEMON@mx.kunde.test>\r\nTo: svar@acme.test\r\nSubject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.kunde.test>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\nYour message could not be delivered.\r\n--b1\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.kunde.test\r\n\r\nFinal-Recipient: rfc822; gone@kunde.test\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 user unknown\r\n--b1\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: Acme Salg <salg@acme.test>\r\nTo: gone@kunde.test\r\nMessage-ID: <{original}>\r\nSubject: Udsalg for Gone\r\n--b1--\r\n"
+    );
+        std::fs::write(smtp.maildir().join("new").join("1700000000.dsn1.kith"), dsn).unwrap();
+        let r = app.app.fetch_replies(acme(app).await).await.unwrap();
+        assert_eq!(r.bounced, 1, "{r:?}");
+        let bounced = api
+            .get(&format!(
+                "/api/v1/campaigns/{}/sends?status=bounced",
+                c["id"].as_str().unwrap()
+            ))
+            .await;
+        let rows = bounced.body["data"].as_array().unwrap();
+        assert_eq!(rows.len(), 1, "{}", bounced.body);
+        assert_eq!(rows[0]["email"], "gone@kunde.test");
+        assert!(
+            rows[0]["error"].as_str().unwrap().contains("5.1.1"),
+            "{}",
+            bounced.body
+        );
+        let list = api.get("/api/v1/email/suppressions").await;
+        assert!(
+            list.body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["email"] == "gone@kunde.test" && s["reason"] == "bounced"),
+            "{}",
+            list.body
+        );
+        let f = report(api, &c).await["figures"].clone();
+        assert_eq!(
+            (f["sent"].as_i64(), f["bounced"].as_i64()),
+            (Some(1), Some(1)),
+            "{f}"
         );
     }
 );
