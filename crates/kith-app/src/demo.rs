@@ -479,7 +479,7 @@ async fn seed(
         )
         .await?;
         if name.starts_with("At risk") {
-            seed_campaigns(app, &me, seg.id).await?;
+            seed_campaigns(app, me, seg.id).await?;
         }
     }
     app.recompute_workspace(me.workspace.id, &me.workspace.currency)

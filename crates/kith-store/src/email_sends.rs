@@ -456,11 +456,11 @@ pub async fn figures(
             format!("strftime('%Y-%m-%dT%H:%M:%f', s.sent_at, '+{days} days') || '000Z'")
         }
     };
-    let sql = Sql::new(&format!(
+    let sql = Sql::new(
         "SELECT COUNT(*) AS orders, CAST(SUM(o.total) AS BIGINT) AS revenue FROM orders o \
          JOIN email_sends s ON s.contact_id = o.contact_id \
-         WHERE s.workspace_id = "
-    ))
+         WHERE s.workspace_id = ",
+    )
     .arg(ws_arg(ws))
     .and(" AND s.source_id = ")
     .arg(Scalar::Uuid(source_id))

@@ -85,7 +85,7 @@ impl App {
             Ok(steps) => {
                 for (i, st) in steps.iter().enumerate() {
                     if let Err(Error::NotFound(_)) = self.template_in(ws, st.template_id).await {
-                        errors.add(&format!("steps[{i}].template_id"), "no such email template");
+                        errors.add(format!("steps[{i}].template_id"), "no such email template");
                     }
                 }
                 s.steps = serde_json::to_value(&steps).unwrap_or_default();
@@ -291,13 +291,12 @@ impl App {
         let mut cache: std::collections::HashMap<Uuid, Option<(Sequence, Vec<Step>)>> =
             Default::default();
         for e in &due {
-            if !cache.contains_key(&e.sequence_id) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = cache.entry(e.sequence_id) {
                 let s = store::sequence(&mut self.db.clone(), ws, e.sequence_id).await?;
-                let parsed = match s {
+                slot.insert(match s {
                     Some(s) if s.enabled => parse_steps(&s.steps).ok().map(|st| (s, st)),
                     _ => None,
-                };
-                cache.insert(e.sequence_id, parsed);
+                });
             }
             let Some((seq, steps)) = cache.get(&e.sequence_id).and_then(Option::as_ref) else {
                 continue;

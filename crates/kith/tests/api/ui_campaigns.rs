@@ -81,14 +81,8 @@ async fn a_campaign_is_made_sent_and_reported_and_a_sequence_enrols_in_danish() 
     worker(&app).run_until_idle().await.unwrap();
     let msgs = sink.wait_for(1).await;
     assert_eq!(msgs[0].subject, "Glædelig jul, Åse");
-    b.goto(
-        &b.eval("location.pathname")
-            .await
-            .as_str()
-            .unwrap()
-            .to_string(),
-    )
-    .await;
+    let here = b.eval("location.pathname").await;
+    b.goto(here.as_str().unwrap()).await;
     assert!(b.text("h1").await.contains("Sendt"));
     assert_eq!(b.text("[data-figure=camp-fig-sent]").await, "1");
     assert!(b.text("#campaign-figures").await.contains("Åbnet"));
