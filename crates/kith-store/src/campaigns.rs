@@ -567,6 +567,25 @@ pub async fn is_suppressed(
     Ok(ex.fetch_optional(sql).await?.is_some())
 }
 
+/// Which of these addresses are suppressed (lower-cased).
+pub async fn suppressed_among(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    emails: &[String],
+) -> Result<std::collections::HashSet<String>, Error> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in emails.chunks(500) {
+        let mut sql = Sql::new("SELECT email FROM email_suppressions WHERE workspace_id = ");
+        sql.bind(ws_arg(ws)).push(" AND email IN (");
+        sql.bind_list(chunk.iter().map(|e| Scalar::Text(e.trim().to_lowercase())));
+        sql.push(")");
+        for r in ex.fetch_all(sql).await? {
+            out.extend(r.text("email")?);
+        }
+    }
+    Ok(out)
+}
+
 /// Removes an address from the suppression list; false if it was not on it.
 pub async fn unsuppress(ex: &mut impl Exec, ws: WorkspaceId, email: &str) -> Result<bool, Error> {
     let sql = Sql::new("DELETE FROM email_suppressions WHERE workspace_id = ")

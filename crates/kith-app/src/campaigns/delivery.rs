@@ -4,7 +4,7 @@
 //! moment the server is ready for it (see [`crate::mail::Session`]).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use chrono::{Duration, Utc};
 use kith_core::campaigns::{pace, sign, track_links, LinkPurpose};
@@ -42,6 +42,12 @@ struct Shared {
     public_url: String,
     key: Vec<u8>,
     templates: HashMap<Uuid, Arc<Parsed>>,
+    workspace_name: String,
+    /// Addresses suppressed when the slice began.
+    suppressed: std::collections::HashSet<String>,
+    /// Companies and owners as templates see them, looked up once per slice.
+    companies: Mutex<HashMap<Uuid, Option<serde_json::Value>>>,
+    owners: Mutex<HashMap<Uuid, Option<(String, String)>>>,
 }
 
 fn percent(s: &str) -> String {
@@ -65,6 +71,50 @@ impl Shared {
         )
     }
 
+    /// The template data of one contact; its company and owner come from the slice's
+    /// caches (many recipients share them).
+    async fn context(&self, contact_id: Uuid) -> Result<serde_json::Value, Error> {
+        use kith_core::objects::ObjectKind;
+        let mut db = self.app.db.clone();
+        let contact = kith_store::records::get(&mut db, self.ws, ObjectKind::Contact, contact_id, false)
+            .await?
+            .ok_or(Error::NotFound("contact"))?;
+        let company = match contact.uuid("company_id") {
+            None => None,
+            Some(id) => {
+                let cached = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+                match cached {
+                    Some(c) => c,
+                    None => {
+                        let c = kith_store::records::get(&mut db, self.ws, ObjectKind::Company, id, false)
+                            .await?
+                            .map(|c| c.to_json());
+                        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(id, c.clone());
+                        c
+                    }
+                }
+            }
+        };
+        let owner = match contact.uuid("owner_id") {
+            None => None,
+            Some(id) => {
+                let cached = self.owners.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+                match cached {
+                    Some(o) => o,
+                    None => {
+                        let o = kith_store::accounts::user_by_id(&self.app.db, id)
+                            .await?
+                            .filter(|u| u.workspace_id == self.ws)
+                            .map(|u| (u.name.unwrap_or_default(), u.email));
+                        self.owners.lock().unwrap_or_else(|p| p.into_inner()).insert(id, o.clone());
+                        o
+                    }
+                }
+            }
+        };
+        Ok(crate::mail::context(&contact, company, owner, &self.workspace_name))
+    }
+
     /// The message for one send, personalised and with its links.
     async fn render(&self, s: &EmailSend) -> Result<Outgoing, Error> {
         let template = self
@@ -72,7 +122,7 @@ impl Shared {
             .get(&s.template_id)
             .ok_or(Error::NotFound("email template"))?;
         let unsubscribe = self.unsubscribe_url(s.id);
-        let mut ctx = self.app.template_context(self.ws, s.contact_id).await?;
+        let mut ctx = self.context(s.contact_id).await?;
         ctx["unsubscribe_url"] = serde_json::Value::String(unsubscribe.clone());
         let (subject, html, mut text) = template.render(&ctx);
         let html = html.map(|h| {
@@ -145,8 +195,18 @@ pub(crate) async fn deliver(
             )?));
         }
     }
+    let workspace_name = kith_store::accounts::workspace(app.db(), ws)
+        .await?
+        .map(|w| w.name)
+        .unwrap_or_default();
+    let emails: Vec<String> = claimed.iter().map(|s| s.email.clone()).collect();
+    let suppressed = kith_store::campaigns::suppressed_among(&mut app.db.clone(), ws, &emails).await?;
     let shared = Arc::new(Shared {
         app: app.clone(),
+        workspace_name,
+        suppressed,
+        companies: Mutex::default(),
+        owners: Mutex::default(),
         ws,
         mailer,
         from_name: settings.from_name,
@@ -235,8 +295,7 @@ async fn send_one(
     session: &mut Option<Session>,
     s: &EmailSend,
 ) -> Result<Option<Outcome>, Error> {
-    let mut db = shared.app.db.clone();
-    if kith_store::campaigns::is_suppressed(&mut db, shared.ws, &s.email).await? {
+    if shared.suppressed.contains(&s.email.trim().to_lowercase()) {
         return Ok(Some(Outcome::Skipped("on the suppression list".into())));
     }
     let msg = shared.render(s).await?;

@@ -257,17 +257,33 @@ impl App {
         let workspace = kith_store::accounts::workspace(&self.db, ws)
             .await?
             .ok_or(Error::NotFound("workspace"))?;
-        Ok(serde_json::json!({
-            "contact": contact.to_json(),
-            "company": company.unwrap_or_else(|| serde_json::json!({})),
-            "user": owner.map_or_else(
-                || serde_json::json!({}),
-                |u| serde_json::json!({"name": u.name.unwrap_or_default(), "email": u.email}),
-            ),
-            "workspace": {"name": workspace.name},
-            "unsubscribe_url": "",
-        }))
+        Ok(context(
+            &contact,
+            company,
+            owner.map(|u| (u.name.unwrap_or_default(), u.email)),
+            &workspace.name,
+        ))
     }
+}
+
+/// The data a template is rendered with, from its parts (campaigns look the company,
+/// owner and workspace up once per slice instead of once per message).
+pub(crate) fn context(
+    contact: &kith_store::records::Record,
+    company: Option<serde_json::Value>,
+    owner: Option<(String, String)>,
+    workspace_name: &str,
+) -> serde_json::Value {
+    serde_json::json!({
+        "contact": contact.to_json(),
+        "company": company.unwrap_or_else(|| serde_json::json!({})),
+        "user": owner.map_or_else(
+            || serde_json::json!({}),
+            |(name, email)| serde_json::json!({"name": name, "email": email}),
+        ),
+        "workspace": {"name": workspace_name},
+        "unsubscribe_url": "",
+    })
 }
 
 /// Mailers by workspace, with the settings each was built from.

@@ -1,5 +1,12 @@
 //! A `kith serve` killed with `kill -9` in the middle of a 2,000-recipient campaign and
 //! started again: every recipient ends up with exactly one message.
+//!
+//! Kith marks a message sent between the server's `354` and the message's final dot, so
+//! a crash can lose the one message of a connection that is inside those microseconds
+//! (SMTP cannot be made idempotent). The test makes the kill land where every
+//! connection waits for the SMTP server — which it freezes first — so what it checks
+//! is the rest: messages at every other stage (MAIL, RCPT, DATA, content written, answer
+//! pending) are sent once and only once after the restart.
 
 use std::collections::HashMap;
 use std::process::{Child, Command, Stdio};

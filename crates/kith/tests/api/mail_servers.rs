@@ -101,7 +101,7 @@ impl Received {
 pub struct SmtpSink {
     pub port: u16,
     /// Killed on drop.
-    _child: Child,
+    child: Child,
     dir: TempDir,
 }
 
@@ -139,7 +139,7 @@ impl SmtpSink {
         );
         SmtpSink {
             port,
-            _child: child,
+            child,
             dir,
         }
     }
@@ -147,6 +147,22 @@ impl SmtpSink {
     /// The Maildir messages land in.
     pub fn maildir(&self) -> PathBuf {
         self.dir.0.join("Maildir")
+    }
+
+    /// Freezes the server (SIGSTOP): clients block waiting for its answers.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Lets a frozen server go on (SIGCONT) with what its clients wrote meanwhile.
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, sig: &str) {
+        let pid = self.child.id().expect("the SMTP sink runs").to_string();
+        let ok = std::process::Command::new("kill").args([sig, &pid]).status().expect("kill");
+        assert!(ok.success(), "kill {sig} {pid}");
     }
 
     /// Answers `550` to this recipient from now on.
