@@ -76,20 +76,35 @@ impl Shared {
     async fn context(&self, contact_id: Uuid) -> Result<serde_json::Value, Error> {
         use kith_core::objects::ObjectKind;
         let mut db = self.app.db.clone();
-        let contact = kith_store::records::get(&mut db, self.ws, ObjectKind::Contact, contact_id, false)
-            .await?
-            .ok_or(Error::NotFound("contact"))?;
+        let contact =
+            kith_store::records::get(&mut db, self.ws, ObjectKind::Contact, contact_id, false)
+                .await?
+                .ok_or(Error::NotFound("contact"))?;
         let company = match contact.uuid("company_id") {
             None => None,
             Some(id) => {
-                let cached = self.companies.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+                let cached = self
+                    .companies
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&id)
+                    .cloned();
                 match cached {
                     Some(c) => c,
                     None => {
-                        let c = kith_store::records::get(&mut db, self.ws, ObjectKind::Company, id, false)
-                            .await?
-                            .map(|c| c.to_json());
-                        self.companies.lock().unwrap_or_else(|p| p.into_inner()).insert(id, c.clone());
+                        let c = kith_store::records::get(
+                            &mut db,
+                            self.ws,
+                            ObjectKind::Company,
+                            id,
+                            false,
+                        )
+                        .await?
+                        .map(|c| c.to_json());
+                        self.companies
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(id, c.clone());
                         c
                     }
                 }
@@ -98,7 +113,12 @@ impl Shared {
         let owner = match contact.uuid("owner_id") {
             None => None,
             Some(id) => {
-                let cached = self.owners.lock().unwrap_or_else(|p| p.into_inner()).get(&id).cloned();
+                let cached = self
+                    .owners
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get(&id)
+                    .cloned();
                 match cached {
                     Some(o) => o,
                     None => {
@@ -106,13 +126,21 @@ impl Shared {
                             .await?
                             .filter(|u| u.workspace_id == self.ws)
                             .map(|u| (u.name.unwrap_or_default(), u.email));
-                        self.owners.lock().unwrap_or_else(|p| p.into_inner()).insert(id, o.clone());
+                        self.owners
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(id, o.clone());
                         o
                     }
                 }
             }
         };
-        Ok(crate::mail::context(&contact, company, owner, &self.workspace_name))
+        Ok(crate::mail::context(
+            &contact,
+            company,
+            owner,
+            &self.workspace_name,
+        ))
     }
 
     /// The message for one send, personalised and with its links.
@@ -200,7 +228,8 @@ pub(crate) async fn deliver(
         .map(|w| w.name)
         .unwrap_or_default();
     let emails: Vec<String> = claimed.iter().map(|s| s.email.clone()).collect();
-    let suppressed = kith_store::campaigns::suppressed_among(&mut app.db.clone(), ws, &emails).await?;
+    let suppressed =
+        kith_store::campaigns::suppressed_among(&mut app.db.clone(), ws, &emails).await?;
     let shared = Arc::new(Shared {
         app: app.clone(),
         workspace_name,

@@ -137,32 +137,12 @@ impl SmtpSink {
             "SMTP sink did not start: {ready:?} {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        SmtpSink {
-            port,
-            child,
-            dir,
-        }
+        SmtpSink { port, child, dir }
     }
 
     /// The Maildir messages land in.
     pub fn maildir(&self) -> PathBuf {
         self.dir.0.join("Maildir")
-    }
-
-    /// Freezes the server (SIGSTOP): clients block waiting for its answers.
-    pub fn freeze(&self) {
-        self.signal("-STOP");
-    }
-
-    /// Lets a frozen server go on (SIGCONT) with what its clients wrote meanwhile.
-    pub fn thaw(&self) {
-        self.signal("-CONT");
-    }
-
-    fn signal(&self, sig: &str) {
-        let pid = self.child.id().expect("the SMTP sink runs").to_string();
-        let ok = std::process::Command::new("kill").args([sig, &pid]).status().expect("kill");
-        assert!(ok.success(), "kill {sig} {pid}");
     }
 
     /// Answers `550` to this recipient from now on.
