@@ -101,7 +101,7 @@ impl Received {
 pub struct SmtpSink {
     pub port: u16,
     /// Killed on drop.
-    child: Child,
+    _child: Child,
     dir: TempDir,
 }
 
@@ -230,7 +230,7 @@ pub struct ImapServer {
     pub port: u16,
     pub user: String,
     pub password: String,
-    child: Child,
+    _child: Child,
     _dir: TempDir,
 }
 
@@ -304,7 +304,7 @@ impl ImapServer {
             port,
             user: user.to_string(),
             password: password.to_string(),
-            child,
+            _child: child,
             _dir: dir,
         }
     }
