@@ -137,7 +137,11 @@ impl SmtpSink {
             "SMTP sink did not start: {ready:?} {}",
             std::fs::read_to_string(&log).unwrap_or_default()
         );
-        SmtpSink { port, child, dir }
+        SmtpSink {
+            port,
+            _child: child,
+            dir,
+        }
     }
 
     /// The Maildir messages land in.
