@@ -234,7 +234,7 @@ pub struct ImapServer {
     pub port: u16,
     pub user: String,
     pub password: String,
-    _child: Child,
+    child: Child,
     _dir: TempDir,
 }
 
@@ -308,7 +308,7 @@ impl ImapServer {
             port,
             user: user.to_string(),
             password: password.to_string(),
-            _child: child,
+            child,
             _dir: dir,
         }
     }
