@@ -233,6 +233,7 @@ pub fn spec() -> Value {
     crate::search::openapi(&mut paths, &mut schemas);
     jobs(&mut paths, &mut schemas);
     crate::mail::openapi(&mut paths, &mut schemas);
+    crate::workflows::openapi(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

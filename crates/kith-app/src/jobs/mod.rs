@@ -162,6 +162,7 @@ impl Handlers {
             Ok(())
         });
         crate::mail::register(&mut h);
+        crate::workflows::register(&mut h);
         h.on(SEGMENTATION_RECOMPUTE, |cx| async move {
             let ws = kith_store::accounts::workspace(cx.app.db(), cx.job.workspace)
                 .await
@@ -356,7 +357,7 @@ impl App {
         Ok(())
     }
 
-    async fn workspace_tz(&self, ws: WorkspaceId) -> Result<chrono_tz::Tz, Error> {
+    pub(crate) async fn workspace_tz(&self, ws: WorkspaceId) -> Result<chrono_tz::Tz, Error> {
         let w = kith_store::accounts::workspace(&self.db, ws)
             .await?
             .ok_or(Error::NotFound("workspace"))?;

@@ -30,4 +30,5 @@ mod ui_data;
 mod ui_mail;
 mod ui_segments;
 mod ui_work;
+mod workflows;
 mod workspace;

@@ -1,0 +1,203 @@
+//! The dispatcher: takes outbox events not dispatched yet (oldest first), finds the
+//! enabled workflows whose trigger they match and whose conditions the record passes,
+//! and starts one run per workflow and event — all in one transaction with marking the
+//! events dispatched, so a crash redoes the batch and the runs' unique key keeps it
+//! from starting anything twice.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use kith_core::filter::Resolved;
+use kith_core::objects::ObjectKind;
+use kith_core::workflows::{Definition, MAX_DEPTH};
+use kith_store::workflows::runs::{self, Run};
+use kith_store::workflows::{self as store, Workflow};
+use kith_store::{Tx, WorkspaceId};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::WORKFLOW_RUN;
+use crate::jobs::{enqueue_in, JobOptions};
+use crate::{App, Error};
+
+/// Triggers that events start (the others are found by the scan).
+const EVENT_TRIGGERS: [&str; 6] = [
+    "record_created",
+    "record_updated",
+    "field_changed",
+    "deal_stage_changed",
+    "segment_entered",
+    "segment_left",
+];
+
+/// An enabled workflow ready to match: its definition and its conditions resolved
+/// against its object (None: no conditions; Err: they no longer resolve).
+pub(crate) struct Armed {
+    pub(crate) workflow: Workflow,
+    pub(crate) def: Definition,
+    pub(crate) object: Option<ObjectKind>,
+    pub(crate) conditions: Option<Result<Resolved, String>>,
+}
+
+/// The enabled workflows of `ws` with one of `types` as trigger.
+pub(crate) async fn armed(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    types: &[&str],
+    now: DateTime<Utc>,
+) -> Result<Vec<Armed>, Error> {
+    let mut out = Vec::new();
+    for workflow in store::list(tx, ws, Some(types)).await? {
+        let def = match Definition::parse(&workflow.definition) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(workflow = %workflow.id, error = %e, "stored workflow does not parse; skipped");
+                continue;
+            }
+        };
+        let object = super::check::trigger_object(tx, ws, &def.trigger).await?;
+        let conditions = match (object, def.conditions.is_empty()) {
+            (_, true) => None,
+            (None, false) => Some(Err("the trigger's segment is gone".to_string())),
+            (Some(o), false) => Some(
+                crate::segments::resolve(tx, ws, o, &def.conditions, now)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
+        };
+        out.push(Armed {
+            workflow,
+            def,
+            object,
+            conditions,
+        });
+    }
+    Ok(out)
+}
+
+impl Armed {
+    /// Whether the record passes the conditions now.
+    pub(crate) async fn passes(&self, tx: &mut Tx, record: Uuid) -> Result<bool, Error> {
+        let (Some(object), Some(cond)) = (self.object, &self.conditions) else {
+            return Ok(true);
+        };
+        match cond {
+            Ok(filter) => {
+                Ok(store::matches(tx, self.workflow.workspace, object, record, filter).await?)
+            }
+            Err(e) => {
+                tracing::warn!(workflow = %self.workflow.id, error = %e, "workflow conditions do not resolve; not run");
+                Ok(false)
+            }
+        }
+    }
+
+    /// Starts a run for `record` under `trigger_key` unless one exists; true if started.
+    pub(crate) async fn start(
+        &self,
+        tx: &mut Tx,
+        trigger_key: String,
+        event_id: Option<Uuid>,
+        object: ObjectKind,
+        record: Uuid,
+        depth: i64,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let run = Run {
+            id: Uuid::now_v7(),
+            workspace: self.workflow.workspace,
+            workflow_id: self.workflow.id,
+            workflow_name: String::new(),
+            version: self.workflow.version,
+            trigger_key,
+            event_id,
+            object: object.singular().into(),
+            record_id: record,
+            depth,
+            status: "running".into(),
+            next_step: 0,
+            steps: Value::Array(vec![]),
+            started_at: now,
+            finished_at: None,
+        };
+        if !runs::insert(tx, &run).await? {
+            return Ok(false);
+        }
+        let opts = JobOptions {
+            idempotency_key: Some(format!("run:{}", run.id)),
+            max_attempts: Some(5),
+            ..JobOptions::default()
+        };
+        enqueue_in(
+            tx,
+            run.workspace,
+            WORKFLOW_RUN,
+            json!({"run_id": run.id}),
+            opts,
+        )
+        .await?;
+        Ok(true)
+    }
+}
+
+impl App {
+    /// Dispatches up to `limit` outbox events to workflows; returns how many events it
+    /// took (0: none waiting). Safe on several nodes at once.
+    pub async fn dispatch_events(&self, limit: i64) -> Result<usize, Error> {
+        let mut tx = self.db.begin().await?;
+        let events = store::pending_events(&mut tx, limit).await?;
+        if events.is_empty() {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let mut by_ws: HashMap<WorkspaceId, Vec<Armed>> = HashMap::new();
+        let mut started = 0usize;
+        for ev in &events {
+            if !by_ws.contains_key(&ev.workspace) {
+                let list = armed(&mut tx, ev.workspace, &EVENT_TRIGGERS, now).await?;
+                by_ws.insert(ev.workspace, list);
+            }
+            let flows = &by_ws[&ev.workspace];
+            if flows.is_empty() {
+                continue;
+            }
+            let Some(object) = ObjectKind::from_singular(&ev.object) else {
+                continue;
+            };
+            let depth = ev.payload["workflow_depth"].as_i64().unwrap_or(0);
+            if depth >= MAX_DEPTH {
+                tracing::warn!(event = %ev.id, depth, "workflow chain too deep; not triggering further");
+                continue;
+            }
+            let caused_by = ev.payload["caused_by_workflow"].as_str();
+            for a in flows {
+                // A workflow's own change never triggers it again.
+                if caused_by == Some(a.workflow.id.to_string().as_str()) {
+                    continue;
+                }
+                if !a
+                    .def
+                    .trigger
+                    .matches_event(&ev.kind, &ev.object, &ev.payload)
+                    || !a.passes(&mut tx, ev.record_id).await?
+                {
+                    continue;
+                }
+                let key = ev.id.to_string();
+                let id = Some(ev.id);
+                if a.start(&mut tx, key, id, object, ev.record_id, depth + 1, now)
+                    .await?
+                {
+                    started += 1;
+                }
+            }
+        }
+        let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
+        store::mark_processed(&mut tx, &ids, now).await?;
+        tx.commit().await?;
+        if started > 0 {
+            self.wake_workers();
+        }
+        Ok(events.len())
+    }
+}
