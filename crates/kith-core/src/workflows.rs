@@ -471,10 +471,10 @@ fn check_trigger(t: &Trigger, errors: &mut FieldErrors) {
         | Trigger::RecordUpdated { object }
         | Trigger::FieldChanged { object, .. }
         | Trigger::DateRelative { object, .. }
-        | Trigger::NoActivity { object, .. } => {
-            if object_of(object).is_none() {
-                errors.add("trigger.object", "must be contact, company, deal or task");
-            }
+        | Trigger::NoActivity { object, .. }
+            if object_of(object).is_none() =>
+        {
+            errors.add("trigger.object", "must be contact, company, deal or task");
         }
         _ => {}
     }
@@ -537,7 +537,7 @@ fn parse_step(at: &str, v: &Value, errors: &mut FieldErrors) -> Option<Step> {
                     "name users, a team_id, or by_field with rules",
                 );
             }
-            if by_field.is_some() != !rules.is_empty() {
+            if by_field.is_some() == rules.is_empty() {
                 errors.add(field("rules"), "by_field and rules go together");
             }
         }

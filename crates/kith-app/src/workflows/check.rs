@@ -64,13 +64,11 @@ pub(crate) async fn in_workspace(
     };
     let defs = rec::custom_defs(tx, ws, object).await?;
     match &def.trigger {
-        Trigger::FieldChanged { field, .. } => {
-            if resolve_field(object, field, &defs).is_none() {
-                errors.add(
-                    "trigger.field",
-                    format!("{} has no field `{field}`", object.plural()),
-                );
-            }
+        Trigger::FieldChanged { field, .. } if resolve_field(object, field, &defs).is_none() => {
+            errors.add(
+                "trigger.field",
+                format!("{} has no field `{field}`", object.plural()),
+            );
         }
         Trigger::DateRelative { field, .. } => {
             let dated: Vec<&str> = object
@@ -152,18 +150,20 @@ pub(crate) async fn in_workspace(
                     errors.add(at("type"), format!("{} have no owner", object.plural()));
                 }
             }
-            Action::CreateTask { assignee_id, .. } => {
-                if let Some(u) = assignee_id {
-                    if !user_ok(tx, ws, *u).await? {
-                        errors.add(at("assignee_id"), "no such user in this workspace");
-                    }
-                }
+            Action::CreateTask {
+                assignee_id: Some(u),
+                ..
             }
-            Action::Notify { user_id, .. } => {
-                if let Some(u) = user_id {
-                    if !user_ok(tx, ws, *u).await? {
-                        errors.add(at("user_id"), "no such user in this workspace");
-                    }
+            | Action::Notify {
+                user_id: Some(u), ..
+            } => {
+                let known = user_ok(tx, ws, *u).await?;
+                let field = match step.action {
+                    Action::CreateTask { .. } => "assignee_id",
+                    _ => "user_id",
+                };
+                if !known {
+                    errors.add(at(field), "no such user in this workspace");
                 }
             }
             Action::SendEmail { template_id } => {

@@ -4,6 +4,7 @@
 //! events dispatched, so a crash redoes the batch and the runs' unique key keeps it
 //! from starting anything twice.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
@@ -75,6 +76,22 @@ pub(crate) async fn armed(
     Ok(out)
 }
 
+/// One thing that triggers a workflow: an event, or what a scan found.
+pub(crate) struct Occurrence {
+    /// The event id, or the scan's key (one run per workflow and key).
+    pub(crate) trigger_key: String,
+    /// The event, if an event.
+    pub(crate) event_id: Option<Uuid>,
+    /// The record's object.
+    pub(crate) object: ObjectKind,
+    /// The record.
+    pub(crate) record: Uuid,
+    /// Runs that led here, this one included.
+    pub(crate) depth: i64,
+    /// Now.
+    pub(crate) now: DateTime<Utc>,
+}
+
 impl Armed {
     /// Whether the record passes the conditions now.
     pub(crate) async fn passes(&self, tx: &mut Tx, record: Uuid) -> Result<bool, Error> {
@@ -92,17 +109,16 @@ impl Armed {
         }
     }
 
-    /// Starts a run for `record` under `trigger_key` unless one exists; true if started.
-    pub(crate) async fn start(
-        &self,
-        tx: &mut Tx,
-        trigger_key: String,
-        event_id: Option<Uuid>,
-        object: ObjectKind,
-        record: Uuid,
-        depth: i64,
-        now: DateTime<Utc>,
-    ) -> Result<bool, Error> {
+    /// Starts a run for the occurrence unless one exists under its key; true if started.
+    pub(crate) async fn start(&self, tx: &mut Tx, o: Occurrence) -> Result<bool, Error> {
+        let Occurrence {
+            trigger_key,
+            event_id,
+            object,
+            record,
+            depth,
+            now,
+        } = o;
         let run = Run {
             id: Uuid::now_v7(),
             workspace: self.workflow.workspace,
@@ -153,11 +169,12 @@ impl App {
         let mut by_ws: HashMap<WorkspaceId, Vec<Armed>> = HashMap::new();
         let mut started = 0usize;
         for ev in &events {
-            if !by_ws.contains_key(&ev.workspace) {
-                let list = armed(&mut tx, ev.workspace, &EVENT_TRIGGERS, now).await?;
-                by_ws.insert(ev.workspace, list);
-            }
-            let flows = &by_ws[&ev.workspace];
+            let flows = match by_ws.entry(ev.workspace) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => {
+                    e.insert(armed(&mut tx, ev.workspace, &EVENT_TRIGGERS, now).await?)
+                }
+            };
             if flows.is_empty() {
                 continue;
             }
@@ -183,11 +200,15 @@ impl App {
                 {
                     continue;
                 }
-                let key = ev.id.to_string();
-                let id = Some(ev.id);
-                if a.start(&mut tx, key, id, object, ev.record_id, depth + 1, now)
-                    .await?
-                {
+                let o = Occurrence {
+                    trigger_key: ev.id.to_string(),
+                    event_id: Some(ev.id),
+                    object,
+                    record: ev.record_id,
+                    depth: depth + 1,
+                    now,
+                };
+                if a.start(&mut tx, o).await? {
                     started += 1;
                 }
             }

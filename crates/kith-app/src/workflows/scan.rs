@@ -8,7 +8,7 @@ use kith_store::workflows::scans;
 use kith_store::WorkspaceId;
 use uuid::Uuid;
 
-use super::dispatch::armed;
+use super::dispatch::{armed, Occurrence};
 use crate::{App, Error};
 
 const SCANNED: [&str; 3] = ["date_relative", "task_overdue", "no_activity"];
@@ -75,10 +75,16 @@ impl App {
                 }
                 _ => continue,
             };
-            for (id, key) in found {
-                if a.passes(&mut tx, id).await?
-                    && a.start(&mut tx, key, None, object, id, 1, now).await?
-                {
+            for (record, trigger_key) in found {
+                let o = Occurrence {
+                    trigger_key,
+                    event_id: None,
+                    object,
+                    record,
+                    depth: 1,
+                    now,
+                };
+                if a.passes(&mut tx, record).await? && a.start(&mut tx, o).await? {
                     started += 1;
                 }
             }

@@ -48,6 +48,10 @@ pub enum Section {
     Segments,
     /// Email templates.
     Email,
+    /// Workflows.
+    Workflows,
+    /// The signed-in user's notifications.
+    Notifications,
     /// Import and duplicates.
     Data,
     /// Settings.
@@ -66,6 +70,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Tasks, "/tasks", "nav-tasks"),
         (Section::Segments, "/segments", "nav-segments"),
         (Section::Email, "/email-templates", "nav-email"),
+        (Section::Workflows, "/workflows", "nav-workflows"),
         (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];
@@ -94,6 +99,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
                         label class="sr-only" for="global-search" { (v.t("search-label")) }
                         input id="global-search" type="search" name="q" placeholder=(v.t("search-placeholder")) autocomplete="off";
                     }
+                    a class="bell" href="/notifications" aria-current=[(section == Section::Notifications).then_some("page")] { "🔔 " (v.t("nav-notifications")) }
                     details class="user-menu" {
                         summary { (who) }
                         form method="post" action="/settings/language" {

@@ -17,6 +17,7 @@ mod segments;
 mod settings;
 mod signin;
 mod tasks;
+mod workflows;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -99,6 +100,11 @@ pub fn routes() -> Router<State> {
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/{id}", get(segments::show))
         .route("/segments/{id}/refresh", post(segments::refresh))
+        .route("/workflows", get(workflows::list).post(workflows::create))
+        .route("/workflows/{id}", get(workflows::show))
+        .route("/workflows/{id}/{action}", post(workflows::switch))
+        .route("/notifications", get(workflows::notifications))
+        .route("/notifications/read", post(workflows::read_all))
         .route("/search", get(search::search))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))

@@ -30,5 +30,6 @@ mod ui_data;
 mod ui_mail;
 mod ui_segments;
 mod ui_work;
+mod ui_workflows;
 mod workflows;
 mod workspace;

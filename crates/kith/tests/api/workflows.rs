@@ -19,7 +19,7 @@ use crate::harness::{both, TestApp};
 use crate::jobs::{acme, quick};
 
 /// Dispatches events and runs jobs until no workflow job is waiting (retries included).
-async fn settle(app: &TestApp) {
+pub(crate) async fn settle(app: &TestApp) {
     let worker = Worker::new(app.app.clone(), Handlers::standard(), quick());
     for _ in 0..200 {
         worker.run_until_idle().await.unwrap();
@@ -267,12 +267,15 @@ both!(a_birthday_scan_notifies_once_a_year, |app| async move {
     assert_eq!(list.body["unread"], n as u64 - 1);
 });
 
+/// Requests a test listener received: head and body.
+type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A tiny HTTP server: answers 500 to the first request and 200 after, keeping each
 /// request's headers and body.
-async fn flaky_listener() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+async fn flaky_listener() -> (String, Requests) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    let seen: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Default::default();
+    let seen: Requests = Default::default();
     let s = seen.clone();
     tokio::spawn(async move {
         loop {
