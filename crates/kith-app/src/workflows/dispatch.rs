@@ -160,6 +160,9 @@ impl App {
     /// Dispatches up to `limit` outbox events to workflows; returns how many events it
     /// took (0: none waiting). Safe on several nodes at once.
     pub async fn dispatch_events(&self, limit: i64) -> Result<usize, Error> {
+        if !store::any_pending(&mut self.db.clone()).await? {
+            return Ok(0);
+        }
         let mut tx = self.db.begin().await?;
         let events = store::pending_events(&mut tx, limit).await?;
         if events.is_empty() {

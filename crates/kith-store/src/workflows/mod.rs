@@ -290,6 +290,12 @@ pub struct Event {
     pub payload: Value,
 }
 
+/// Whether any event waits for dispatch (a read, so an idle poll takes no write lock).
+pub async fn any_pending(ex: &mut impl Exec) -> Result<bool, Error> {
+    let sql = Sql::new("SELECT 1 AS x FROM events WHERE processed_at IS NULL LIMIT 1");
+    Ok(ex.fetch_optional(sql).await?.is_some())
+}
+
 /// Takes up to `limit` events not dispatched yet, oldest first; on PostgreSQL locked
 /// for this transaction and skipped by other nodes.
 pub async fn pending_events(tx: &mut Tx, limit: i64) -> Result<Vec<Event>, Error> {
