@@ -14,7 +14,7 @@ use kith_core::jobs::Cadence;
 use kith_core::objects::ObjectKind;
 use kith_core::workflows::Definition;
 use kith_store::workflows::runs::{self, Of, Run};
-use kith_store::workflows::{self as store, Workflow};
+use kith_store::workflows::{self as store, State, Workflow};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -155,7 +155,8 @@ impl App {
     ) -> Result<Workflow, Error> {
         admin(caller)?;
         let ws = caller.workspace.id;
-        if !store::set_enabled(&mut self.db.clone(), ws, id, enabled, Utc::now()).await? {
+        let state = if enabled { State::On } else { State::Off };
+        if !store::set_state(&mut self.db.clone(), ws, id, state, Utc::now()).await? {
             return Err(Error::NotFound("workflow"));
         }
         self.workflow(caller, id).await
@@ -164,7 +165,8 @@ impl App {
     /// Deletes a workflow (admins); its runs stay on the records' timelines.
     pub async fn delete_workflow(&self, caller: &Caller, id: Uuid) -> Result<(), Error> {
         admin(caller)?;
-        if !store::delete(&mut self.db.clone(), caller.workspace.id, id, Utc::now()).await? {
+        let ws = caller.workspace.id;
+        if !store::set_state(&mut self.db.clone(), ws, id, State::Deleted, Utc::now()).await? {
             return Err(Error::NotFound("workflow"));
         }
         Ok(())

@@ -129,36 +129,32 @@ pub async fn update(tx: &mut Tx, w: &Workflow, by: Uuid) -> Result<bool, Error> 
     Ok(true)
 }
 
-/// Switches a workflow on or off; false when there is no such workflow.
-pub async fn set_enabled(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    id: Uuid,
-    enabled: bool,
-    now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    let mut sql = Sql::new("UPDATE workflows SET enabled = ");
-    sql.bind(Scalar::Bool(enabled))
-        .push(", updated_at = ")
-        .bind(Scalar::Time(now))
-        .push(" WHERE workspace_id = ")
-        .bind(Scalar::Uuid(ws.0))
-        .push(" AND id = ")
-        .bind(Scalar::Uuid(id))
-        .push(" AND deleted_at IS NULL");
-    Ok(ex.execute(sql).await? == 1)
+/// What [`set_state`] changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Switched on.
+    On,
+    /// Switched off.
+    Off,
+    /// Deleted (and off); its runs and versions stay for the records' timelines.
+    Deleted,
 }
 
-/// Deletes a workflow (its runs and versions stay for the record's timelines).
-pub async fn delete(
+/// Switches a live workflow on or off, or deletes it; false when there is no such workflow.
+pub async fn set_state(
     ex: &mut impl Exec,
     ws: WorkspaceId,
     id: Uuid,
+    state: State,
     now: DateTime<Utc>,
 ) -> Result<bool, Error> {
     let mut sql = Sql::new("UPDATE workflows SET enabled = ");
-    sql.bind(Scalar::Bool(false))
-        .push(", deleted_at = ")
+    sql.bind(Scalar::Bool(state == State::On))
+        .push(if state == State::Deleted {
+            ", deleted_at = "
+        } else {
+            ", updated_at = "
+        })
         .bind(Scalar::Time(now))
         .push(" WHERE workspace_id = ")
         .bind(Scalar::Uuid(ws.0))

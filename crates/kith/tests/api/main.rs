@@ -32,4 +32,5 @@ mod ui_segments;
 mod ui_work;
 mod ui_workflows;
 mod workflows;
+mod workflows_triggers;
 mod workspace;
