@@ -161,3 +161,39 @@ both!(
         }
     }
 );
+
+both!(
+    a_workflow_sends_a_template_to_the_contact,
+    |app| async move {
+        let sink = crate::mail_servers::SmtpSink::start().await;
+        crate::mail::configure(app, sink.port, None).await;
+        let t = app
+            .api
+            .post(
+                "/api/v1/email-templates",
+                json!({"name": "Velkommen", "language": "da",
+        "subject": "Hej {{ contact.first_name }}", "html": "<p>Velkommen!</p>", "text": ""}),
+            )
+            .await;
+        assert_eq!(t.status, StatusCode::CREATED, "{}", t.body);
+        workflow(app, json!({"name": "Welcome mail", "trigger": {"type": "record_created", "object": "contact"},
+        "conditions": "not email is empty",
+        "actions": [{"type": "send_email", "template_id": t.body["id"]}]})).await;
+        let c = app
+            .api
+            .create(
+                "contacts",
+                json!({"first_name": "Åse", "email": "aase@example.test"}),
+            )
+            .await;
+        settle(app).await;
+        crate::mail::worker(app).run_until_idle().await.unwrap();
+        let got = sink.wait_for(1).await;
+        assert_eq!(got[0].subject, "Hej Åse");
+        assert!(got[0].to.contains("aase@example.test"));
+        let runs = runs_of(app, "contacts", &c["id"]).await;
+        assert_eq!(runs[0]["status"], "succeeded", "{}", runs[0]);
+        // The email is on the timeline like a one-off email.
+        assert_eq!(crate::mail::emails_on_timeline(&app.api, &c).await.len(), 1);
+    }
+);
