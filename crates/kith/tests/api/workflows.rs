@@ -438,3 +438,34 @@ both!(bad_definitions_are_named_field_by_field, |app| async move {
     assert_eq!(seen.status, StatusCode::OK);
     assert!(seen.body["webhook_secret"].is_null());
 });
+
+both!(
+    the_cli_lists_shows_and_switches_workflows,
+    |app| async move {
+        workflow(
+            app,
+            json!({"name": "Welcome", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "add_tag", "tag": "new"}]}),
+        )
+        .await;
+        let c = app
+            .api
+            .create("contacts", json!({"first_name": "Cli"}))
+            .await;
+        settle(app).await;
+        let db = app.db_url.clone();
+        let (ok, out, err) = crate::cli::kith(&db, &["workflows", "list"], None);
+        assert!(ok, "{err}");
+        assert!(out.contains("Welcome") && out.contains("on"), "{out}");
+        let (ok, out, err) = crate::cli::kith(&db, &["workflows", "show", "Welcome"], None);
+        assert!(ok, "{err}");
+        assert!(
+            out.contains("succeeded") && out.contains(c["id"].as_str().unwrap()),
+            "{out}"
+        );
+        let (ok, out, _) = crate::cli::kith(&db, &["workflows", "disable", "Welcome"], None);
+        assert!(ok && out.contains("off"), "{out}");
+        let (ok, _, err) = crate::cli::kith(&db, &["workflows", "show", "Nope"], None);
+        assert!(!ok && err.contains("kith workflows list"), "{err}");
+    }
+);
