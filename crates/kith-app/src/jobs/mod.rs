@@ -104,6 +104,24 @@ pub async fn enqueue_in(
     Ok(Enqueued { id, created })
 }
 
+/// Enqueues many jobs of one kind for `ws` inside the caller's transaction, with
+/// multi-row statements; those whose idempotency key is taken are skipped. Call
+/// [`App::wake_workers`] after the commit.
+pub async fn enqueue_many_in(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    kind: &str,
+    jobs: Vec<(Value, JobOptions)>,
+) -> Result<(), Error> {
+    let now = Utc::now();
+    let jobs = jobs
+        .into_iter()
+        .map(|(payload, opts)| new_job(kind, payload, opts, now))
+        .collect::<Result<Vec<NewJob>, Error>>()?;
+    store::enqueue_many(tx, ws, &jobs, now).await?;
+    Ok(())
+}
+
 /// Why a handler did not finish its job.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JobError {

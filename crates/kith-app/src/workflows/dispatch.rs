@@ -5,7 +5,7 @@
 //! from starting anything twice.
 
 use std::collections::hash_map::Entry;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kith_core::filter::Resolved;
@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::WORKFLOW_RUN;
-use crate::jobs::{enqueue_in, JobOptions};
+use crate::jobs::{enqueue_many_in, JobOptions};
 use crate::{App, Error};
 
 /// Triggers that events start (the others are found by the scan).
@@ -93,67 +93,70 @@ pub(crate) struct Occurrence {
 }
 
 impl Armed {
-    /// Whether the record passes the conditions now.
-    pub(crate) async fn passes(&self, tx: &mut Tx, record: Uuid) -> Result<bool, Error> {
+    /// Which of `records` pass the conditions now (one query for all of them).
+    pub(crate) async fn passing(
+        &self,
+        tx: &mut Tx,
+        records: &[Uuid],
+    ) -> Result<HashSet<Uuid>, Error> {
         let (Some(object), Some(cond)) = (self.object, &self.conditions) else {
-            return Ok(true);
+            return Ok(records.iter().copied().collect());
         };
         match cond {
             Ok(filter) => {
-                Ok(store::matches(tx, self.workflow.workspace, object, record, filter).await?)
+                let ws = self.workflow.workspace;
+                Ok(store::matching(tx, ws, object, records, filter).await?)
             }
             Err(e) => {
                 tracing::warn!(workflow = %self.workflow.id, error = %e, "workflow conditions do not resolve; not run");
-                Ok(false)
+                Ok(HashSet::new())
             }
         }
     }
 
-    /// Starts a run for the occurrence unless one exists under its key; true if started.
-    pub(crate) async fn start(&self, tx: &mut Tx, o: Occurrence) -> Result<bool, Error> {
-        let Occurrence {
-            trigger_key,
-            event_id,
-            object,
-            record,
-            depth,
-            now,
-        } = o;
-        let run = Run {
+    /// A run of this workflow for the occurrence, not stored yet (see [`start`]).
+    pub(crate) fn run(&self, o: Occurrence) -> Run {
+        Run {
             id: Uuid::now_v7(),
             workspace: self.workflow.workspace,
             workflow_id: self.workflow.id,
             workflow_name: String::new(),
             version: self.workflow.version,
-            trigger_key,
-            event_id,
-            object: object.singular().into(),
-            record_id: record,
-            depth,
+            trigger_key: o.trigger_key,
+            event_id: o.event_id,
+            object: o.object.singular().into(),
+            record_id: o.record,
+            depth: o.depth,
             status: "running".into(),
             next_step: 0,
             steps: Value::Array(vec![]),
-            started_at: now,
+            started_at: o.now,
             finished_at: None,
-        };
-        if !runs::insert(tx, &run).await? {
-            return Ok(false);
         }
+    }
+}
+
+/// Stores `list` (skipping runs whose workflow already has one for the key) and
+/// enqueues a `workflow.run` job for each stored run; returns how many started.
+pub(crate) async fn start(tx: &mut Tx, list: Vec<Run>) -> Result<usize, Error> {
+    if list.is_empty() {
+        return Ok(0);
+    }
+    let stored = runs::insert_many(tx, &list).await?;
+    let mut by_ws: HashMap<WorkspaceId, Vec<(Value, JobOptions)>> = HashMap::new();
+    for run in list.iter().filter(|r| stored.contains(&r.id)) {
         let opts = JobOptions {
             idempotency_key: Some(format!("run:{}", run.id)),
             max_attempts: Some(5),
             ..JobOptions::default()
         };
-        enqueue_in(
-            tx,
-            run.workspace,
-            WORKFLOW_RUN,
-            json!({"run_id": run.id}),
-            opts,
-        )
-        .await?;
-        Ok(true)
+        let job = (json!({"run_id": run.id}), opts);
+        by_ws.entry(run.workspace).or_default().push(job);
     }
+    for (ws, jobs) in by_ws {
+        enqueue_many_in(tx, ws, WORKFLOW_RUN, jobs).await?;
+    }
+    Ok(stored.len())
 }
 
 impl App {
@@ -170,19 +173,16 @@ impl App {
         }
         let now = Utc::now();
         let mut by_ws: HashMap<WorkspaceId, Vec<Armed>> = HashMap::new();
-        let mut started = 0usize;
-        for ev in &events {
+        // First the triggers, in memory: (event, workflow) pairs, and per workflow the
+        // records whose conditions to check.
+        let mut hits: Vec<(usize, usize)> = Vec::new();
+        let mut records: HashMap<(WorkspaceId, usize), Vec<Uuid>> = HashMap::new();
+        for (ei, ev) in events.iter().enumerate() {
             let flows = match by_ws.entry(ev.workspace) {
                 Entry::Occupied(e) => e.into_mut(),
                 Entry::Vacant(e) => {
                     e.insert(armed(&mut tx, ev.workspace, &EVENT_TRIGGERS, now).await?)
                 }
-            };
-            if flows.is_empty() {
-                continue;
-            }
-            let Some(object) = ObjectKind::from_singular(&ev.object) else {
-                continue;
             };
             let depth = ev.payload["workflow_depth"].as_i64().unwrap_or(0);
             if depth >= MAX_DEPTH {
@@ -190,32 +190,49 @@ impl App {
                 continue;
             }
             let caused_by = ev.payload["caused_by_workflow"].as_str();
-            for a in flows {
+            for (ai, a) in flows.iter().enumerate() {
                 // A workflow's own change never triggers it again.
-                if caused_by == Some(a.workflow.id.to_string().as_str()) {
-                    continue;
-                }
-                if !a
-                    .def
-                    .trigger
-                    .matches_event(&ev.kind, &ev.object, &ev.payload)
-                    || !a.passes(&mut tx, ev.record_id).await?
+                if caused_by == Some(a.workflow.id.to_string().as_str())
+                    || !a
+                        .def
+                        .trigger
+                        .matches_event(&ev.kind, &ev.object, &ev.payload)
                 {
                     continue;
                 }
-                let o = Occurrence {
-                    trigger_key: ev.id.to_string(),
-                    event_id: Some(ev.id),
-                    object,
-                    record: ev.record_id,
-                    depth: depth + 1,
-                    now,
-                };
-                if a.start(&mut tx, o).await? {
-                    started += 1;
-                }
+                hits.push((ei, ai));
+                records
+                    .entry((ev.workspace, ai))
+                    .or_default()
+                    .push(ev.record_id);
             }
         }
+        // Then the conditions: one query per workflow for the whole batch.
+        let mut passing: HashMap<(WorkspaceId, usize), HashSet<Uuid>> = HashMap::new();
+        for (key, ids) in &records {
+            let ok = by_ws[&key.0][key.1].passing(&mut tx, ids).await?;
+            passing.insert(*key, ok);
+        }
+        let mut new_runs = Vec::new();
+        for (ei, ai) in hits {
+            let ev = &events[ei];
+            let Some(object) = ObjectKind::from_singular(&ev.object) else {
+                continue;
+            };
+            if !passing[&(ev.workspace, ai)].contains(&ev.record_id) {
+                continue;
+            }
+            let o = Occurrence {
+                trigger_key: ev.id.to_string(),
+                event_id: Some(ev.id),
+                object,
+                record: ev.record_id,
+                depth: ev.payload["workflow_depth"].as_i64().unwrap_or(0) + 1,
+                now,
+            };
+            new_runs.push(by_ws[&ev.workspace][ai].run(o));
+        }
+        let started = start(&mut tx, new_runs).await?;
         let ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
         store::mark_processed(&mut tx, &ids, now).await?;
         tx.commit().await?;

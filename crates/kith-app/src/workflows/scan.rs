@@ -8,7 +8,7 @@ use kith_store::workflows::scans;
 use kith_store::WorkspaceId;
 use uuid::Uuid;
 
-use super::dispatch::{armed, Occurrence};
+use super::dispatch::{armed, start, Occurrence};
 use crate::{App, Error};
 
 const SCANNED: [&str; 3] = ["date_relative", "task_overdue", "no_activity"];
@@ -75,19 +75,23 @@ impl App {
                 }
                 _ => continue,
             };
-            for (record, trigger_key) in found {
-                let o = Occurrence {
-                    trigger_key,
-                    event_id: None,
-                    object,
-                    record,
-                    depth: 1,
-                    now,
-                };
-                if a.passes(&mut tx, record).await? && a.start(&mut tx, o).await? {
-                    started += 1;
-                }
-            }
+            let ids: Vec<Uuid> = found.iter().map(|(id, _)| *id).collect();
+            let passing = a.passing(&mut tx, &ids).await?;
+            let list = found
+                .into_iter()
+                .filter(|(record, _)| passing.contains(record))
+                .map(|(record, trigger_key)| {
+                    a.run(Occurrence {
+                        trigger_key,
+                        event_id: None,
+                        object,
+                        record,
+                        depth: 1,
+                        now,
+                    })
+                })
+                .collect();
+            started += start(&mut tx, list).await?;
         }
         tx.commit().await?;
         if started > 0 {

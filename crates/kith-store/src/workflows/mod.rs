@@ -5,6 +5,8 @@
 pub mod runs;
 pub mod scans;
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use kith_core::filter::Resolved;
 use kith_core::objects::ObjectKind;
@@ -329,23 +331,31 @@ pub async fn mark_processed(tx: &mut Tx, ids: &[Uuid], now: DateTime<Utc>) -> Re
     Ok(())
 }
 
-/// Whether the live record `id` of `object` passes `filter` now.
-pub async fn matches(
+/// Which of the live records `ids` of `object` pass `filter` now: one query per 500.
+pub async fn matching(
     ex: &mut impl Exec,
     ws: WorkspaceId,
     object: ObjectKind,
-    id: Uuid,
+    ids: &[Uuid],
     filter: &Resolved,
-) -> Result<bool, Error> {
-    let mut sql = Sql::new("SELECT 1 AS x FROM ");
-    sql.push(object.table())
-        .push(" t WHERE t.workspace_id = ")
-        .bind(Scalar::Uuid(ws.0))
-        .push(" AND t.id = ")
-        .bind(Scalar::Uuid(id))
-        .push(" AND t.deleted_at IS NULL AND ");
-    compile_for(&mut sql, ex.dialect(), ws, filter, Some(id));
-    Ok(ex.fetch_optional(sql).await?.is_some())
+) -> Result<HashSet<Uuid>, Error> {
+    let mut out = HashSet::new();
+    for chunk in ids.chunks(500) {
+        let mut sql = Sql::new("SELECT t.id AS id FROM ");
+        sql.push(object.table())
+            .push(" t WHERE t.workspace_id = ")
+            .bind(Scalar::Uuid(ws.0))
+            .push(" AND t.id IN (")
+            .bind_list(chunk.iter().map(|id| Scalar::Uuid(*id)))
+            .push(") AND t.deleted_at IS NULL AND ");
+        // One record: its related rows alone are read (see compile_for).
+        let pin = (chunk.len() == 1).then(|| chunk[0]);
+        compile_for(&mut sql, ex.dialect(), ws, filter, pin);
+        for r in ex.fetch_all(sql).await? {
+            out.extend(r.uuid("id")?);
+        }
+    }
+    Ok(out)
 }
 
 /// Active users of `team` in `ws`, in a stable order.

@@ -1,12 +1,15 @@
 //! Workflow runs: one per workflow and trigger occurrence (a unique key makes a second
 //! insert a no-op), with each step's result saved as the run goes.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::{Exec, Row, Sql};
+use crate::bulk::insert_rows;
+use crate::db::{Exec, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 /// A run as stored.
@@ -66,11 +69,24 @@ fn decode(r: &Row) -> Result<Run, Error> {
     })
 }
 
-/// Stores a new run unless its workflow already has one for its trigger key; true
-/// when it was stored.
-pub async fn insert(ex: &mut impl Exec, run: &Run) -> Result<bool, Error> {
-    let mut sql = Sql::new("INSERT INTO workflow_runs (id, workspace_id, workflow_id, version, trigger_key, event_id, object, record_id, depth, status, next_step, steps, started_at) VALUES (");
-    sql.bind_list([
+const INSERT_COLUMNS: [&str; 13] = [
+    "id",
+    "workspace_id",
+    "workflow_id",
+    "version",
+    "trigger_key",
+    "event_id",
+    "object",
+    "record_id",
+    "depth",
+    "status",
+    "next_step",
+    "steps",
+    "started_at",
+];
+
+fn row(run: &Run) -> Vec<Scalar> {
+    vec![
         Scalar::Uuid(run.id),
         Scalar::Uuid(run.workspace.0),
         Scalar::Uuid(run.workflow_id),
@@ -86,9 +102,25 @@ pub async fn insert(ex: &mut impl Exec, run: &Run) -> Result<bool, Error> {
         Scalar::Int(run.next_step),
         Scalar::Json(run.steps.clone()),
         Scalar::Time(run.started_at),
-    ]);
-    sql.push(") ON CONFLICT (workflow_id, trigger_key) DO NOTHING");
-    Ok(ex.execute(sql).await? == 1)
+    ]
+}
+
+/// Stores new runs (multi-row) except those whose workflow already has a run for their
+/// trigger key; returns the ids of those stored.
+pub async fn insert_many(tx: &mut Tx, list: &[Run]) -> Result<HashSet<Uuid>, Error> {
+    let rows: Vec<Vec<Scalar>> = list.iter().map(row).collect();
+    let tail = " ON CONFLICT (workflow_id, trigger_key) DO NOTHING";
+    insert_rows(tx, "workflow_runs", &INSERT_COLUMNS, &rows, tail).await?;
+    let mut stored = HashSet::new();
+    for chunk in list.chunks(500) {
+        let mut sql = Sql::new("SELECT id FROM workflow_runs WHERE id IN (");
+        sql.bind_list(chunk.iter().map(|r| Scalar::Uuid(r.id)))
+            .push(")");
+        for r in tx.fetch_all(sql).await? {
+            stored.extend(r.uuid("id")?);
+        }
+    }
+    Ok(stored)
 }
 
 /// One run of `ws`.
