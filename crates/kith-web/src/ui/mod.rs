@@ -11,12 +11,14 @@ mod layout;
 mod list_tools;
 mod lists;
 mod mail;
+mod notifications;
 mod record;
 mod search;
 mod segments;
 mod settings;
 mod signin;
 mod tasks;
+mod workflow_form;
 mod workflows;
 
 use axum::extract::{FromRequestParts, Request};
@@ -102,9 +104,13 @@ pub fn routes() -> Router<State> {
         .route("/segments/{id}/refresh", post(segments::refresh))
         .route("/workflows", get(workflows::list).post(workflows::create))
         .route("/workflows/{id}", get(workflows::show))
+        .route(
+            "/workflows/{id}/edit",
+            get(workflows::edit).post(workflows::save),
+        )
         .route("/workflows/{id}/{action}", post(workflows::switch))
-        .route("/notifications", get(workflows::notifications))
-        .route("/notifications/read", post(workflows::read_all))
+        .route("/notifications", get(notifications::notifications))
+        .route("/notifications/read", post(notifications::read_all))
         .route("/search", get(search::search))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))

@@ -9,11 +9,12 @@ use kith_app::workflows::{StoredWorkflow, WorkflowRun};
 use kith_app::Role;
 use kith_core::objects::ObjectKind;
 use maud::{html, Markup};
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::data::{checked_form, csrf, one};
 use super::layout::{page, Section};
+use super::workflow_form::{definition, draft_of};
 use super::{app_error, reason, Viewer};
 use crate::State;
 
@@ -39,19 +40,19 @@ const ACTIONS: [&str; 8] = [
     "webhook",
 ];
 const OBJECTS: [&str; 4] = ["contact", "company", "deal", "task"];
-const STEPS: usize = 5;
+pub(super) const STEPS: usize = 5;
 
-type Form = Vec<(String, String)>;
+pub(super) type Form = Vec<(String, String)>;
 
 /// The form as sent, shown back with the reason when refused.
 #[derive(Default)]
-struct Draft {
-    form: Form,
-    error: Option<String>,
+pub(super) struct Draft {
+    pub(super) form: Form,
+    pub(super) error: Option<String>,
 }
 
 impl Draft {
-    fn get(&self, k: &str) -> &str {
+    pub(super) fn get(&self, k: &str) -> &str {
         one(&self.form, k)
     }
 }
@@ -86,21 +87,107 @@ fn trigger_summary(v: &Viewer, w: &StoredWorkflow) -> String {
     s
 }
 
+/// What the form's selects offer.
+struct Choices {
+    segments: Vec<(Uuid, String)>,
+    stages: Vec<(Uuid, String)>,
+    templates: Vec<(Uuid, String)>,
+}
+
+async fn choices(state: &State, v: &Viewer) -> Choices {
+    Choices {
+        segments: named(state, v, ObjectKind::Segment).await,
+        stages: named(state, v, ObjectKind::Stage).await,
+        templates: state
+            .app
+            .email_templates(&v.caller)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect(),
+    }
+}
+
+/// The workflow form, filled from `d`, posting to `action`.
+fn form_block(v: &Viewer, d: &Draft, action: &str, c: &Choices) -> Markup {
+    let sel = |k: &str, val: &str| d.get(k) == val;
+    html! {
+        form method="post" action=(action) class="stack" {
+            (csrf(v))
+        @if let Some(version) = d.form.iter().find(|(k, _)| k == "version") { input type="hidden" name="version" value=(version.1); }
+            label { (v.t("wf-name")) " " input name="name" required value=(d.get("name")); }
+            fieldset {
+                legend { (v.t("wf-trigger")) }
+                label { (v.t("wf-trigger-type")) " "
+                    select name="trigger" {
+                        @for t in TRIGGERS { option value=(t) selected[sel("trigger", t)] { (v.t(&format!("wf-trigger-{t}"))) } }
+                    }
+                }
+                label { (v.t("wf-object")) " "
+                    select name="object" {
+                        @for o in OBJECTS { option value=(o) selected[sel("object", o)] { (v.t(&format!("wf-object-{o}"))) } }
+                    }
+                }
+                label { (v.t("wf-field")) " " input name="field" value=(d.get("field")) placeholder="lifecycle_stage"; }
+                label { (v.t("wf-from")) " " input name="from" value=(d.get("from")); }
+                label { (v.t("wf-to")) " " input name="to" value=(d.get("to")); }
+                label { (v.t("wf-to-stage")) " "
+                    select name="to_stage_id" {
+                        option value="" { "—" }
+                        @for (id, name) in &c.stages { option value=(id) selected[sel("to_stage_id", &id.to_string())] { (name) } }
+                    }
+                }
+                label { (v.t("wf-segment")) " "
+                    select name="segment_id" {
+                        option value="" { "—" }
+                        @for (id, name) in &c.segments { option value=(id) selected[sel("segment_id", &id.to_string())] { (name) } }
+                    }
+                }
+                label { (v.t("wf-offset-days")) " " input name="offset_days" type="number" value=(d.get("offset_days")); }
+                label { input name="yearly" type="checkbox" value="1" checked[sel("yearly", "1")]; " " (v.t("wf-yearly")) }
+                label { (v.t("wf-days")) " " input name="days" type="number" min="1" value=(d.get("days")); }
+                p class="hint" { (v.t("wf-trigger-hint")) }
+            }
+            label { (v.t("wf-conditions")) " " textarea name="conditions" rows="2" { (d.get("conditions")) } }
+            p class="hint" { (v.t("wf-conditions-hint")) }
+            fieldset {
+                legend { (v.t("wf-actions")) }
+                ol {
+                    @for i in 0..STEPS {
+                        li {
+                            select name=(format!("a{i}_type")) aria-label=(v.t("wf-action-type")) {
+                                option value="" { "—" }
+                                @for a in ACTIONS { option value=(a) selected[sel(&format!("a{i}_type"), a)] { (v.t(&format!("wf-action-{a}"))) } }
+                            }
+                            " "
+                            input name=(format!("a{i}_main")) aria-label=(v.t("wf-action-main")) placeholder=(v.t("wf-action-main")) value=(d.get(&format!("a{i}_main")));
+                            " "
+                            input name=(format!("a{i}_more")) aria-label=(v.t("wf-action-more")) placeholder=(v.t("wf-action-more")) value=(d.get(&format!("a{i}_more")));
+                            " "
+                            label { (v.t("wf-delay")) " " input name=(format!("a{i}_delay")) type="number" min="0" size="5" value=(d.get(&format!("a{i}_delay"))); }
+                        }
+                    }
+                }
+                p class="hint" { (v.t("wf-actions-hint")) }
+                @if !c.templates.is_empty() {
+                    p class="hint" { (v.t("wf-templates")) " " @for t in &c.templates { code { (t.1) } " " } }
+                }
+            }
+            label { input name="enabled" type="checkbox" value="1" checked[d.form.is_empty() || sel("enabled", "1")]; " " (v.t("wf-enable-now")) }
+            button type="submit" class="primary" { (v.t("wf-save")) }
+        }
+    }
+}
+
 async fn list_page(state: &State, v: &Viewer, draft: Draft) -> Response {
     let flows = match state.app.workflows(&v.caller).await {
         Ok(f) => f,
         Err(e) => return app_error(v.lang, e),
     };
     let admin = v.caller.role() == Role::Admin;
-    let segments = named(state, v, ObjectKind::Segment).await;
-    let stages = named(state, v, ObjectKind::Stage).await;
-    let templates = state
-        .app
-        .email_templates(&v.caller)
-        .await
-        .unwrap_or_default();
+    let choices = choices(state, v).await;
     let d = &draft;
-    let sel = |k: &str, val: &str| d.get(k) == val;
     let body = html! {
         h1 { (v.t("wf-title")) }
         p class="hint" { (v.t("wf-intro")) }
@@ -123,178 +210,102 @@ async fn list_page(state: &State, v: &Viewer, draft: Draft) -> Response {
             section aria-labelledby="wf-new" {
                 h2 id="wf-new" { (v.t("wf-create")) }
                 @if let Some(e) = &d.error { p class="error" role="alert" { (e) } }
-                form method="post" action="/workflows" class="stack" {
-                    (csrf(v))
-                    label { (v.t("wf-name")) " " input name="name" required value=(d.get("name")); }
-                    fieldset {
-                        legend { (v.t("wf-trigger")) }
-                        label { (v.t("wf-trigger-type")) " "
-                            select name="trigger" {
-                                @for t in TRIGGERS { option value=(t) selected[sel("trigger", t)] { (v.t(&format!("wf-trigger-{t}"))) } }
-                            }
-                        }
-                        label { (v.t("wf-object")) " "
-                            select name="object" {
-                                @for o in OBJECTS { option value=(o) selected[sel("object", o)] { (v.t(&format!("wf-object-{o}"))) } }
-                            }
-                        }
-                        label { (v.t("wf-field")) " " input name="field" value=(d.get("field")) placeholder="lifecycle_stage"; }
-                        label { (v.t("wf-from")) " " input name="from" value=(d.get("from")); }
-                        label { (v.t("wf-to")) " " input name="to" value=(d.get("to")); }
-                        label { (v.t("wf-to-stage")) " "
-                            select name="to_stage_id" {
-                                option value="" { "—" }
-                                @for (id, name) in &stages { option value=(id) selected[sel("to_stage_id", &id.to_string())] { (name) } }
-                            }
-                        }
-                        label { (v.t("wf-segment")) " "
-                            select name="segment_id" {
-                                option value="" { "—" }
-                                @for (id, name) in &segments { option value=(id) selected[sel("segment_id", &id.to_string())] { (name) } }
-                            }
-                        }
-                        label { (v.t("wf-offset-days")) " " input name="offset_days" type="number" value=(d.get("offset_days")); }
-                        label { input name="yearly" type="checkbox" value="1" checked[sel("yearly", "1")]; " " (v.t("wf-yearly")) }
-                        label { (v.t("wf-days")) " " input name="days" type="number" min="1" value=(d.get("days")); }
-                        p class="hint" { (v.t("wf-trigger-hint")) }
-                    }
-                    label { (v.t("wf-conditions")) " " textarea name="conditions" rows="2" { (d.get("conditions")) } }
-                    p class="hint" { (v.t("wf-conditions-hint")) }
-                    fieldset {
-                        legend { (v.t("wf-actions")) }
-                        ol {
-                            @for i in 0..STEPS {
-                                li {
-                                    select name=(format!("a{i}_type")) aria-label=(v.t("wf-action-type")) {
-                                        option value="" { "—" }
-                                        @for a in ACTIONS { option value=(a) selected[sel(&format!("a{i}_type"), a)] { (v.t(&format!("wf-action-{a}"))) } }
-                                    }
-                                    " "
-                                    input name=(format!("a{i}_main")) aria-label=(v.t("wf-action-main")) placeholder=(v.t("wf-action-main")) value=(d.get(&format!("a{i}_main")));
-                                    " "
-                                    input name=(format!("a{i}_more")) aria-label=(v.t("wf-action-more")) placeholder=(v.t("wf-action-more")) value=(d.get(&format!("a{i}_more")));
-                                    " "
-                                    label { (v.t("wf-delay")) " " input name=(format!("a{i}_delay")) type="number" min="0" size="5" value=(d.get(&format!("a{i}_delay"))); }
-                                }
-                            }
-                        }
-                        p class="hint" { (v.t("wf-actions-hint")) }
-                        @if !templates.is_empty() {
-                            p class="hint" { (v.t("wf-templates")) " " @for t in &templates { code { (t.name) } " " } }
-                        }
-                    }
-                    label { input name="enabled" type="checkbox" value="1" checked[d.form.is_empty() || sel("enabled", "1")]; " " (v.t("wf-enable-now")) }
-                    button type="submit" class="primary" { (v.t("wf-save")) }
-                }
+                (form_block(v, d, "/workflows", &choices))
             }
         }
     };
     page(v, Section::Workflows, &v.t("wf-title"), body).into_response()
 }
 
-/// The definition JSON a form describes (the API checks it and names what is wrong).
-fn definition(form: &Form, templates: &[(Uuid, String)], users: &[(Uuid, String)]) -> Value {
-    let f = |k: &str| one(form, k).trim().to_string();
-    let num = |k: &str| f(k).parse::<i64>().ok();
-    let kind = f("trigger");
-    let mut trigger = json!({"type": kind});
-    let object = f("object");
-    match kind.as_str() {
-        "record_created" | "record_updated" => trigger["object"] = json!(object),
-        "field_changed" => {
-            trigger["object"] = json!(object);
-            trigger["field"] = json!(f("field"));
-            for k in ["from", "to"] {
-                if !f(k).is_empty() {
-                    trigger[k] = json!(f(k));
-                }
-            }
-        }
-        "deal_stage_changed" if !f("to_stage_id").is_empty() => {
-            trigger["to_stage_id"] = json!(f("to_stage_id"))
-        }
-        "segment_entered" | "segment_left" => trigger["segment_id"] = json!(f("segment_id")),
-        "date_relative" => {
-            trigger["object"] = json!(object);
-            trigger["field"] = json!(f("field"));
-            trigger["offset_days"] = json!(num("offset_days").unwrap_or(0));
-            trigger["yearly"] = json!(f("yearly") == "1");
-        }
-        "no_activity" => {
-            trigger["object"] = json!(object);
-            trigger["days"] = json!(num("days").unwrap_or(0));
-        }
-        _ => {}
+/// Whether the form shows all of a definition (else editing it there would lose parts).
+fn form_shows_all(w: &StoredWorkflow, draft: &Draft, users: &[(Uuid, String)]) -> bool {
+    let canon = |v: &Value| {
+        kith_core::workflows::Definition::parse(v)
+            .map(|d| d.to_json())
+            .ok()
+    };
+    let mut back = definition(&draft.form, &[], users);
+    if let Value::Object(m) = &mut back {
+        m.remove("enabled");
     }
-    let mut actions = Vec::new();
-    for i in 0..STEPS {
-        let kind = f(&format!("a{i}_type"));
-        if kind.is_empty() {
-            continue;
+    canon(&w.definition).is_some() && canon(&w.definition) == canon(&back)
+}
+
+async fn users_of(state: &State, v: &Viewer) -> Vec<(Uuid, String)> {
+    state
+        .app
+        .users(&v.caller)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|u| (u.id, u.email))
+        .collect()
+}
+
+async fn edit_page(
+    state: &State,
+    v: &Viewer,
+    w: &StoredWorkflow,
+    draft: Option<Draft>,
+) -> Response {
+    let users = users_of(state, v).await;
+    let stored = draft_of(w, &users);
+    let shows_all = form_shows_all(w, &stored, &users);
+    let draft = draft.unwrap_or(stored);
+    let c = choices(state, v).await;
+    let body = html! {
+        p { a href=(format!("/workflows/{}", w.id)) { "← " (w.name) } }
+        h1 { (v.t("wf-edit")) }
+        @if !shows_all {
+            p class="hint" { (v.t("wf-edit-api-only")) }
+        } @else {
+            @if let Some(e) = &draft.error { p class="error" role="alert" { (e) } }
+            (form_block(v, &draft, &format!("/workflows/{}/edit", w.id), &c))
         }
-        let main = f(&format!("a{i}_main"));
-        let more = f(&format!("a{i}_more"));
-        let mut a = Map::new();
-        a.insert("type".into(), json!(kind));
-        match kind.as_str() {
-            "create_task" => {
-                a.insert("title".into(), json!(main));
-                if let Ok(d) = more.parse::<i64>() {
-                    a.insert("due_in_days".into(), json!(d));
-                }
-            }
-            "notify" => {
-                a.insert("title".into(), json!(main));
-                a.insert("body".into(), json!(more));
-            }
-            "add_tag" | "remove_tag" => {
-                a.insert("tag".into(), json!(main));
-            }
-            "update_field" => {
-                a.insert("field".into(), json!(main));
-                a.insert("value".into(), json!(more));
-            }
-            "webhook" => {
-                a.insert("url".into(), json!(main));
-            }
-            "send_email" => {
-                let id = templates
-                    .iter()
-                    .find(|(id, name)| *name == main || id.to_string() == main)
-                    .map(|(id, _)| id.to_string())
-                    .unwrap_or(main);
-                a.insert("template_id".into(), json!(id));
-            }
-            "assign_owner" => {
-                let picked: Vec<String> = main
-                    .split([',', ' '])
-                    .filter(|s| !s.is_empty())
-                    .map(|s| {
-                        users
-                            .iter()
-                            .find(|(_, email)| email.eq_ignore_ascii_case(s))
-                            .map(|(id, _)| id.to_string())
-                            .unwrap_or_else(|| s.to_string())
-                    })
-                    .collect();
-                a.insert("users".into(), json!(picked));
-            }
-            _ => {}
-        }
-        if let Ok(d) = f(&format!("a{i}_delay")).parse::<u64>() {
-            if d > 0 {
-                a.insert("delay_minutes".into(), json!(d));
-            }
-        }
-        actions.push(Value::Object(a));
+    };
+    page(v, Section::Workflows, &w.name, body).into_response()
+}
+
+/// `GET /workflows/{id}/edit`: the form filled with the current version.
+pub async fn edit(AxState(state): AxState<State>, v: Viewer, Path(id): Path<Uuid>) -> Response {
+    match state.app.workflow(&v.caller, id).await {
+        Ok(w) => edit_page(&state, &v, &w, None).await,
+        Err(e) => app_error(v.lang, e),
     }
-    json!({
-        "name": f("name"),
-        "enabled": f("enabled") == "1",
-        "trigger": trigger,
-        "conditions": f("conditions"),
-        "actions": actions,
-    })
+}
+
+/// `POST /workflows/{id}/edit`: saves a new version (refused if someone saved first).
+pub async fn save(
+    AxState(state): AxState<State>,
+    v: Viewer,
+    Path(id): Path<Uuid>,
+    RawForm(raw): RawForm,
+) -> Response {
+    let form = match checked_form(&v, &raw) {
+        Ok(f) => f,
+        Err(refused) => return *refused,
+    };
+    let w = match state.app.workflow(&v.caller, id).await {
+        Ok(w) => w,
+        Err(e) => return app_error(v.lang, e),
+    };
+    let c = choices(&state, &v).await;
+    let def = definition(&form, &c.templates, &users_of(&state, &v).await);
+    let version = one(&form, "version").parse::<i64>().ok();
+    match state
+        .app
+        .update_workflow(&v.caller, id, &def, version)
+        .await
+    {
+        Ok(_) => Redirect::to(&format!("/workflows/{id}")).into_response(),
+        Err(e) => {
+            let draft = Draft {
+                form,
+                error: Some(reason(&e)),
+            };
+            edit_page(&state, &v, &w, Some(draft)).await
+        }
+    }
 }
 
 /// `GET /workflows`.
@@ -308,23 +319,8 @@ pub async fn create(AxState(state): AxState<State>, v: Viewer, RawForm(raw): Raw
         Ok(f) => f,
         Err(refused) => return *refused,
     };
-    let templates: Vec<(Uuid, String)> = state
-        .app
-        .email_templates(&v.caller)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|t| (t.id, t.name))
-        .collect();
-    let users: Vec<(Uuid, String)> = state
-        .app
-        .users(&v.caller)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|u| (u.id, u.email))
-        .collect();
-    let def = definition(&form, &templates, &users);
+    let c = choices(&state, &v).await;
+    let def = definition(&form, &c.templates, &users_of(&state, &v).await);
     match state.app.create_workflow(&v.caller, &def).await {
         Ok(w) => Redirect::to(&format!("/workflows/{}", w.id)).into_response(),
         Err(e) => {
@@ -394,6 +390,7 @@ pub async fn show(AxState(state): AxState<State>, v: Viewer, Path(id): Path<Uuid
         h1 { (w.name) }
         p { (trigger_summary(&v, &w)) " · " strong { (v.t(if w.enabled { "wf-on" } else { "wf-off" })) } }
         @if admin {
+            p { a href=(format!("/workflows/{}/edit", w.id)) { (v.t("wf-edit")) } }
             form method="post" action=(format!("/workflows/{}/{}", w.id, if w.enabled { "disable" } else { "enable" })) {
                 (csrf(&v))
                 button type="submit" { (v.t(if w.enabled { "wf-disable" } else { "wf-enable" })) }
@@ -434,47 +431,6 @@ pub async fn switch(
     };
     match state.app.set_workflow_enabled(&v.caller, id, on).await {
         Ok(_) => Redirect::to(&format!("/workflows/{id}")).into_response(),
-        Err(e) => app_error(v.lang, e),
-    }
-}
-
-/// `GET /notifications`: the viewer's notifications, newest first.
-pub async fn notifications(AxState(state): AxState<State>, v: Viewer) -> Response {
-    let (list, unread) = match state.app.notifications(&v.caller, false, 100).await {
-        Ok(x) => x,
-        Err(e) => return app_error(v.lang, e),
-    };
-    let body = html! {
-        h1 { (v.t("notes-title")) }
-        p { (v.lang.t_args("notes-unread", &[("count", unread.to_string())])) }
-        @if unread > 0 {
-            form method="post" action="/notifications/read" { (csrf(&v)) button type="submit" { (v.t("notes-read-all")) } }
-        }
-        @if list.is_empty() { p { (v.t("notes-none")) } }
-        ul class="notifications" {
-            @for n in &list {
-                li class=(if n.read_at.is_none() { "unread" } else { "read" }) {
-                    time { (v.lang.datetime(n.created_at, v.tz)) } " "
-                    @if let Some(link) = &n.link { a href=(link) { strong { (n.title) } } } @else { strong { (n.title) } }
-                    @if !n.body.is_empty() { p { (n.body) } }
-                }
-            }
-        }
-    };
-    page(&v, Section::Notifications, &v.t("notes-title"), body).into_response()
-}
-
-/// `POST /notifications/read`: marks them all read.
-pub async fn read_all(
-    AxState(state): AxState<State>,
-    v: Viewer,
-    RawForm(raw): RawForm,
-) -> Response {
-    if let Err(refused) = checked_form(&v, &raw) {
-        return *refused;
-    }
-    match state.app.mark_notifications_read(&v.caller, None).await {
-        Ok(_) => Redirect::to("/notifications").into_response(),
         Err(e) => app_error(v.lang, e),
     }
 }

@@ -79,6 +79,34 @@ async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
         .await;
     assert!(b.text("tr.run-succeeded").await.contains("lykkedes"));
     b.screenshot("workflow-runs").await;
+    // Edit: the form comes filled with the saved version; saving makes version 2.
+    let path = b
+        .eval("location.pathname")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    b.goto(&format!("{path}/edit")).await;
+    assert_eq!(
+        b.eval("document.querySelector('input[name=a0_main]').value")
+            .await,
+        json!("Ring <b>op</b>")
+    );
+    assert_eq!(
+        b.eval("document.querySelector('textarea[name=conditions]').value")
+            .await,
+        json!("country = DK")
+    );
+    b.eval("document.querySelector('input[name=a1_main]').value = 'Ny dansk kontakt'")
+        .await;
+    b.find("main form button.primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.until("document.querySelectorAll('main ul li').length === 2")
+        .await;
+    assert!(b.text("main pre").await.contains("Ny dansk kontakt"));
     b.goto(&format!("/contacts/{}", c["id"].as_str().unwrap()))
         .await;
     let tl = b.text("ol.timeline").await;
