@@ -469,3 +469,31 @@ both!(
         assert!(!ok && err.contains("kith workflows list"), "{err}");
     }
 );
+
+both!(
+    workflows_triggering_each_other_stop_after_five_steps,
+    |app| async move {
+        for (name, from, to) in [("Ping", "ping", "pong"), ("Pong", "pong", "ping")] {
+            workflow(
+                app,
+                json!({"name": name, "trigger": {"type": "record_updated", "object": "contact"},
+            "conditions": format!("job_title = {from}"),
+            "actions": [{"type": "update_field", "field": "job_title", "value": to}]}),
+            )
+            .await;
+        }
+        let c = app
+            .api
+            .create("contacts", json!({"first_name": "Ball"}))
+            .await;
+        let path = format!("/api/v1/contacts/{}", c["id"].as_str().unwrap());
+        app.api.patch(&path, json!({"job_title": "ping"})).await;
+        settle(app).await;
+        settle(app).await;
+        let runs = runs_of(app, "contacts", &c["id"]).await;
+        assert_eq!(runs.len(), 5, "{runs:?}");
+        assert!(runs.iter().all(|r| r["status"] == "succeeded"));
+        // Ping ran at depths 1, 3 and 5, so the ball stopped on "pong".
+        assert_eq!(app.api.get(&path).await.body["job_title"], "pong");
+    }
+);
