@@ -7,6 +7,19 @@ use crate::browser::Browser;
 use crate::harness::{Backend, TestApp};
 use crate::workflows::settle;
 
+async fn submit(b: &Browser) {
+    b.find("main form button.primary")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn value(b: &Browser, css: &str) -> serde_json::Value {
+    b.eval(&format!("document.querySelector('{css}').value"))
+        .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
     let app = TestApp::spawn(Backend::Sqlite).await;
@@ -45,25 +58,16 @@ async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
         .send_keys("Ny kontakt")
         .await
         .unwrap();
-    b.find("main form button.primary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&b).await;
     b.until("document.querySelector('p.error') !== null").await;
     assert!(b.text("p.error").await.contains("countr"));
     assert_eq!(
-        b.eval("document.querySelector('input[name=a0_main]').value")
-            .await,
+        value(&b, "input[name=a0_main]").await,
         json!("Ring <b>op</b>")
     );
     b.eval("document.querySelector('textarea[name=conditions]').value = 'country = DK'")
         .await;
-    b.find("main form button.primary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&b).await;
     b.until(
         "document.querySelector('h1') && document.querySelector('h1').textContent === 'Velkomst'",
     )
@@ -88,22 +92,16 @@ async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
         .to_string();
     b.goto(&format!("{path}/edit")).await;
     assert_eq!(
-        b.eval("document.querySelector('input[name=a0_main]').value")
-            .await,
+        value(&b, "input[name=a0_main]").await,
         json!("Ring <b>op</b>")
     );
     assert_eq!(
-        b.eval("document.querySelector('textarea[name=conditions]').value")
-            .await,
+        value(&b, "textarea[name=conditions]").await,
         json!("country = DK")
     );
     b.eval("document.querySelector('input[name=a1_main]').value = 'Ny dansk kontakt'")
         .await;
-    b.find("main form button.primary")
-        .await
-        .click()
-        .await
-        .unwrap();
+    submit(&b).await;
     b.until("document.querySelectorAll('main ul li').length === 2")
         .await;
     assert!(b.text("main pre").await.contains("Ny dansk kontakt"));
