@@ -170,7 +170,8 @@ impl Handlers {
         Handlers::default()
     }
 
-    /// Kith's own handlers: the duplicate scan (and, as they come, workflows, email).
+    /// Kith's own handlers: the duplicate scan, email, the segmentation recompute and
+    /// workflows (runs and the periodic scan).
     pub fn standard() -> Handlers {
         let mut h = Handlers::new();
         h.on(DEDUP_SCAN, |cx| async move {

@@ -197,3 +197,35 @@ both!(
         assert_eq!(crate::mail::emails_on_timeline(&app.api, &c).await.len(), 1);
     }
 );
+
+both!(a_deal_reaching_a_stage_gets_a_task, |app| async move {
+    let (p, stages) = app.sales_pipeline().await;
+    let (lead, proposal, won) = (&stages[0]["id"], &stages[1]["id"], &stages[2]["id"]);
+    workflow(
+        app,
+        json!({"name": "Invoice", "trigger": {"type": "deal_stage_changed", "to_stage_id": won},
+        "actions": [{"type": "create_task", "title": "Send the invoice", "due_in_days": 1}]}),
+    )
+    .await;
+    let mut deals = Vec::new();
+    for (name, to) in [("Big", won), ("Small", proposal)] {
+        let d = app
+            .api
+            .create(
+                "deals",
+                json!({"name": name, "pipeline_id": p["id"], "stage_id": lead}),
+            )
+            .await;
+        let path = format!("/api/v1/deals/{}", d["id"].as_str().unwrap());
+        let res = app.api.patch(&path, json!({"stage_id": to})).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+        deals.push(d);
+    }
+    settle(app).await;
+    let runs = runs_of(app, "deals", &deals[0]["id"]).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let task_id = runs[0]["steps"][0]["output"]["task_id"].as_str().unwrap();
+    let task = app.api.get(&format!("/api/v1/tasks/{task_id}")).await;
+    assert_eq!(task.body["deal_id"], deals[0]["id"]);
+    assert!(runs_of(app, "deals", &deals[1]["id"]).await.is_empty());
+});
