@@ -229,3 +229,47 @@ both!(a_deal_reaching_a_stage_gets_a_task, |app| async move {
     assert_eq!(task.body["deal_id"], deals[0]["id"]);
     assert!(runs_of(app, "deals", &deals[1]["id"]).await.is_empty());
 });
+
+both!(
+    another_workspace_sees_nothing_of_our_workflows,
+    |app| async move {
+        let wf = workflow(
+            app,
+            json!({"name": "Ours", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "notify", "title": "New"}]}),
+        )
+        .await;
+        let c = app
+            .api
+            .create("contacts", json!({"first_name": "Ours"}))
+            .await;
+        settle(app).await;
+        let other = app.user("admin@globex.test", Role::Admin, "globex").await;
+        let list = other.get("/api/v1/workflows").await;
+        assert_eq!(list.body["data"], json!([]));
+        let id = wf["id"].as_str().unwrap();
+        for path in [
+            format!("/api/v1/workflows/{id}"),
+            format!("/api/v1/workflows/{id}/runs"),
+            format!("/api/v1/workflows/{id}/versions"),
+            format!(
+                "/api/v1/contacts/{}/workflow-runs",
+                c["id"].as_str().unwrap()
+            ),
+        ] {
+            assert_eq!(
+                other.get(&path).await.status,
+                StatusCode::NOT_FOUND,
+                "{path}"
+            );
+        }
+        let res = other
+            .post(&format!("/api/v1/workflows/{id}/disable"), json!({}))
+            .await;
+        assert_eq!(res.status, StatusCode::NOT_FOUND);
+        let notes = other.get("/api/v1/notifications").await;
+        assert_eq!(notes.body["data"], json!([]));
+        let ours = app.api.get("/api/v1/notifications").await;
+        assert_eq!(ours.body["unread"], 1);
+    }
+);
