@@ -13,6 +13,7 @@ pub mod export;
 pub mod import;
 pub mod jobs;
 pub mod mail;
+pub mod notifications;
 mod orders;
 mod pipeline;
 pub mod records;
@@ -21,6 +22,7 @@ pub mod search;
 mod search_index;
 pub mod segmentation;
 pub mod segments;
+pub mod workflows;
 
 use kith_store::accounts::{User, Workspace};
 use kith_store::Db;

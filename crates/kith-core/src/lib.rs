@@ -19,6 +19,7 @@ pub mod search;
 pub mod segmentation;
 pub mod templates;
 mod values;
+pub mod workflows;
 
 pub use contact_points::{normalise_email, normalise_phone, PhoneRegion};
 pub use error::{Error, FieldErrors};

@@ -16,7 +16,7 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::{Db, Exec, Row, Sql};
+use crate::db::{Db, Exec, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 /// One job as stored.
@@ -101,19 +101,22 @@ fn from_row(r: &Row) -> Result<Job, Error> {
     })
 }
 
-/// Adds a job to `ws`'s queue, in the caller's transaction when `ex` is one (so a record
-/// and the job about it commit together). Returns the job's id and whether it is new:
-/// with an idempotency key already used, nothing is added and the first job's id comes
-/// back.
-pub async fn enqueue(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    job: &NewJob,
-    now: DateTime<Utc>,
-) -> Result<(Uuid, bool), Error> {
-    let id = Uuid::now_v7();
-    let mut sql = Sql::new("INSERT INTO jobs (id, workspace_id, kind, payload, status, run_at, attempts, max_attempts, idempotency_key, created_at, updated_at) VALUES (");
-    sql.bind_list([
+const JOB_COLUMNS: [&str; 11] = [
+    "id",
+    "workspace_id",
+    "kind",
+    "payload",
+    "status",
+    "run_at",
+    "attempts",
+    "max_attempts",
+    "idempotency_key",
+    "created_at",
+    "updated_at",
+];
+
+fn job_row(id: Uuid, ws: WorkspaceId, job: &NewJob, now: DateTime<Utc>) -> Vec<Scalar> {
+    vec![
         Scalar::Uuid(id),
         Scalar::Uuid(ws.0),
         Scalar::Text(job.kind.clone()),
@@ -125,7 +128,40 @@ pub async fn enqueue(
         text_or_null(job.idempotency_key.as_deref()),
         Scalar::Time(now),
         Scalar::Time(now),
-    ]);
+    ]
+}
+
+/// Adds many jobs to `ws`'s queue with multi-row statements, in the caller's
+/// transaction; a job whose idempotency key is taken is skipped. For producers of many
+/// jobs at once (the workflow dispatcher); one job at a time is [`enqueue`].
+pub async fn enqueue_many(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    jobs: &[NewJob],
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let rows: Vec<Vec<Scalar>> = jobs
+        .iter()
+        .map(|j| job_row(Uuid::now_v7(), ws, j, now))
+        .collect();
+    let tail = " ON CONFLICT (workspace_id, kind, idempotency_key) DO NOTHING";
+    crate::bulk::insert_rows(tx, "jobs", &JOB_COLUMNS, &rows, tail).await
+}
+
+/// Adds a job to `ws`'s queue, in the caller's transaction when `ex` is one (so a record
+/// and the job about it commit together). Returns the job's id and whether it is new:
+/// with an idempotency key already used, nothing is added and the first job's id comes
+/// back.
+pub async fn enqueue(
+    ex: &mut impl Exec,
+    ws: WorkspaceId,
+    job: &NewJob,
+    now: DateTime<Utc>,
+) -> Result<(Uuid, bool), Error> {
+    let id = Uuid::now_v7();
+    let mut sql = Sql::new("INSERT INTO jobs (");
+    sql.push(&JOB_COLUMNS.join(", ")).push(") VALUES (");
+    sql.bind_list(job_row(id, ws, job, now));
     sql.push(")");
     if job.idempotency_key.is_none() {
         ex.execute(sql).await?;

@@ -19,10 +19,12 @@ pub mod jobs;
 mod listing;
 pub mod mail;
 pub mod migrate;
+pub mod notifications;
 pub mod records;
 pub mod search;
 pub mod segments;
 pub mod timeline;
+pub mod workflows;
 
 pub use db::{Db, Dialect, Exec, Row, Sql, Tx};
 pub use listing::{list, ListSpec};

@@ -58,6 +58,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0007_jobs.sql"),
     },
     Migration {
+        version: 8,
+        name: "workflows",
+        sqlite: include_str!("../migrations/sqlite/0008_workflows.sql"),
+        postgres: include_str!("../migrations/postgres/0008_workflows.sql"),
+    },
+    Migration {
         version: 9,
         name: "mail",
         sqlite: include_str!("../migrations/sqlite/0009_mail.sql"),

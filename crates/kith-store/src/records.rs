@@ -521,6 +521,32 @@ pub(crate) fn past_tense(action: &str) -> &str {
     }
 }
 
+/// Which workflow run is writing: the events its writes cause carry it, so that the
+/// dispatcher does not feed a workflow its own changes (and stops long chains).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cause {
+    /// The workflow whose action writes.
+    pub workflow_id: Uuid,
+    /// How many runs led here (1: started by a person's change or a scan).
+    pub depth: i64,
+}
+
+tokio::task_local! {
+    /// Set around a workflow action's writes (see [`Cause`]).
+    pub static CAUSE: Cause;
+}
+
+/// Adds the current [`CAUSE`], if any, to an event's payload.
+pub(crate) fn stamp_cause(payload: &mut Value) {
+    if let (Ok(c), Value::Object(m)) = (CAUSE.try_with(|c| *c), payload) {
+        m.insert(
+            "caused_by_workflow".into(),
+            Value::String(c.workflow_id.to_string()),
+        );
+        m.insert("workflow_depth".into(), Value::from(c.depth));
+    }
+}
+
 /// Appends a domain event to the outbox.
 pub async fn emit(
     tx: &mut Tx,
@@ -529,8 +555,9 @@ pub async fn emit(
     kind: &str,
     object: ObjectKind,
     record_id: Uuid,
-    payload: Value,
+    mut payload: Value,
 ) -> Result<(), Error> {
+    stamp_cause(&mut payload);
     let mut sql = Sql::new(
         "INSERT INTO events (id, workspace_id, at, kind, object, record_id, payload) VALUES (",
     );

@@ -107,7 +107,9 @@ async fn emit_all(
     ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let payload = Scalar::Json(json!({"segment_id": seg.id, "segment": seg.name}));
+    let mut payload = json!({"segment_id": seg.id, "segment": seg.name});
+    crate::records::stamp_cause(&mut payload);
+    let payload = Scalar::Json(payload);
     let rows: Vec<Vec<Scalar>> = ids
         .iter()
         .map(|id| {

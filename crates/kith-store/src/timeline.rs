@@ -16,7 +16,7 @@ pub struct Entry {
     /// When it happened.
     pub at: DateTime<Utc>,
     /// `activity`, `task`, `email_send`, `stage_change`, `created`, `field_change`, `deleted`,
-    /// `restored`.
+    /// `restored`, `workflow_run`.
     pub kind: &'static str,
     /// Details as the API shows them.
     pub data: Value,
@@ -177,6 +177,22 @@ pub async fn timeline(
             data["changes"] = row.json("changes")?.unwrap_or(Value::Null);
         }
         out.push(Entry { at, kind, data });
+    }
+    // Workflow runs about the record.
+    let of = crate::workflows::runs::Of::Record(id);
+    for run in crate::workflows::runs::list(ex, ws, of, before, i64::from(limit)).await? {
+        out.push(Entry {
+            at: run.started_at,
+            kind: "workflow_run",
+            data: json!({
+                "run_id": run.id,
+                "workflow_id": run.workflow_id,
+                "workflow": run.workflow_name,
+                "status": run.status,
+                "steps": run.steps,
+                "finished_at": run.finished_at,
+            }),
+        });
     }
     out.sort_by_key(|e| std::cmp::Reverse(e.at));
     out.truncate(limit as usize);

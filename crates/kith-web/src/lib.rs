@@ -18,6 +18,7 @@ mod records;
 mod search;
 mod segments;
 pub mod ui;
+mod workflows;
 
 use std::time::Instant;
 
@@ -90,6 +91,7 @@ pub fn router(state: State) -> Router {
         .route("/imports/{id}/revert", post(imports::revert))
         .merge(mail::routes())
         .merge(campaigns::routes())
+        .merge(workflows::routes())
         .route("/search", get(search::search))
         .route("/{objects}", get(records::list).post(records::create))
         .route("/{objects}/query", post(records::query))

@@ -206,7 +206,7 @@ pub fn spec() -> Value {
         }}}}));
     schemas.insert("TimelineEntry".into(), json!({"type": "object", "properties": {
         "at": {"type": "string", "format": "date-time"},
-        "type": {"type": "string", "enum": ["activity", "task", "email_send", "stage_change", "created", "field_change", "deleted", "restored"]},
+        "type": {"type": "string", "enum": ["activity", "task", "email_send", "stage_change", "created", "field_change", "deleted", "restored", "workflow_run"]},
         "data": {"type": "object"}}}));
     for object in ObjectKind::ALL {
         schemas.insert(schema_name(object), object_schema(object));
@@ -234,6 +234,7 @@ pub fn spec() -> Value {
     jobs(&mut paths, &mut schemas);
     crate::mail::openapi(&mut paths, &mut schemas);
     crate::campaigns::openapi(&mut paths, &mut schemas);
+    crate::workflows::openapi(&mut paths, &mut schemas);
     paths.insert("/healthz".into(), json!({"get": {"tags": ["operations"], "summary": "Health check", "operationId": "healthz", "security": [], "responses": {"200": {"description": "Up"}, "503": {"description": "Database unreachable"}}}}));
     json!({
         "openapi": "3.1.0",

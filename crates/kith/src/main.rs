@@ -17,6 +17,7 @@ mod mail;
 mod search;
 mod segments;
 mod worker;
+mod workflows;
 
 /// Kith CRM.
 #[derive(Parser)]
@@ -99,6 +100,11 @@ enum Command {
     Segments {
         #[command(subcommand)]
         command: segments::SegmentsCommand,
+    },
+    /// Workflows: list, show with their newest runs, enable, disable.
+    Workflows {
+        #[command(subcommand)]
+        command: workflows::WorkflowsCommand,
     },
     /// Email: fetch replies by IMAP now.
     Mail {
@@ -387,6 +393,10 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Segments { command } => {
             let app = App::new(open(&db_url(false)).await?);
             segments::run(&app, command).await
+        }
+        Command::Workflows { command } => {
+            let app = App::new(open(&db_url(false)).await?);
+            workflows::run(&app, command).await
         }
         Command::Mail { command } => {
             let app = App::new(open(&db_url(false)).await?);

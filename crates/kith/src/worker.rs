@@ -47,8 +47,9 @@ fn env_num(name: &str, default: u64) -> Result<u64> {
 }
 
 /// The worker's settings: `KITH_WORKER_CONCURRENCY`, `KITH_JOB_LEASE_SECS`,
-/// `KITH_JOB_POLL_MS`, `KITH_JOB_RETRY_BASE_MS`, `KITH_JOB_KEEP_DAYS`, and the duplicate
-/// scan's `KITH_DEDUP_EVERY_HOURS` (0 = never).
+/// `KITH_JOB_POLL_MS`, `KITH_JOB_RETRY_BASE_MS`, `KITH_JOB_KEEP_DAYS`, the duplicate
+/// scan's `KITH_DEDUP_EVERY_HOURS` (0 = never) and the workflow scan's
+/// `KITH_WORKFLOW_SCAN_MINUTES` (date-relative, overdue and no-activity triggers; 0 = never).
 pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
     let d = WorkerConfig::default();
     let concurrency = match concurrency {
@@ -78,6 +79,7 @@ pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
             dedup_schedule(env_num("KITH_DEDUP_EVERY_HOURS", 6)?),
             kith_app::jobs::segmentation_schedule(),
             kith_app::campaigns::sequences::sequence_schedule(),
+            kith_app::workflows::scan_schedule(env_num("KITH_WORKFLOW_SCAN_MINUTES", 60)?),
         ],
         ..d
     })

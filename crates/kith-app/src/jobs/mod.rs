@@ -104,6 +104,24 @@ pub async fn enqueue_in(
     Ok(Enqueued { id, created })
 }
 
+/// Enqueues many jobs of one kind for `ws` inside the caller's transaction, with
+/// multi-row statements; those whose idempotency key is taken are skipped. Call
+/// [`App::wake_workers`] after the commit.
+pub async fn enqueue_many_in(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    kind: &str,
+    jobs: Vec<(Value, JobOptions)>,
+) -> Result<(), Error> {
+    let now = Utc::now();
+    let jobs = jobs
+        .into_iter()
+        .map(|(payload, opts)| new_job(kind, payload, opts, now))
+        .collect::<Result<Vec<NewJob>, Error>>()?;
+    store::enqueue_many(tx, ws, &jobs, now).await?;
+    Ok(())
+}
+
 /// Why a handler did not finish its job.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum JobError {
@@ -152,7 +170,8 @@ impl Handlers {
         Handlers::default()
     }
 
-    /// Kith's own handlers: the duplicate scan (and, as they come, workflows, email).
+    /// Kith's own handlers: the duplicate scan, email, the segmentation recompute and
+    /// workflows (runs and the periodic scan).
     pub fn standard() -> Handlers {
         let mut h = Handlers::new();
         h.on(DEDUP_SCAN, |cx| async move {
@@ -163,6 +182,7 @@ impl Handlers {
         });
         crate::mail::register(&mut h);
         crate::campaigns::register(&mut h);
+        crate::workflows::register(&mut h);
         h.on(SEGMENTATION_RECOMPUTE, |cx| async move {
             let ws = kith_store::accounts::workspace(cx.app.db(), cx.job.workspace)
                 .await
@@ -357,7 +377,7 @@ impl App {
         Ok(())
     }
 
-    async fn workspace_tz(&self, ws: WorkspaceId) -> Result<chrono_tz::Tz, Error> {
+    pub(crate) async fn workspace_tz(&self, ws: WorkspaceId) -> Result<chrono_tz::Tz, Error> {
         let w = kith_store::accounts::workspace(&self.db, ws)
             .await?
             .ok_or(Error::NotFound("workspace"))?;

@@ -45,6 +45,9 @@ pub struct WorkerConfig {
     pub schedules: bool,
     /// Schedules every workspace gets (the duplicate scan).
     pub standard_schedules: Vec<Definition>,
+    /// Dispatch outbox events to workflows before each look at the queue (any number
+    /// of workers may; each event is taken by one).
+    pub dispatch_events: bool,
 }
 
 impl Default for WorkerConfig {
@@ -60,6 +63,7 @@ impl Default for WorkerConfig {
             grace: Duration::from_secs(10),
             schedules: true,
             standard_schedules: vec![],
+            dispatch_events: true,
         }
     }
 }
@@ -144,6 +148,11 @@ impl Worker {
                     }
                 }
             }
+            if c.dispatch_events && pause.is_zero() {
+                if let Err(e) = self.app.dispatch_events(500).await {
+                    tracing::warn!(error = %e, "cannot dispatch events to workflows");
+                }
+            }
             let free = c.concurrency.saturating_sub(running.len());
             let mut claimed = 0;
             if free > 0 && pause.is_zero() {
@@ -209,14 +218,25 @@ impl Worker {
         }
     }
 
-    /// Claims and runs due jobs until none is due; returns how many ran. For tests and
-    /// one-off commands: no schedules, no heartbeat (keep handlers shorter than a lease).
+    /// Dispatches events and claims and runs due jobs until neither is left; returns how
+    /// many jobs ran. For tests and one-off commands: no schedules, no heartbeat (keep
+    /// handlers shorter than a lease).
     pub async fn run_until_idle(&self) -> Result<usize, Error> {
         let kinds = self.handlers.kinds();
         let mut total = 0;
         loop {
+            let mut dispatched = 0;
+            if self.config.dispatch_events {
+                loop {
+                    let n = self.app.dispatch_events(500).await?;
+                    dispatched += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
             let jobs = self.claim(&kinds, self.config.concurrency).await?;
-            if jobs.is_empty() {
+            if jobs.is_empty() && dispatched == 0 {
                 return Ok(total);
             }
             total += jobs.len();

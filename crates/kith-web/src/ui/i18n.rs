@@ -201,6 +201,17 @@ mod tests {
     }
 
     #[test]
+    fn every_workflow_key_exists_in_every_language() {
+        let en = keys(include_str!("../../locales/en/workflows.ftl"));
+        assert!(en.len() > 50);
+        let da = keys(include_str!("../../locales/da/workflows.ftl"));
+        assert_eq!(da, en, "da keys differ from en");
+        let zh = keys(include_str!("../../locales/zh-CN/workflows.ftl"));
+        assert_eq!(zh, en, "zh-CN keys differ from en");
+        assert_eq!(Lang::Da.t("nav-workflows"), "Arbejdsgange");
+    }
+
+    #[test]
     fn every_key_exists_in_every_language() {
         let en = keys(include_str!("../../locales/en/main.ftl"));
         assert!(en.len() > 50);

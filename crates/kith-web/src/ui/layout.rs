@@ -50,6 +50,10 @@ pub enum Section {
     Email,
     /// Campaigns and sequences.
     Campaigns,
+    /// Workflows.
+    Workflows,
+    /// The signed-in user's notifications.
+    Notifications,
     /// Import and duplicates.
     Data,
     /// Settings.
@@ -69,6 +73,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
         (Section::Segments, "/segments", "nav-segments"),
         (Section::Email, "/email-templates", "nav-email"),
         (Section::Campaigns, "/campaigns", "nav-campaigns"),
+        (Section::Workflows, "/workflows", "nav-workflows"),
         (Section::Data, "/import", "nav-data"),
         (Section::Settings, "/settings", "nav-settings"),
     ];
@@ -97,6 +102,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
                         label class="sr-only" for="global-search" { (v.t("search-label")) }
                         input id="global-search" type="search" name="q" placeholder=(v.t("search-placeholder")) autocomplete="off";
                     }
+                    a class="bell" href="/notifications" aria-current=[(section == Section::Notifications).then_some("page")] { "🔔 " (v.t("nav-notifications")) }
                     details class="user-menu" {
                         summary { (who) }
                         form method="post" action="/settings/language" {

@@ -12,12 +12,15 @@ mod layout;
 mod list_tools;
 mod lists;
 mod mail;
+mod notifications;
 mod record;
 mod search;
 mod segments;
 mod settings;
 mod signin;
 mod tasks;
+mod workflow_form;
+mod workflows;
 
 use axum::extract::{FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -110,6 +113,15 @@ pub fn routes() -> Router<State> {
         .route("/segments", get(segments::list).post(segments::create))
         .route("/segments/{id}", get(segments::show))
         .route("/segments/{id}/refresh", post(segments::refresh))
+        .route("/workflows", get(workflows::list).post(workflows::create))
+        .route("/workflows/{id}", get(workflows::show))
+        .route(
+            "/workflows/{id}/edit",
+            get(workflows::edit).post(workflows::save),
+        )
+        .route("/workflows/{id}/{action}", post(workflows::switch))
+        .route("/notifications", get(notifications::notifications))
+        .route("/notifications/read", post(notifications::read_all))
         .route("/search", get(search::search))
         .route("/tasks", get(tasks::tasks))
         .route("/tasks/{id}/done", post(tasks::done))

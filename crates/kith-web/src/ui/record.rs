@@ -224,6 +224,11 @@ fn entry_text(v: &Viewer, e: &TimelineEntry) -> Markup {
                 .unwrap_or_default();
             html! { (v.lang.t_args("tl-field-change", &[("fields", fields.join(", "))])) }
         }
+        "workflow_run" => html! {
+            a href=(format!("/workflows/{}", s("workflow_id"))) {
+                (v.lang.t_args("tl-workflow-run", &[("workflow", s("workflow")), ("status", v.t(&format!("wf-status-{}", s("status"))))]))
+            }
+        },
         "deleted" => html! { (v.t("tl-deleted")) },
         "restored" => html! { (v.t("tl-restored")) },
         _ => html! { (v.t("tl-created")) },

@@ -7,7 +7,7 @@ use reqwest::StatusCode;
 
 use crate::harness::{both, Backend};
 
-fn kith(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+pub(crate) fn kith(db: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_kith"))
         .arg("--db")
         .arg(db)

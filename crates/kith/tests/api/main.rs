@@ -34,4 +34,7 @@ mod ui_data;
 mod ui_mail;
 mod ui_segments;
 mod ui_work;
+mod ui_workflows;
+mod workflows;
+mod workflows_triggers;
 mod workspace;
