@@ -350,6 +350,7 @@ both!(
         let res = app.api.delete(&format!("/api/v1/contacts/{id}")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(search(&app.api, "nørgaard").await["groups"], json!([]));
+        assert_eq!(search(&app.api, "mette nørg").await["groups"], json!([]));
         let res = app
             .api
             .post(&format!("/api/v1/contacts/{id}/restore"), json!({}))
@@ -357,6 +358,10 @@ both!(
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(
             titles(&search(&app.api, "nørgaard").await, "contacts"),
+            ["Mette Nørgaard"]
+        );
+        assert_eq!(
+            titles(&search(&app.api, "mette nørg").await, "contacts"),
             ["Mette Nørgaard"]
         );
     }
