@@ -177,14 +177,16 @@ fn longer_tier_best(terms: &[Term]) -> u32 {
     60 + 100 * (terms.len() as u32 - 1) + 50
 }
 
-/// The hits of one type: ranked candidates of the first tier, and of the next only
-/// when what it could add might rank among the first `limit` (a group's `more` needs
-/// no more than one hit past the limit).
+/// The hits of one type: ranked candidates of the first tier (unless `whole` says no
+/// record of the type has the driving word whole), and of the next only when what it
+/// could add might rank among the first `limit` (a group's `more` needs no more than
+/// one hit past the limit).
 async fn search_type(
     mut db: kith_store::Db,
     ws: kith_store::WorkspaceId,
     object: ObjectKind,
     terms: &[Term],
+    whole: bool,
     limit: u32,
     cap: u32,
 ) -> Result<Option<Group>, Error> {
@@ -192,6 +194,9 @@ async fn search_type(
     let mut seen = HashSet::new();
     let mut hits: Vec<Hit> = vec![];
     for tier in store::tiers(terms) {
+        if *tier == Tier::Whole && !whole {
+            continue;
+        }
         if *tier == Tier::Longer
             && hits.len() > limit
             && hits[limit - 1].score > longer_tier_best(terms)
@@ -280,8 +285,16 @@ impl App {
         if terms.is_empty() {
             return Ok(results);
         }
-        // One statement says which type has which word; a type lacking one is skipped.
-        let mut present = store::terms_present(&mut db, ws, &types, &terms).await?;
+        // One statement says which type has which word (a type lacking one is skipped)
+        // and which has it as a whole word (`IN` the word itself: without the driving
+        // word whole, a type has no first tier to read).
+        let words = terms.len();
+        let whole_words = terms.iter().map(|t| Term {
+            text: t.text.clone(),
+            typos: vec![t.text.clone()],
+        });
+        let probes: Vec<Term> = terms.iter().cloned().chain(whole_words).collect();
+        let mut present = store::terms_present(&mut db, ws, &types, &probes).await?;
         let mut corrected = vec![];
         for (i, t) in terms.iter_mut().enumerate() {
             if typo::is_correctable(&t.text) && !present.iter().any(|p| p[i]) {
@@ -305,11 +318,15 @@ impl App {
         }
         // Enough candidates to rank well, few enough to stay fast.
         let cap = (limit * 3).clamp(20, 150);
+        let driver = store::driver(&terms).and_then(|d| terms.iter().position(|t| t == d));
         let searched = types
             .iter()
             .zip(&present)
-            .filter(|(_, p)| p.iter().all(|found| *found))
-            .map(|(object, _)| search_type(self.db.clone(), ws, *object, &terms, limit, cap));
+            .filter(|(_, p)| p[..words].iter().all(|found| *found))
+            .map(|(object, p)| {
+                let whole = driver.is_none_or(|i| p[words + i]);
+                search_type(self.db.clone(), ws, *object, &terms, whole, limit, cap)
+            });
         // The types are read side by side, each on its own connection.
         results.groups = futures_util::future::try_join_all(searched)
             .await?
