@@ -7,14 +7,14 @@
 //! ranks below real matches.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::HashSet;
 
 use kith_core::objects::ObjectKind;
 use kith_core::search::highlight::{FieldKind, Marked, Term};
 use kith_core::search::rank::{rank, Field, Role};
 use kith_core::search::{cjk_full_name, query_terms, typo};
 use kith_core::Scalar;
-use kith_store::search as store;
+use kith_store::search::{self as store, Tier};
 use uuid::Uuid;
 
 use crate::records::ws;
@@ -170,6 +170,86 @@ fn parent(rec: &Record) -> Option<(ObjectKind, Uuid)> {
     .find_map(|(f, o)| rec.uuid(f).map(|id| (o, id)))
 }
 
+/// The best score a record found by [`Tier::Longer`] can reach: its driving term
+/// matches as a prefix at best (60), every other term as a whole word in the title
+/// (100), and all of them in the title (50).
+fn longer_tier_best(terms: &[Term]) -> u32 {
+    60 + 100 * (terms.len() as u32 - 1) + 50
+}
+
+/// The hits of one type: ranked candidates of the first tier (unless `whole` says no
+/// record of the type has the driving word whole), and of the next only when what it
+/// could add might rank among the first `limit` (a group's `more` needs no more than
+/// one hit past the limit).
+async fn search_type(
+    mut db: kith_store::Db,
+    ws: kith_store::WorkspaceId,
+    object: ObjectKind,
+    terms: &[Term],
+    whole: bool,
+    limit: u32,
+    cap: u32,
+) -> Result<Option<Group>, Error> {
+    let limit = limit as usize;
+    let mut seen = HashSet::new();
+    let mut hits: Vec<Hit> = vec![];
+    for tier in store::tiers(terms) {
+        if *tier == Tier::Whole && !whole {
+            continue;
+        }
+        if *tier == Tier::Longer
+            && hits.len() > limit
+            && hits[limit - 1].score > longer_tier_best(terms)
+        {
+            break;
+        }
+        let found = store::candidates(&mut db, ws, object, terms, *tier, cap).await?;
+        hits.extend(
+            found
+                .into_iter()
+                .filter(|(r, _)| seen.insert(r.id))
+                .map(|(record, company)| ranked(record, company.as_deref(), terms)),
+        );
+        hits.sort_by_key(|h| {
+            (
+                Reverse(h.score),
+                Reverse(is_open(&h.record)),
+                Reverse(h.record.updated_at),
+                Reverse(h.record.id),
+            )
+        });
+    }
+    if hits.is_empty() {
+        return Ok(None);
+    }
+    let more = hits.len() > limit;
+    hits.truncate(limit);
+    Ok(Some(Group { object, hits, more }))
+}
+
+/// A candidate scored and marked for `terms`.
+fn ranked(record: Record, company: Option<&str>, terms: &[Term]) -> Hit {
+    let owned = fields_of(&record, company);
+    let fields: Vec<Field<'_>> = owned
+        .iter()
+        .map(|(name, role, kind, text)| Field {
+            name,
+            role: *role,
+            kind: *kind,
+            text,
+        })
+        .collect();
+    let r = rank(&fields, terms);
+    Hit {
+        parent: parent(&record),
+        record,
+        title: r.title,
+        context: r.context,
+        score: r.score,
+        typo: r.typo,
+    }
+}
+
 impl App {
     /// Searches the caller's workspace.
     pub async fn search(
@@ -201,77 +281,58 @@ impl App {
         let mut db = self.db.clone();
         let ws = ws(caller);
         let mut results = SearchResults::default();
-        let mut terms = vec![];
-        for t in query_terms(q) {
-            if typo::is_correctable(&t) && !store::any_with_prefix(&mut db, ws, &types, &t).await? {
-                let typos = store::known_words(&mut db, ws, &typo::one_edit_away(&t)).await?;
-                if typos.is_empty() {
+        let mut terms: Vec<Term> = query_terms(q).into_iter().map(Term::prefix).collect();
+        if terms.is_empty() {
+            return Ok(results);
+        }
+        // One statement says which type has which word (a type lacking one is skipped)
+        // and which has it as a whole word (`IN` the word itself: without the driving
+        // word whole, a type has no first tier to read).
+        let words = terms.len();
+        let whole_words = terms.iter().map(|t| Term {
+            text: t.text.clone(),
+            typos: vec![t.text.clone()],
+        });
+        let probes: Vec<Term> = terms.iter().cloned().chain(whole_words).collect();
+        let mut present = store::terms_present(&mut db, ws, &types, &probes).await?;
+        let mut corrected = vec![];
+        for (i, t) in terms.iter_mut().enumerate() {
+            if typo::is_correctable(&t.text) && !present.iter().any(|p| p[i]) {
+                t.typos = store::known_words(&mut db, ws, &typo::one_edit_away(&t.text)).await?;
+                if t.typos.is_empty() {
                     // Every word must match: this one matches nothing, nor does the query.
                     return Ok(results);
                 }
                 results.corrected = true;
-                terms.push(Term { text: t, typos });
-            } else {
-                terms.push(Term::prefix(t));
+                corrected.push(i);
             }
         }
-        if terms.is_empty() {
-            return Ok(results);
+        if !corrected.is_empty() {
+            let fixed: Vec<Term> = corrected.iter().map(|&i| terms[i].clone()).collect();
+            let again = store::terms_present(&mut db, ws, &types, &fixed).await?;
+            for (p, a) in present.iter_mut().zip(again) {
+                for (&i, found) in corrected.iter().zip(a) {
+                    p[i] = found;
+                }
+            }
         }
         // Enough candidates to rank well, few enough to stay fast.
         let cap = (limit * 3).clamp(20, 150);
-        for object in types {
-            let mut seen = HashSet::new();
-            let records: Vec<Record> = store::candidates(&mut db, ws, object, &terms, cap)
-                .await?
-                .into_iter()
-                .filter(|r| seen.insert(r.id))
-                .collect();
-            if records.is_empty() {
-                continue;
-            }
-            let company_ids: BTreeSet<Uuid> = records
-                .iter()
-                .filter_map(|r| r.uuid("company_id"))
-                .collect();
-            let companies = store::company_names(&mut db, ws, &company_ids).await?;
-            let mut hits: Vec<Hit> = records
-                .into_iter()
-                .map(|record| {
-                    let company = record.uuid("company_id").and_then(|c| companies.get(&c));
-                    let owned = fields_of(&record, company.map(String::as_str));
-                    let fields: Vec<Field<'_>> = owned
-                        .iter()
-                        .map(|(name, role, kind, text)| Field {
-                            name,
-                            role: *role,
-                            kind: *kind,
-                            text,
-                        })
-                        .collect();
-                    let r = rank(&fields, &terms);
-                    Hit {
-                        parent: parent(&record),
-                        record,
-                        title: r.title,
-                        context: r.context,
-                        score: r.score,
-                        typo: r.typo,
-                    }
-                })
-                .collect();
-            hits.sort_by_key(|h| {
-                (
-                    Reverse(h.score),
-                    Reverse(is_open(&h.record)),
-                    Reverse(h.record.updated_at),
-                    Reverse(h.record.id),
-                )
+        let driver = store::driver(&terms).and_then(|d| terms.iter().position(|t| t == d));
+        let searched = types
+            .iter()
+            .zip(&present)
+            .filter(|(_, p)| p[..words].iter().all(|found| *found))
+            .map(|(object, p)| {
+                let whole = driver.is_none_or(|i| p[words + i]);
+                search_type(self.db.clone(), ws, *object, &terms, whole, limit, cap)
             });
-            let more = hits.len() > limit as usize;
-            hits.truncate(limit as usize);
-            results.groups.push(Group { object, hits, more });
-        }
+        // The types are read side by side, each on its own connection.
+        results.groups = futures_util::future::try_join_all(searched)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
         // Stable: groups whose best hits tie keep the order of SEARCH_TYPES.
         results
             .groups

@@ -4,9 +4,10 @@
 //! Each object is read on its own range of `search_terms (workspace_id, object, term,
 //! record_id)`, driven by the most selective term; the other terms are checked per
 //! candidate through `search_terms_record`. At most `cap` candidates per tier are read,
-//! so a one-letter query costs what a precise one does.
+//! so a one-letter query costs what a precise one does. Each tier is its own statement,
+//! so that the caller reads the second only when the first leaves room for it.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use kith_core::objects::ObjectKind;
 use kith_core::search::highlight::Term;
@@ -72,28 +73,41 @@ pub async fn known_words(
         .collect()
 }
 
-/// Whether any record of `objects` has a term starting with `prefix`.
-pub async fn any_with_prefix(
+/// For each of `objects`, which of `terms` some record of it matches (`[object][term]`):
+/// one statement of index probes, one seek each. A type missing a term cannot hold a
+/// hit and is not searched; a word no type has is a candidate for typo correction.
+pub async fn terms_present(
     ex: &mut impl Exec,
     ws: WorkspaceId,
     objects: &[ObjectKind],
-    prefix: &str,
-) -> Result<bool, Error> {
-    for object in objects {
-        let mut sql = Sql::new("SELECT 1 AS one FROM search_terms WHERE workspace_id = ");
-        sql.bind(ws_arg(ws))
-            .push(" AND object = ")
-            .bind(Scalar::Text(object.singular().into()));
-        sql.push(" AND term >= ")
-            .bind(Scalar::Text(prefix.into()))
-            .push(" AND term < ")
-            .bind(Scalar::Text(prefix_end(prefix)))
-            .push(" LIMIT 1");
-        if ex.fetch_optional(sql).await?.is_some() {
-            return Ok(true);
+    terms: &[Term],
+) -> Result<Vec<Vec<bool>>, Error> {
+    let mut found = vec![vec![false; terms.len()]; objects.len()];
+    if objects.is_empty() || terms.is_empty() {
+        return Ok(found);
+    }
+    let mut sql = Sql::new("");
+    for (oi, object) in objects.iter().enumerate() {
+        for (ti, term) in terms.iter().enumerate() {
+            if oi + ti > 0 {
+                sql.push(" UNION ALL ");
+            }
+            // The indexes are our own numbers, not input.
+            sql.push(&format!("SELECT CAST({oi} AS BIGINT) AS o, CAST({ti} AS BIGINT) AS t WHERE EXISTS (SELECT 1 FROM search_terms WHERE workspace_id = "));
+            sql.bind(ws_arg(ws))
+                .push(" AND object = ")
+                .bind(Scalar::Text(object.singular().into()))
+                .push(" AND ");
+            term_condition(&mut sql, "term", term);
+            sql.push(")");
         }
     }
-    Ok(false)
+    for r in ex.fetch_all(sql).await? {
+        if let (Some(o), Some(t)) = (r.int("o")?, r.int("t")?) {
+            found[o as usize][t as usize] = true;
+        }
+    }
+    Ok(found)
 }
 
 /// `col` matches `term`: as a prefix, or (corrected) as one of its typo words.
@@ -115,7 +129,9 @@ fn term_condition(sql: &mut Sql, col: &str, term: &Term) {
 
 /// Rows of the driving term's range a multi-word tier examines at most: with common
 /// words (`soeren jensen` among a million contacts) the other words are checked on that
-/// many rows and no more, so the cost stays bounded when few of them match.
+/// many rows and no more, so the cost stays bounded when few of them match. Rows of
+/// deleted records count too: they cost as much to look at, and asking first whether
+/// each row's record is live cost three times what the words do at 1M contacts.
 const SCAN: i64 = 500;
 
 /// One tier of candidates: rows of the driving term's range in `order`, that are live
@@ -129,15 +145,24 @@ fn tier(
     order: &str,
     cap: u32,
 ) {
+    let live = |sql: &mut Sql, rid: &str| {
+        sql.push(" AND EXISTS (SELECT 1 FROM ")
+            .push(object.table())
+            .push(" r WHERE r.id = ")
+            .push(rid)
+            .push(" AND r.deleted_at IS NULL)");
+    };
     sql.push("SELECT rid FROM (SELECT d.rid FROM (SELECT s.record_id AS rid FROM search_terms s WHERE s.workspace_id = ");
     sql.bind(ws_arg(ws))
         .push(" AND s.object = ")
         .bind(Scalar::Text(object.singular().into()));
     sql.push(" AND ");
     driver(sql);
-    sql.push(" AND EXISTS (SELECT 1 FROM ")
-        .push(object.table())
-        .push(" r WHERE r.id = s.record_id AND r.deleted_at IS NULL)");
+    // One word: the first `cap` live records. More: `SCAN` rows, then the words, then
+    // whether the few that have them are live.
+    if others.is_empty() {
+        live(sql, "s.record_id");
+    }
     sql.push(" ORDER BY ").push(order).push(" LIMIT ");
     sql.bind(Scalar::Int(if others.is_empty() {
         i64::from(cap)
@@ -150,103 +175,132 @@ fn tier(
         term_condition(sql, "o.term", t);
         sql.push(")");
     }
+    if !others.is_empty() {
+        live(sql, "d.rid");
+    }
     sql.push(" LIMIT ")
         .bind(Scalar::Int(i64::from(cap)))
         .push(") c");
 }
 
-/// Live records of `object` in `ws` matching every term, at most `cap` per tier: records
-/// with the driving term as a whole word (newest first), then as a prefix (in term
-/// order), then through a typo correction. May hold a record twice.
+/// Which rows of the driving term's range a tier reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// The driving term as a whole word, newest records first.
+    Whole,
+    /// The driving term as the start of a longer word, in term order. A record found
+    /// here has no word equal to the driving term, so that term ranks it as a prefix
+    /// at best (`kith_core::search::rank`).
+    Longer,
+    /// The driving term's typo corrections (when every term was corrected).
+    Typo,
+}
+
+/// The term a search's candidates are read by: the longest uncorrected term is usually
+/// the rarest; a corrected one only if all are.
+pub fn driver(terms: &[Term]) -> Option<&Term> {
+    terms
+        .iter()
+        .filter(|t| t.typos.is_empty())
+        .max_by_key(|t| t.text.len())
+        .or(terms.first())
+}
+
+/// The tiers a search reads, best first.
+pub fn tiers(terms: &[Term]) -> &'static [Tier] {
+    match driver(terms) {
+        Some(d) if d.typos.is_empty() => &[Tier::Whole, Tier::Longer],
+        Some(_) => &[Tier::Typo],
+        None => &[],
+    }
+}
+
+/// Live records of `object` in `ws` matching every term, read on one tier: at most
+/// `cap` rows of it, so a record may come twice. With each, the name of its company
+/// (live or deleted), which ranking reads too.
 pub async fn candidates(
     ex: &mut impl Exec,
     ws: WorkspaceId,
     object: ObjectKind,
     terms: &[Term],
+    tier_read: Tier,
     cap: u32,
-) -> Result<Vec<Record>, Error> {
-    // The longest uncorrected term is usually the rarest; a corrected one only if all are.
-    let Some(driver) = terms
-        .iter()
-        .filter(|t| t.typos.is_empty())
-        .max_by_key(|t| t.text.len())
-        .or(terms.first())
-    else {
+) -> Result<Vec<(Record, Option<String>)>, Error> {
+    let Some(driver) = driver(terms) else {
         return Ok(vec![]);
     };
     let others: Vec<&Term> = terms.iter().filter(|t| !std::ptr::eq(*t, driver)).collect();
+    let with_company = object != ObjectKind::Company && object.field("company_id").is_some();
     let mut sql = Sql::new("SELECT ");
-    sql.push(&select_columns(object)).push(" FROM (");
-    if driver.typos.is_empty() {
-        let exact = Scalar::Text(driver.text.clone());
-        let end = Scalar::Text(prefix_end(&driver.text));
-        let whole = |sql: &mut Sql| {
-            sql.push("s.term = ").bind(exact.clone());
-        };
-        tier(
-            &mut sql,
-            ws,
-            object,
-            &whole,
-            &others,
-            "s.record_id DESC",
-            cap,
-        );
-        sql.push(" UNION ALL ");
-        let longer = |sql: &mut Sql| {
-            sql.push("s.term > ").bind(exact.clone());
-            sql.push(" AND s.term < ").bind(end.clone());
-        };
-        tier(
-            &mut sql,
-            ws,
-            object,
-            &longer,
-            &others,
-            "s.term, s.record_id",
-            cap,
-        );
-    } else {
-        let typo = |sql: &mut Sql| term_condition(sql, "s.term", driver);
-        tier(
-            &mut sql,
-            ws,
-            object,
-            &typo,
-            &others,
-            "s.term, s.record_id",
-            cap,
-        );
+    sql.push(&select_columns(object));
+    if with_company {
+        sql.push(", co.name AS search_company_name");
     }
-    // CROSS JOIN keeps SQLite on the candidates first; PostgreSQL plans it freely.
-    sql.push(") m CROSS JOIN ")
-        .push(object.table())
-        .push(" t WHERE t.id = m.rid AND t.workspace_id = ")
-        .bind(ws_arg(ws));
-    let rows = ex.fetch_all(sql).await?;
-    rows.iter().map(|r| decode(object, r)).collect()
-}
-
-/// The names of live or deleted companies by id (a contact's company, for ranking).
-pub async fn company_names(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    ids: &BTreeSet<Uuid>,
-) -> Result<HashMap<Uuid, String>, Error> {
-    let mut out = HashMap::new();
-    if ids.is_empty() {
-        return Ok(out);
-    }
-    let mut sql = Sql::new("SELECT id, name FROM companies WHERE workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND id IN (");
-    sql.bind_list(ids.iter().map(|id| Scalar::Uuid(*id)));
-    sql.push(")");
-    for r in ex.fetch_all(sql).await? {
-        if let (Some(id), Some(name)) = (r.uuid("id")?, r.text("name")?) {
-            out.insert(id, name);
+    sql.push(" FROM (");
+    let exact = Scalar::Text(driver.text.clone());
+    match tier_read {
+        Tier::Whole => {
+            let whole = |sql: &mut Sql| {
+                sql.push("s.term = ").bind(exact.clone());
+            };
+            tier(
+                &mut sql,
+                ws,
+                object,
+                &whole,
+                &others,
+                "s.record_id DESC",
+                cap,
+            );
+        }
+        Tier::Longer => {
+            let end = Scalar::Text(prefix_end(&driver.text));
+            let longer = |sql: &mut Sql| {
+                sql.push("s.term > ").bind(exact.clone());
+                sql.push(" AND s.term < ").bind(end.clone());
+            };
+            tier(
+                &mut sql,
+                ws,
+                object,
+                &longer,
+                &others,
+                "s.term, s.record_id",
+                cap,
+            );
+        }
+        Tier::Typo => {
+            let typo = |sql: &mut Sql| term_condition(sql, "s.term", driver);
+            tier(
+                &mut sql,
+                ws,
+                object,
+                &typo,
+                &others,
+                "s.term, s.record_id",
+                cap,
+            );
         }
     }
-    Ok(out)
+    // CROSS JOIN keeps SQLite on the candidates first; PostgreSQL plans it freely.
+    sql.push(") m CROSS JOIN ").push(object.table()).push(" t");
+    if with_company {
+        sql.push(" LEFT JOIN companies co ON co.id = t.company_id AND co.workspace_id = ")
+            .bind(ws_arg(ws));
+    }
+    sql.push(" WHERE t.id = m.rid AND t.workspace_id = ")
+        .bind(ws_arg(ws));
+    let rows = ex.fetch_all(sql).await?;
+    rows.iter()
+        .map(|r| {
+            let company = if with_company {
+                r.text("search_company_name")?
+            } else {
+                None
+            };
+            Ok((decode(object, r)?, company))
+        })
+        .collect()
 }
 
 /// Up to `limit` records waiting to be indexed since migration 0006: (workspace, object, id).

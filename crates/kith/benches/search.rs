@@ -8,6 +8,13 @@
 //! N/10 tasks. Run: `cargo bench -p kith --bench search` with `KITH_TEST_PG` set;
 //! `KITH_BENCH_SEARCH_CONTACTS` (default 1000000), `KITH_BENCH_BACKENDS`
 //! (default `sqlite,postgres`), `KITH_BENCH_SEARCH_RUNS` (per query, default 200).
+//!
+//! While working on the query code: `KITH_BENCH_SEARCH_KEEP=DIR` keeps the built
+//! workspace (SQLite in `DIR/kith-N.db`, PostgreSQL as database `kith_search_bench_N`,
+//! each with a `DIR/*.built` note written once the build finished) and reuses it on the
+//! next run instead of building it again; `KITH_BENCH_SEARCH_PARTS` (default
+//! `app,http,plain`) picks what is timed; `KITH_BENCH_SEARCH_DUMP=FILE` writes every
+//! query's hits (type, id, score), to check that a change leaves the results alone.
 
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -433,31 +440,63 @@ const QUERIES: &[(&str, &str)] = &[
     ("typo", "Pedersne"),
 ];
 
-async fn run(backend: &str, url: &str, n: usize, runs: usize) {
+/// What to time and where to keep things, from the environment.
+struct Options {
+    runs: usize,
+    parts: String,
+    /// `(note file of a finished build, if the workspace is kept)`.
+    built_note: Option<std::path::PathBuf>,
+    dump: Option<String>,
+}
+
+async fn run(backend: &str, url: &str, n: usize, opts: &Options) {
     let db = Db::connect(url).await.expect("connect");
     kith_store::migrate::run(&db).await.expect("migrate");
     let app = App::new(db.clone());
-    app.configure_workspace("bench", "DKK", Some("DK"), "Europe/Copenhagen")
+    // A kept workspace that finished building: its note holds the email part and phone.
+    let kept = opts
+        .built_note
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok());
+    if kept.is_none() {
+        app.configure_workspace("bench", "DKK", Some("DK"), "Europe/Copenhagen")
+            .await
+            .unwrap();
+        app.add_user(
+            "bench@kith.local",
+            Role::Admin,
+            "bench",
+            "a long enough password",
+        )
         .await
         .unwrap();
-    app.add_user(
-        "bench@kith.local",
-        Role::Admin,
-        "bench",
-        "a long enough password",
-    )
-    .await
-    .unwrap();
+    }
     let caller = app.caller_by_email("bench@kith.local").await.unwrap();
     let ws = caller.workspace.id;
-    let (secs, vocab, email, phone) = build(&db, ws, n).await;
+    let (email, phone) = match kept {
+        Some(note) => {
+            let (email, phone) = note.trim().split_once('\t').expect("email<TAB>phone");
+            println!("\n## {backend}: {n} contacts (kept from an earlier run)");
+            (email.to_string(), phone.to_string())
+        }
+        None => {
+            let (secs, vocab, email, phone) = build(&db, ws, n).await;
+            if let Some(p) = &opts.built_note {
+                std::fs::write(p, format!("{email}\t{phone}\n")).unwrap();
+            }
+            println!(
+                "\n## {backend}: {n} contacts built in {secs:.1} s (typo vocabulary: {vocab:.2} s of it)"
+            );
+            (email, phone)
+        }
+    };
     let mut queries: Vec<(&str, String)> =
         QUERIES.iter().map(|(w, q)| (*w, q.to_string())).collect();
     queries.push(("email part", email));
     queries.push(("phone digits", phone));
-    println!(
-        "\n## {backend}: {n} contacts built in {secs:.1} s (typo vocabulary: {vocab:.2} s of it)"
-    );
+    let runs = opts.runs;
+    let part = |p: &str| opts.parts.split(',').any(|x| x.trim() == p);
+    let mut dump = String::new();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let router = kith_web::router(kith_web::State {
@@ -478,25 +517,45 @@ async fn run(backend: &str, url: &str, n: usize, runs: usize) {
         };
         let first = app.search(&caller, &req).await.unwrap();
         let hits: usize = first.groups.iter().map(|g| g.hits.len()).sum();
-        let (mut a, mut h, mut p) = (vec![], vec![], vec![]);
+        dump.push_str(&format!("{q} corrected={}\n", first.corrected));
+        for g in &first.groups {
+            for hit in &g.hits {
+                let o = g.object.singular();
+                let (id, score, more) = (hit.record.id, hit.score, g.more);
+                dump.push_str(&format!("  {o} {id} {score} more={more}\n"));
+            }
+        }
+        let (mut a, mut h, mut p) = (vec![f64::NAN], vec![f64::NAN], vec![f64::NAN]);
         for _ in 0..runs {
-            let t = Instant::now();
-            app.search(&caller, &req).await.unwrap();
-            a.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            let res = http
-                .get(format!("{base}/api/v1/search"))
-                .query(&[("q", q.as_str()), ("limit", "5")])
-                .bearer_auth(&token)
-                .send()
-                .await
-                .unwrap();
-            assert!(res.status().is_success());
-            res.bytes().await.unwrap();
-            h.push(t.elapsed().as_secs_f64() * 1000.0);
-            let t = Instant::now();
-            plain(&db, ws, q).await;
-            p.push(t.elapsed().as_secs_f64() * 1000.0);
+            if part("app") {
+                let t = Instant::now();
+                app.search(&caller, &req).await.unwrap();
+                a.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            if part("http") {
+                let t = Instant::now();
+                let res = http
+                    .get(format!("{base}/api/v1/search"))
+                    .query(&[("q", q.as_str()), ("limit", "5")])
+                    .bearer_auth(&token)
+                    .send()
+                    .await
+                    .unwrap();
+                assert!(res.status().is_success());
+                res.bytes().await.unwrap();
+                h.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+            if part("plain") {
+                let t = Instant::now();
+                plain(&db, ws, q).await;
+                p.push(t.elapsed().as_secs_f64() * 1000.0);
+            }
+        }
+        // A part not timed keeps its one NaN and prints as NaN.
+        for v in [&mut a, &mut h, &mut p] {
+            if v.len() > 1 {
+                v.remove(0);
+            }
         }
         all_app.extend(&a);
         all_http.extend(&h);
@@ -522,6 +581,9 @@ async fn run(backend: &str, url: &str, n: usize, runs: usize) {
         f(all_http),
         f(all_sql)
     );
+    if let Some(path) = &opts.dump {
+        std::fs::write(format!("{path}.{backend}"), dump).unwrap();
+    }
     server.abort();
     db.close().await;
 }
@@ -538,33 +600,71 @@ async fn main() {
         .unwrap_or(200);
     let backends =
         std::env::var("KITH_BENCH_BACKENDS").unwrap_or_else(|_| "sqlite,postgres".into());
+    let keep = std::env::var("KITH_BENCH_SEARCH_KEEP")
+        .ok()
+        .map(std::path::PathBuf::from);
+    if let Some(k) = &keep {
+        std::fs::create_dir_all(k).unwrap();
+    }
+    let mut opts = Options {
+        runs,
+        parts: std::env::var("KITH_BENCH_SEARCH_PARTS").unwrap_or_else(|_| "app,http,plain".into()),
+        built_note: None,
+        dump: std::env::var("KITH_BENCH_SEARCH_DUMP").ok(),
+    };
     for backend in backends.split(',') {
         match backend.trim() {
             "sqlite" => {
-                let dir =
-                    std::env::temp_dir().join(format!("kith-search-bench-{}", Uuid::now_v7()));
+                let dir = match &keep {
+                    Some(k) => k.clone(),
+                    None => {
+                        std::env::temp_dir().join(format!("kith-search-bench-{}", Uuid::now_v7()))
+                    }
+                };
                 std::fs::create_dir_all(&dir).unwrap();
-                let url = format!("sqlite://{}/kith.db", dir.display());
-                run("SQLite", &url, n, runs).await;
-                let _ = std::fs::remove_dir_all(&dir);
+                let file = dir.join(format!("kith-{n}.db"));
+                opts.built_note = keep.as_ref().map(|k| k.join(format!("kith-{n}.db.built")));
+                if opts.built_note.as_ref().is_some_and(|p| !p.exists()) {
+                    // A build that did not finish is started again from nothing.
+                    for suffix in ["", "-wal", "-shm"] {
+                        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+                    }
+                }
+                let url = format!("sqlite://{}", file.display());
+                run("SQLite", &url, n, &opts).await;
+                if keep.is_none() {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
             }
             "postgres" => {
                 let base = std::env::var("KITH_TEST_PG").expect("set KITH_TEST_PG for PostgreSQL");
-                let name = format!("kith_search_bench_{}", std::process::id());
+                let name = match &keep {
+                    Some(_) => format!("kith_search_bench_{n}"),
+                    None => format!("kith_search_bench_{}", std::process::id()),
+                };
+                opts.built_note = keep.as_ref().map(|k| k.join(format!("{name}.built")));
                 let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                sqlx::query(&format!("CREATE DATABASE {name}"))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
+                if opts.built_note.as_ref().is_none_or(|p| !p.exists()) {
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
+                    sqlx::query(&format!("CREATE DATABASE {name}"))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
+                }
                 let url = match base.rfind('/') {
                     Some(i) => format!("{}/{name}", &base[..i]),
                     None => panic!("KITH_TEST_PG must end in /DATABASE"),
                 };
-                run("PostgreSQL", &url, n, runs).await;
-                sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-                    .execute(&admin)
-                    .await
-                    .unwrap();
+                run("PostgreSQL", &url, n, &opts).await;
+                if keep.is_none() {
+                    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
+                }
             }
             other => panic!("unknown backend {other}"),
         }

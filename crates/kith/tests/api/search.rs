@@ -270,6 +270,51 @@ both!(
 );
 
 both!(
+    a_longer_name_outranks_the_whole_word_in_other_fields,
+    |app| async move {
+        // More whole-word hits than the limit, all in a field that is not the name: the
+        // longer name (a prefix in the title) still ranks first.
+        for first in ["Ane", "Bo", "Cai", "Dan"] {
+            app.api
+                .create(
+                    "contacts",
+                    json!({"first_name": first, "last_name": "Lund", "city": "Berg"}),
+                )
+                .await;
+        }
+        app.api
+            .create(
+                "contacts",
+                json!({"first_name": "Ana", "last_name": "Bergström"}),
+            )
+            .await;
+        let body = app.api.get("/api/v1/search?q=berg&limit=2").await.body;
+        let contacts = titles(&body, "contacts");
+        assert_eq!(contacts.len(), 2, "{body}");
+        assert_eq!(contacts[0], "Ana Bergström", "{body}");
+        // Whole names that rank above any longer name fill the group; more are there.
+        for first in ["Eva", "Finn", "Gry"] {
+            app.api
+                .create(
+                    "contacts",
+                    json!({"first_name": first, "last_name": "Berg"}),
+                )
+                .await;
+        }
+        let body = app.api.get("/api/v1/search?q=berg&limit=2").await.body;
+        let contacts = titles(&body, "contacts");
+        assert_eq!(contacts, ["Gry Berg", "Finn Berg"], "newest first: {body}");
+        assert_eq!(body["groups"][0]["more"], true);
+        let body = app.api.get("/api/v1/search?q=berg&limit=4").await.body;
+        assert_eq!(
+            titles(&body, "contacts"),
+            ["Gry Berg", "Finn Berg", "Eva Berg", "Ana Bergström"],
+            "{body}"
+        );
+    }
+);
+
+both!(
     records_are_findable_when_saved_and_gone_when_deleted,
     |app| async move {
         let c = app
@@ -305,6 +350,7 @@ both!(
         let res = app.api.delete(&format!("/api/v1/contacts/{id}")).await;
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(search(&app.api, "nørgaard").await["groups"], json!([]));
+        assert_eq!(search(&app.api, "mette nørg").await["groups"], json!([]));
         let res = app
             .api
             .post(&format!("/api/v1/contacts/{id}/restore"), json!({}))
@@ -312,6 +358,10 @@ both!(
         assert_eq!(res.status, StatusCode::OK);
         assert_eq!(
             titles(&search(&app.api, "nørgaard").await, "contacts"),
+            ["Mette Nørgaard"]
+        );
+        assert_eq!(
+            titles(&search(&app.api, "mette nørg").await, "contacts"),
             ["Mette Nørgaard"]
         );
     }
