@@ -61,8 +61,11 @@ pub(crate) async fn runs_of(app: &TestApp, objects: &str, id: &Value) -> Vec<Val
 both!(
     a_new_contact_gets_a_task_even_after_a_failing_action,
     |app| async move {
+        // A switched-off sequence refuses enrolments: the first action fails for good.
+        let t = app.api.post("/api/v1/email-templates", json!({"name": "W", "language": "en", "subject": "Hi", "html": "<p>Hi</p>", "text": ""})).await.body;
+        let off = app.api.post("/api/v1/sequences", json!({"name": "Off", "enabled": false, "steps": [{"wait_minutes": 0, "template_id": t["id"]}]})).await.body;
         let wf = workflow(app, json!({"name": "Welcome", "trigger": {"type": "record_created", "object": "contact"},
-        "actions": [{"type": "enrol_sequence", "sequence_id": "01890000-0000-7000-8000-000000000000"},
+        "actions": [{"type": "enrol_sequence", "sequence_id": off["id"]},
                     {"type": "create_task", "title": "Welcome call", "due_in_days": 2}]})).await;
         let c = app
             .api
@@ -75,7 +78,7 @@ both!(
         assert_eq!(run["workflow_id"], wf["id"]);
         assert_eq!(run["status"], "failed", "{run}");
         assert_eq!(run["steps"][0]["status"], "failed");
-        assert_eq!(run["steps"][0]["error"], "sequences are not available yet");
+        assert!(run["steps"][0]["error"].as_str().unwrap().contains("sequence_id"), "{run}");
         assert_eq!(run["steps"][1]["status"], "succeeded", "{run}");
         let task_id = run["steps"][1]["output"]["task_id"].as_str().unwrap();
         let task = app.api.get(&format!("/api/v1/tasks/{task_id}")).await;
@@ -497,3 +500,26 @@ both!(
         assert_eq!(app.api.get(&path).await.body["job_title"], "pong");
     }
 );
+
+both!(a_workflow_enrols_contacts_in_a_sequence_and_takes_them_out, |app| async move {
+    let t = app.api.post("/api/v1/email-templates", json!({"name": "Welcome", "language": "en", "subject": "Hi", "html": "<p>Hi</p>", "text": ""})).await.body;
+    let seq = app.api.post("/api/v1/sequences", json!({"name": "Welcome series", "steps": [{"wait_minutes": 60, "template_id": t["id"]}]})).await.body;
+    let bad = app.api.post("/api/v1/workflows", json!({"name": "X", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "enrol_sequence", "sequence_id": uuid::Uuid::now_v7()}]})).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body["error"]["fields"].to_string().contains("sequence_id"), "{}", bad.body);
+    workflow(app, json!({"name": "Enrol", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "enrol_sequence", "sequence_id": seq["id"]}]})).await;
+    workflow(app, json!({"name": "Stop", "trigger": {"type": "field_changed", "object": "contact", "field": "lifecycle_stage", "to": "customer"},
+        "actions": [{"type": "remove_from_sequence", "sequence_id": seq["id"]}]})).await;
+    let c = app.api.create("contacts", json!({"first_name": "Ada", "email": "ada@kunde.test", "lifecycle_stage": "lead"})).await;
+    settle(app).await;
+    let path = format!("/api/v1/sequences/{}/enrolments", seq["id"].as_str().unwrap());
+    let list = app.api.get(&path).await.body;
+    assert_eq!(list["data"][0]["contact_id"], c["id"], "{list}");
+    assert_eq!(list["data"][0]["status"], "active");
+    app.api.patch(&format!("/api/v1/contacts/{}", c["id"].as_str().unwrap()), json!({"lifecycle_stage": "customer"})).await;
+    settle(app).await;
+    let list = app.api.get(&path).await.body;
+    assert_eq!((list["data"][0]["status"].as_str(), list["data"][0]["exit_reason"].as_str()), (Some("exited"), Some("removed")), "{list}");
+});
