@@ -175,7 +175,10 @@ pub(crate) async fn execute(
                 let enrolled = t.app.enrol_in(ws, *sequence_id, contact).await?;
                 Ok(json!({"sequence_id": sequence_id, "contact_id": contact, "enrolled": enrolled}))
             } else {
-                let removed = t.app.unenrol_in(ws, *sequence_id, contact, "removed").await?;
+                let removed = t
+                    .app
+                    .unenrol_in(ws, *sequence_id, contact, "removed")
+                    .await?;
                 Ok(json!({"sequence_id": sequence_id, "contact_id": contact, "removed": removed}))
             }
         }

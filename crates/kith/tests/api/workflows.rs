@@ -64,9 +64,13 @@ both!(
         // A switched-off sequence refuses enrolments: the first action fails for good.
         let t = app.api.post("/api/v1/email-templates", json!({"name": "W", "language": "en", "subject": "Hi", "html": "<p>Hi</p>", "text": ""})).await.body;
         let off = app.api.post("/api/v1/sequences", json!({"name": "Off", "enabled": false, "steps": [{"wait_minutes": 0, "template_id": t["id"]}]})).await.body;
-        let wf = workflow(app, json!({"name": "Welcome", "trigger": {"type": "record_created", "object": "contact"},
+        let wf = workflow(
+            app,
+            json!({"name": "Welcome", "trigger": {"type": "record_created", "object": "contact"},
         "actions": [{"type": "enrol_sequence", "sequence_id": off["id"]},
-                    {"type": "create_task", "title": "Welcome call", "due_in_days": 2}]})).await;
+                    {"type": "create_task", "title": "Welcome call", "due_in_days": 2}]}),
+        )
+        .await;
         let c = app
             .api
             .create("contacts", json!({"first_name": "Ada"}))
@@ -78,7 +82,13 @@ both!(
         assert_eq!(run["workflow_id"], wf["id"]);
         assert_eq!(run["status"], "failed", "{run}");
         assert_eq!(run["steps"][0]["status"], "failed");
-        assert!(run["steps"][0]["error"].as_str().unwrap().contains("sequence_id"), "{run}");
+        assert!(
+            run["steps"][0]["error"]
+                .as_str()
+                .unwrap()
+                .contains("sequence_id"),
+            "{run}"
+        );
         assert_eq!(run["steps"][1]["status"], "succeeded", "{run}");
         let task_id = run["steps"][1]["output"]["task_id"].as_str().unwrap();
         let task = app.api.get(&format!("/api/v1/tasks/{task_id}")).await;
@@ -501,25 +511,65 @@ both!(
     }
 );
 
-both!(a_workflow_enrols_contacts_in_a_sequence_and_takes_them_out, |app| async move {
-    let t = app.api.post("/api/v1/email-templates", json!({"name": "Welcome", "language": "en", "subject": "Hi", "html": "<p>Hi</p>", "text": ""})).await.body;
-    let seq = app.api.post("/api/v1/sequences", json!({"name": "Welcome series", "steps": [{"wait_minutes": 60, "template_id": t["id"]}]})).await.body;
-    let bad = app.api.post("/api/v1/workflows", json!({"name": "X", "trigger": {"type": "record_created", "object": "contact"},
-        "actions": [{"type": "enrol_sequence", "sequence_id": uuid::Uuid::now_v7()}]})).await;
-    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
-    assert!(bad.body["error"]["fields"].to_string().contains("sequence_id"), "{}", bad.body);
-    workflow(app, json!({"name": "Enrol", "trigger": {"type": "record_created", "object": "contact"},
-        "actions": [{"type": "enrol_sequence", "sequence_id": seq["id"]}]})).await;
-    workflow(app, json!({"name": "Stop", "trigger": {"type": "field_changed", "object": "contact", "field": "lifecycle_stage", "to": "customer"},
+both!(
+    a_workflow_enrols_contacts_in_a_sequence_and_takes_them_out,
+    |app| async move {
+        let t = app.api.post("/api/v1/email-templates", json!({"name": "Welcome", "language": "en", "subject": "Hi", "html": "<p>Hi</p>", "text": ""})).await.body;
+        let seq = app.api.post("/api/v1/sequences", json!({"name": "Welcome series", "steps": [{"wait_minutes": 60, "template_id": t["id"]}]})).await.body;
+        let bad = app
+            .api
+            .post(
+                "/api/v1/workflows",
+                json!({"name": "X", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "enrol_sequence", "sequence_id": uuid::Uuid::now_v7()}]}),
+            )
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+        assert!(
+            bad.body["error"]["fields"]
+                .to_string()
+                .contains("sequence_id"),
+            "{}",
+            bad.body
+        );
+        workflow(
+            app,
+            json!({"name": "Enrol", "trigger": {"type": "record_created", "object": "contact"},
+        "actions": [{"type": "enrol_sequence", "sequence_id": seq["id"]}]}),
+        )
+        .await;
+        workflow(app, json!({"name": "Stop", "trigger": {"type": "field_changed", "object": "contact", "field": "lifecycle_stage", "to": "customer"},
         "actions": [{"type": "remove_from_sequence", "sequence_id": seq["id"]}]})).await;
-    let c = app.api.create("contacts", json!({"first_name": "Ada", "email": "ada@kunde.test", "lifecycle_stage": "lead"})).await;
-    settle(app).await;
-    let path = format!("/api/v1/sequences/{}/enrolments", seq["id"].as_str().unwrap());
-    let list = app.api.get(&path).await.body;
-    assert_eq!(list["data"][0]["contact_id"], c["id"], "{list}");
-    assert_eq!(list["data"][0]["status"], "active");
-    app.api.patch(&format!("/api/v1/contacts/{}", c["id"].as_str().unwrap()), json!({"lifecycle_stage": "customer"})).await;
-    settle(app).await;
-    let list = app.api.get(&path).await.body;
-    assert_eq!((list["data"][0]["status"].as_str(), list["data"][0]["exit_reason"].as_str()), (Some("exited"), Some("removed")), "{list}");
-});
+        let c = app
+            .api
+            .create(
+                "contacts",
+                json!({"first_name": "Ada", "email": "ada@kunde.test", "lifecycle_stage": "lead"}),
+            )
+            .await;
+        settle(app).await;
+        let path = format!(
+            "/api/v1/sequences/{}/enrolments",
+            seq["id"].as_str().unwrap()
+        );
+        let list = app.api.get(&path).await.body;
+        assert_eq!(list["data"][0]["contact_id"], c["id"], "{list}");
+        assert_eq!(list["data"][0]["status"], "active");
+        app.api
+            .patch(
+                &format!("/api/v1/contacts/{}", c["id"].as_str().unwrap()),
+                json!({"lifecycle_stage": "customer"}),
+            )
+            .await;
+        settle(app).await;
+        let list = app.api.get(&path).await.body;
+        assert_eq!(
+            (
+                list["data"][0]["status"].as_str(),
+                list["data"][0]["exit_reason"].as_str()
+            ),
+            (Some("exited"), Some("removed")),
+            "{list}"
+        );
+    }
+);
