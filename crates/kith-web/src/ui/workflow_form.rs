@@ -13,6 +13,7 @@ use kith_app::workflows::StoredWorkflow;
 pub(super) fn definition(
     form: &Form,
     templates: &[(Uuid, String)],
+    sequences: &[(Uuid, String)],
     users: &[(Uuid, String)],
 ) -> Value {
     let f = |k: &str| one(form, k).trim().to_string();
@@ -79,12 +80,10 @@ pub(super) fn definition(
                 a.insert("url".into(), json!(main));
             }
             "send_email" => {
-                let id = templates
-                    .iter()
-                    .find(|(id, name)| *name == main || id.to_string() == main)
-                    .map(|(id, _)| id.to_string())
-                    .unwrap_or(main);
-                a.insert("template_id".into(), json!(id));
+                a.insert("template_id".into(), json!(by_name(templates, main)));
+            }
+            "enrol_sequence" | "remove_from_sequence" => {
+                a.insert("sequence_id".into(), json!(by_name(sequences, main)));
             }
             "assign_owner" => {
                 let picked: Vec<String> = main
@@ -116,6 +115,15 @@ pub(super) fn definition(
         "conditions": f("conditions"),
         "actions": actions,
     })
+}
+
+/// The id of the item named `main` (or `main` itself: an id, or a name the API refuses).
+fn by_name(items: &[(Uuid, String)], main: String) -> String {
+    items
+        .iter()
+        .find(|(id, name)| *name == main || id.to_string() == main)
+        .map(|(id, _)| id.to_string())
+        .unwrap_or(main)
 }
 
 /// The form's fields for a stored workflow (the inverse of [`definition`]).
@@ -157,6 +165,7 @@ pub(super) fn draft_of(w: &StoredWorkflow, users: &[(Uuid, String)]) -> Draft {
             "update_field" => (text(&a["field"]), text(&a["value"])),
             "webhook" => (text(&a["url"]), String::new()),
             "send_email" => (text(&a["template_id"]), String::new()),
+            "enrol_sequence" | "remove_from_sequence" => (text(&a["sequence_id"]), String::new()),
             "assign_owner" => {
                 let emails: Vec<String> = a["users"]
                     .as_array()

@@ -29,7 +29,7 @@ const TRIGGERS: [&str; 9] = [
     "date_relative",
     "no_activity",
 ];
-const ACTIONS: [&str; 8] = [
+const ACTIONS: [&str; 10] = [
     "create_task",
     "notify",
     "add_tag",
@@ -37,6 +37,8 @@ const ACTIONS: [&str; 8] = [
     "update_field",
     "assign_owner",
     "send_email",
+    "enrol_sequence",
+    "remove_from_sequence",
     "webhook",
 ];
 const OBJECTS: [&str; 4] = ["contact", "company", "deal", "task"];
@@ -92,6 +94,7 @@ struct Choices {
     segments: Vec<(Uuid, String)>,
     stages: Vec<(Uuid, String)>,
     templates: Vec<(Uuid, String)>,
+    sequences: Vec<(Uuid, String)>,
 }
 
 async fn choices(state: &State, v: &Viewer) -> Choices {
@@ -105,6 +108,14 @@ async fn choices(state: &State, v: &Viewer) -> Choices {
             .unwrap_or_default()
             .into_iter()
             .map(|t| (t.id, t.name))
+            .collect(),
+        sequences: state
+            .app
+            .sequences(&v.caller)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.id, s.name))
             .collect(),
     }
 }
@@ -173,6 +184,9 @@ fn form_block(v: &Viewer, d: &Draft, action: &str, c: &Choices) -> Markup {
                 @if !c.templates.is_empty() {
                     p class="hint" { (v.t("wf-templates")) " " @for t in &c.templates { code { (t.1) } " " } }
                 }
+                @if !c.sequences.is_empty() {
+                    p class="hint" { (v.t("wf-sequences")) " " @for s in &c.sequences { code { (s.1) } " " } }
+                }
             }
             label { input name="enabled" type="checkbox" value="1" checked[d.form.is_empty() || sel("enabled", "1")]; " " (v.t("wf-enable-now")) }
             button type="submit" class="primary" { (v.t("wf-save")) }
@@ -224,7 +238,7 @@ fn form_shows_all(w: &StoredWorkflow, draft: &Draft, users: &[(Uuid, String)]) -
             .map(|d| d.to_json())
             .ok()
     };
-    let mut back = definition(&draft.form, &[], users);
+    let mut back = definition(&draft.form, &[], &[], users);
     if let Value::Object(m) = &mut back {
         m.remove("enabled");
     }
@@ -290,7 +304,12 @@ pub async fn save(
         Err(e) => return app_error(v.lang, e),
     };
     let c = choices(&state, &v).await;
-    let def = definition(&form, &c.templates, &users_of(&state, &v).await);
+    let def = definition(
+        &form,
+        &c.templates,
+        &c.sequences,
+        &users_of(&state, &v).await,
+    );
     let version = one(&form, "version").parse::<i64>().ok();
     match state
         .app
@@ -320,7 +339,12 @@ pub async fn create(AxState(state): AxState<State>, v: Viewer, RawForm(raw): Raw
         Err(refused) => return *refused,
     };
     let c = choices(&state, &v).await;
-    let def = definition(&form, &c.templates, &users_of(&state, &v).await);
+    let def = definition(
+        &form,
+        &c.templates,
+        &c.sequences,
+        &users_of(&state, &v).await,
+    );
     match state.app.create_workflow(&v.caller, &def).await {
         Ok(w) => Redirect::to(&format!("/workflows/{}", w.id)).into_response(),
         Err(e) => {

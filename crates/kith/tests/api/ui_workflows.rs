@@ -23,6 +23,8 @@ async fn value(b: &Browser, css: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
     let app = TestApp::spawn(Backend::Sqlite).await;
+    let t = app.api.post("/api/v1/email-templates", json!({"name": "Hej", "language": "da", "subject": "Hej", "html": "<p>Hej</p>", "text": ""})).await.body;
+    let seq = app.api.post("/api/v1/sequences", json!({"name": "Velkomstforløb", "steps": [{"wait_minutes": 60, "template_id": t["id"]}]})).await.body;
     let b = Browser::open(&app.api.base, "da", 1200, 900).await;
     b.sign_in("admin@acme.test").await;
     b.goto("/workflows").await;
@@ -58,6 +60,15 @@ async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
         .send_keys("Ny kontakt")
         .await
         .unwrap();
+    // A sequence by its name, as the hint lists them.
+    assert!(b.text("main").await.contains("Velkomstforløb"));
+    b.eval("document.querySelector('select[name=a2_type]').value = 'enrol_sequence'")
+        .await;
+    b.find("input[name=a2_main]")
+        .await
+        .send_keys("Velkomstforløb")
+        .await
+        .unwrap();
     submit(&b).await;
     b.until("document.querySelector('p.error') !== null").await;
     assert!(b.text("p.error").await.contains("countr"));
@@ -78,6 +89,18 @@ async fn a_workflow_is_built_in_the_form_and_its_runs_are_shown() {
         .create("contacts", json!({"first_name": "Mette", "country": "DK"}))
         .await;
     settle(&app).await;
+    let enrolled = app
+        .api
+        .get(&format!(
+            "/api/v1/sequences/{}/enrolments",
+            seq["id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(
+        enrolled.body["data"][0]["contact_id"], c["id"],
+        "{}",
+        enrolled.body
+    );
     b.eval("location.reload()").await;
     b.until("document.querySelector('tr.run-succeeded') !== null")
         .await;
