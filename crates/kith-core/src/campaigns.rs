@@ -110,6 +110,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// HMAC-SHA256 of `body` under `key`, as lower-case hex (webhook signatures).
+pub fn hmac_sha256_hex(key: &[u8], body: &[u8]) -> String {
+    let mut m = Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes any key length");
+    m.update(body);
+    hex(&m.finalize().into_bytes())
+}
+
 /// A token naming one send and purpose (and, for clicks, the URL), signed with the
 /// workspace's key so nobody can unsubscribe or count for another send.
 pub fn sign(key: &[u8], send: Uuid, purpose: LinkPurpose, url: &str) -> String {

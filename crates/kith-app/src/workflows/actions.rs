@@ -12,7 +12,6 @@ use kith_core::Scalar;
 use kith_store::notifications::{self, Notification};
 use kith_store::workflows::{self as store, Workflow};
 use serde_json::{json, Map, Value};
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::check::field_input;
@@ -236,23 +235,7 @@ async fn assign_owner(
 
 /// HMAC-SHA256 (RFC 2104) of `body` under `key`, hex.
 pub fn sign(key: &[u8], body: &[u8]) -> String {
-    const BLOCK: usize = 64;
-    let mut k = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        k[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        k[..key.len()].copy_from_slice(key);
-    }
-    let pad = |b: u8| k.iter().map(|x| x ^ b).collect::<Vec<u8>>();
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(body)
-        .finalize();
-    let outer = Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize();
-    outer.iter().map(|b| format!("{b:02x}")).collect()
+    kith_core::campaigns::hmac_sha256_hex(key, body)
 }
 
 async fn webhook(t: &Target<'_>, url: &str) -> Result<Value, JobError> {
