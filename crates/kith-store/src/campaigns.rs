@@ -1,27 +1,26 @@
-//! Campaigns, sequences and their enrolments, the suppression list and the settings
-//! that sign tracking links. The send log itself is in [`crate::email_sends`].
+//! Campaigns, the suppression list and the settings that sign tracking links. The send
+//! log is in [`crate::email_sends`], sequences in [`crate::sequences`].
 
 use chrono::{DateTime, Utc};
 use kith_core::{Scalar, ScalarType};
-use serde_json::Value;
 use uuid::Uuid;
 
 use crate::{Error, Exec, Row, Sql, WorkspaceId};
 
-fn ws_arg(ws: WorkspaceId) -> Scalar {
+pub(crate) fn ws_arg(ws: WorkspaceId) -> Scalar {
     Scalar::Uuid(ws.0)
 }
 
-fn time_or_null(t: Option<DateTime<Utc>>) -> Scalar {
+pub(crate) fn time_or_null(t: Option<DateTime<Utc>>) -> Scalar {
     t.map_or(Scalar::Null(ScalarType::Time), Scalar::Time)
 }
 
-fn corrupt(what: &str) -> Error {
+pub(crate) fn corrupt(what: &str) -> Error {
     Error::Corrupt(format!("{what} without a required column"))
 }
 
 /// `INSERT INTO table (cols…) VALUES (…)`.
-fn insert(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
+pub(crate) fn insert(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
     let names: Vec<&str> = cols.iter().map(|(c, _)| *c).collect();
     let mut sql = Sql::new(&format!(
         "INSERT INTO {table} ({}) VALUES (",
@@ -38,7 +37,7 @@ fn insert(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
 }
 
 /// `UPDATE table SET col = …, … ` (the caller adds the WHERE).
-fn update(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
+pub(crate) fn update(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
     let mut sql = Sql::new(&format!("UPDATE {table} SET "));
     for (i, (c, v)) in cols.into_iter().enumerate() {
         if i > 0 {
@@ -47,6 +46,39 @@ fn update(table: &str, cols: Vec<(&str, Scalar)>) -> Sql {
         sql.push(c).push(" = ").bind(v);
     }
     sql
+}
+
+/// Every row of a workspace's `table` in `order`, read by `from_row`.
+pub(crate) async fn all_of<T>(
+    ex: &mut impl Exec,
+    table: &str,
+    ws: WorkspaceId,
+    order: &str,
+    from_row: fn(&Row) -> Result<T, Error>,
+) -> Result<Vec<T>, Error> {
+    let sql = Sql::new(&format!("SELECT * FROM {table} WHERE workspace_id = "))
+        .arg(ws_arg(ws))
+        .and(&format!(" ORDER BY {order}"));
+    ex.fetch_all(sql).await?.iter().map(from_row).collect()
+}
+
+/// The row `id` of a workspace's `table`, read by `from_row`.
+pub(crate) async fn one_of<T>(
+    ex: &mut impl Exec,
+    table: &str,
+    ws: WorkspaceId,
+    id: Uuid,
+    from_row: fn(&Row) -> Result<T, Error>,
+) -> Result<Option<T>, Error> {
+    let sql = Sql::new(&format!("SELECT * FROM {table} WHERE workspace_id = "))
+        .arg(ws_arg(ws))
+        .and(" AND id = ")
+        .arg(Scalar::Uuid(id));
+    ex.fetch_optional(sql)
+        .await?
+        .as_ref()
+        .map(from_row)
+        .transpose()
 }
 
 /// One email to the members of a segment.
@@ -124,14 +156,14 @@ impl Campaign {
 
 /// The workspace's campaigns, newest first.
 pub async fn campaigns(ex: &mut impl Exec, ws: WorkspaceId) -> Result<Vec<Campaign>, Error> {
-    let sql = Sql::new("SELECT * FROM campaigns WHERE workspace_id = ")
-        .arg(ws_arg(ws))
-        .and(" ORDER BY created_at DESC, id DESC");
-    ex.fetch_all(sql)
-        .await?
-        .iter()
-        .map(Campaign::from_row)
-        .collect()
+    all_of(
+        ex,
+        "campaigns",
+        ws,
+        "created_at DESC, id DESC",
+        Campaign::from_row,
+    )
+    .await
 }
 
 /// One campaign of the workspace.
@@ -140,15 +172,7 @@ pub async fn campaign(
     ws: WorkspaceId,
     id: Uuid,
 ) -> Result<Option<Campaign>, Error> {
-    let sql = Sql::new("SELECT * FROM campaigns WHERE workspace_id = ")
-        .arg(ws_arg(ws))
-        .and(" AND id = ")
-        .arg(Scalar::Uuid(id));
-    ex.fetch_optional(sql)
-        .await?
-        .as_ref()
-        .map(Campaign::from_row)
-        .transpose()
+    one_of(ex, "campaigns", ws, id, Campaign::from_row).await
 }
 
 /// Inserts a campaign as given.
@@ -255,281 +279,6 @@ pub async fn set_status(
         .bind_list(from.iter().map(|s| Scalar::Text((*s).into())))
         .push(")");
     Ok(ex.execute(sql).await? > 0)
-}
-
-/// A series of emails with waits between them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Sequence {
-    /// Id (UUIDv7).
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Steps as JSON: `[{"wait_minutes": 0, "template_id": "…"}, …]`.
-    pub steps: Value,
-    /// `opted_in` or `not_denied`, as for campaigns.
-    pub consent_mode: String,
-    /// A disabled sequence takes no new enrolments and sends nothing.
-    pub enabled: bool,
-    /// Starts at 1, +1 per change.
-    pub version: i64,
-    /// Created.
-    pub created_at: DateTime<Utc>,
-    /// Last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Sequence {
-    fn from_row(r: &Row) -> Result<Sequence, Error> {
-        let steps = r.text("steps")?.unwrap_or_else(|| "[]".into());
-        Ok(Sequence {
-            id: r.uuid("id")?.ok_or_else(|| corrupt("sequence"))?,
-            name: r.text("name")?.unwrap_or_default(),
-            steps: serde_json::from_str(&steps)
-                .map_err(|e| Error::Corrupt(format!("sequence steps: {e}")))?,
-            consent_mode: r.text("consent_mode")?.unwrap_or_default(),
-            enabled: r.bool("enabled")?.unwrap_or(false),
-            version: r.int("version")?.unwrap_or(1),
-            created_at: r.time("created_at")?.ok_or_else(|| corrupt("sequence"))?,
-            updated_at: r.time("updated_at")?.ok_or_else(|| corrupt("sequence"))?,
-        })
-    }
-
-    fn columns(&self) -> Vec<(&'static str, Scalar)> {
-        vec![
-            ("name", Scalar::Text(self.name.clone())),
-            ("steps", Scalar::Text(self.steps.to_string())),
-            ("consent_mode", Scalar::Text(self.consent_mode.clone())),
-            ("enabled", Scalar::Bool(self.enabled)),
-            ("updated_at", Scalar::Time(self.updated_at)),
-        ]
-    }
-}
-
-/// The workspace's sequences by name.
-pub async fn sequences(ex: &mut impl Exec, ws: WorkspaceId) -> Result<Vec<Sequence>, Error> {
-    let sql = Sql::new("SELECT * FROM sequences WHERE workspace_id = ")
-        .arg(ws_arg(ws))
-        .and(" ORDER BY name, id");
-    ex.fetch_all(sql)
-        .await?
-        .iter()
-        .map(Sequence::from_row)
-        .collect()
-}
-
-/// One sequence of the workspace.
-pub async fn sequence(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    id: Uuid,
-) -> Result<Option<Sequence>, Error> {
-    let sql = Sql::new("SELECT * FROM sequences WHERE workspace_id = ")
-        .arg(ws_arg(ws))
-        .and(" AND id = ")
-        .arg(Scalar::Uuid(id));
-    ex.fetch_optional(sql)
-        .await?
-        .as_ref()
-        .map(Sequence::from_row)
-        .transpose()
-}
-
-/// Inserts a sequence as given.
-pub async fn insert_sequence(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    s: &Sequence,
-) -> Result<(), Error> {
-    let mut cols = s.columns();
-    cols.extend([
-        ("id", Scalar::Uuid(s.id)),
-        ("workspace_id", ws_arg(ws)),
-        ("version", Scalar::Int(s.version)),
-        ("created_at", Scalar::Time(s.created_at)),
-    ]);
-    ex.execute(insert("sequences", cols)).await?;
-    Ok(())
-}
-
-/// Replaces a sequence if it is still at `expected_version` (false if not).
-pub async fn update_sequence(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    s: &Sequence,
-    expected_version: i64,
-) -> Result<bool, Error> {
-    let mut cols = s.columns();
-    cols.push(("version", Scalar::Int(expected_version + 1)));
-    let mut sql = update("sequences", cols);
-    sql.push(" WHERE workspace_id = ").bind(ws_arg(ws));
-    sql.push(" AND id = ").bind(Scalar::Uuid(s.id));
-    sql.push(" AND version = ")
-        .bind(Scalar::Int(expected_version));
-    Ok(ex.execute(sql).await? > 0)
-}
-
-/// A contact's place in a sequence.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Enrolment {
-    /// The sequence.
-    pub sequence_id: Uuid,
-    /// The contact.
-    pub contact_id: Uuid,
-    /// The next step to send (0-based); equal to the number of steps when completed.
-    pub step: i64,
-    /// active, completed or exited.
-    pub status: String,
-    /// When the next step is due.
-    pub next_at: Option<DateTime<Utc>>,
-    /// Why it exited: replied, ordered, unsubscribed, removed.
-    pub exit_reason: Option<String>,
-    /// When the contact was enrolled.
-    pub enrolled_at: DateTime<Utc>,
-    /// Last change.
-    pub updated_at: DateTime<Utc>,
-}
-
-impl Enrolment {
-    fn from_row(r: &Row) -> Result<Enrolment, Error> {
-        Ok(Enrolment {
-            sequence_id: r.uuid("sequence_id")?.ok_or_else(|| corrupt("enrolment"))?,
-            contact_id: r.uuid("contact_id")?.ok_or_else(|| corrupt("enrolment"))?,
-            step: r.int("step")?.unwrap_or(0),
-            status: r.text("status")?.unwrap_or_default(),
-            next_at: r.time("next_at")?,
-            exit_reason: r.text("exit_reason")?,
-            enrolled_at: r.time("enrolled_at")?.ok_or_else(|| corrupt("enrolment"))?,
-            updated_at: r.time("updated_at")?.ok_or_else(|| corrupt("enrolment"))?,
-        })
-    }
-}
-
-/// Enrols a contact (its first step due at `next_at`); false if it is or was enrolled
-/// already: nobody gets a series twice.
-pub async fn enrol(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    sequence_id: Uuid,
-    contact_id: Uuid,
-    next_at: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    let mut sql = insert(
-        "sequence_enrolments",
-        vec![
-            ("workspace_id", ws_arg(ws)),
-            ("sequence_id", Scalar::Uuid(sequence_id)),
-            ("contact_id", Scalar::Uuid(contact_id)),
-            ("step", Scalar::Int(0)),
-            ("status", Scalar::Text("active".into())),
-            ("next_at", Scalar::Time(next_at)),
-            ("enrolled_at", Scalar::Time(now)),
-            ("updated_at", Scalar::Time(now)),
-        ],
-    );
-    sql.push(" ON CONFLICT DO NOTHING");
-    Ok(ex.execute(sql).await? > 0)
-}
-
-/// Moves an enrolment to `step` with `status` (only while it is active).
-pub async fn advance(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    e: &Enrolment,
-    now: DateTime<Utc>,
-) -> Result<bool, Error> {
-    let mut sql = update(
-        "sequence_enrolments",
-        vec![
-            ("step", Scalar::Int(e.step)),
-            ("status", Scalar::Text(e.status.clone())),
-            ("next_at", time_or_null(e.next_at)),
-            (
-                "exit_reason",
-                e.exit_reason
-                    .clone()
-                    .map_or(Scalar::Null(ScalarType::Text), Scalar::Text),
-            ),
-            ("updated_at", Scalar::Time(now)),
-        ],
-    );
-    sql.push(" WHERE workspace_id = ").bind(ws_arg(ws));
-    sql.push(" AND sequence_id = ")
-        .bind(Scalar::Uuid(e.sequence_id));
-    sql.push(" AND contact_id = ")
-        .bind(Scalar::Uuid(e.contact_id));
-    sql.push(" AND status = 'active'");
-    Ok(ex.execute(sql).await? > 0)
-}
-
-/// Ends a contact's active enrolments (in one sequence, or all) with `reason`; returns
-/// how many ended.
-pub async fn exit(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    contact_id: Uuid,
-    sequence_id: Option<Uuid>,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<u64, Error> {
-    let mut sql = Sql::new(
-        "UPDATE sequence_enrolments SET status = 'exited', next_at = NULL, exit_reason = ",
-    );
-    sql.bind(Scalar::Text(reason.into()));
-    sql.push(", updated_at = ").bind(Scalar::Time(now));
-    sql.push(" WHERE workspace_id = ").bind(ws_arg(ws));
-    sql.push(" AND contact_id = ")
-        .bind(Scalar::Uuid(contact_id));
-    sql.push(" AND status = 'active'");
-    if let Some(s) = sequence_id {
-        sql.push(" AND sequence_id = ").bind(Scalar::Uuid(s));
-    }
-    ex.execute(sql).await
-}
-
-/// Active enrolments of the workspace whose next step is due, oldest first.
-pub async fn due(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<Vec<Enrolment>, Error> {
-    let mut sql =
-        Sql::new("SELECT * FROM sequence_enrolments WHERE status = 'active' AND next_at <= ");
-    sql.bind(Scalar::Time(now));
-    sql.push(" AND workspace_id = ").bind(ws_arg(ws));
-    sql.push(" ORDER BY next_at LIMIT ")
-        .push(&limit.max(1).to_string());
-    ex.fetch_all(sql)
-        .await?
-        .iter()
-        .map(Enrolment::from_row)
-        .collect()
-}
-
-/// A sequence's enrolments (or a contact's, with `contact_id`), newest first.
-pub async fn enrolments(
-    ex: &mut impl Exec,
-    ws: WorkspaceId,
-    sequence_id: Option<Uuid>,
-    contact_id: Option<Uuid>,
-    limit: i64,
-) -> Result<Vec<Enrolment>, Error> {
-    let mut sql = Sql::new("SELECT * FROM sequence_enrolments WHERE workspace_id = ");
-    sql.bind(ws_arg(ws));
-    if let Some(s) = sequence_id {
-        sql.push(" AND sequence_id = ").bind(Scalar::Uuid(s));
-    }
-    if let Some(c) = contact_id {
-        sql.push(" AND contact_id = ").bind(Scalar::Uuid(c));
-    }
-    sql.push(" ORDER BY enrolled_at DESC LIMIT ")
-        .push(&limit.max(1).to_string());
-    ex.fetch_all(sql)
-        .await?
-        .iter()
-        .map(Enrolment::from_row)
-        .collect()
 }
 
 /// Adds an address to the workspace's suppression list (kept as first suppressed).

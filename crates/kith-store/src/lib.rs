@@ -23,6 +23,7 @@ pub mod notifications;
 pub mod records;
 pub mod search;
 pub mod segments;
+pub mod sequences;
 pub mod timeline;
 pub mod workflows;
 

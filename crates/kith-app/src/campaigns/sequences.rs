@@ -7,8 +7,8 @@ use chrono::{DateTime, Duration, Utc};
 use kith_core::campaigns::{may_mail, parse_steps, Step, CONSENT_MODES};
 use kith_core::objects::ObjectKind;
 use kith_core::{FieldErrors, Scalar};
-use kith_store::campaigns::{self as store, Enrolment, Sequence};
 use kith_store::email_sends::{self as sends, NewSend};
+use kith_store::sequences::{self as store, Enrolment, Sequence};
 use kith_store::{Exec, Sql, WorkspaceId};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -336,8 +336,8 @@ impl App {
             }
             (None, Some(c), Some(st)) => {
                 let email = c.text("email").unwrap_or_default().to_string();
-                let suppressed =
-                    !email.is_empty() && store::is_suppressed(&mut tx, ws, &email).await?;
+                let suppressed = !email.is_empty()
+                    && kith_store::campaigns::is_suppressed(&mut tx, ws, &email).await?;
                 let why = if email.is_empty() {
                     Err("no email address")
                 } else if suppressed {

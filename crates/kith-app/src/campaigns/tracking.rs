@@ -66,7 +66,7 @@ impl App {
         let mut tx = self.db.begin().await?;
         sends::engage(&mut tx, send.id, Engagement::Unsubscribed, now).await?;
         kith_store::campaigns::suppress(&mut tx, ws, &send.email, "unsubscribed", now).await?;
-        kith_store::campaigns::exit(&mut tx, ws, send.contact_id, None, "unsubscribed", now)
+        kith_store::sequences::exit(&mut tx, ws, send.contact_id, None, "unsubscribed", now)
             .await?;
         if let Some(contact) =
             kith_store::records::get(&mut tx, ws, ObjectKind::Contact, send.contact_id, false)

@@ -178,7 +178,7 @@ pub(crate) async fn in_workspace(
                 }
             }
             Action::EnrolSequence { sequence_id } | Action::RemoveFromSequence { sequence_id } => {
-                let known = kith_store::campaigns::sequence(tx, ws, *sequence_id).await?;
+                let known = kith_store::sequences::sequence(tx, ws, *sequence_id).await?;
                 if known.is_none() {
                     errors.add(at("sequence_id"), "no such sequence");
                 }
