@@ -384,6 +384,7 @@ impl App {
         };
         let mut writer = write::Writer::new(self, caller, req, import).await?;
         let mut rejects = vec![];
+        let bulk_load = kith_store::bulk::BulkLoad::start(&self.db).await?;
         let result: Result<(), Error> = async {
             while let Some(batch) = rx.recv().await {
                 let bytes = read.load(Ordering::Relaxed) as i64;
@@ -396,6 +397,8 @@ impl App {
             Ok(())
         }
         .await;
+        let restored = bulk_load.end(&self.db).await;
+        let result = result.and(restored.map_err(Error::from));
         drop(rx);
         let _ = reader.await;
         let mut import = writer.import;
