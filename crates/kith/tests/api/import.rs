@@ -333,17 +333,18 @@ both!(
         let dir = tempfile_dir::Dir::new();
         let csv = "Email,First Name,Phone,Job Title\nana@example.com,Ana,,\nana@example.com,Ana,+45 20 12 34 56,\n,,+45 20 12 34 56,CTO\n";
         let path = write(&dir, "a.csv", csv.as_bytes());
-        let mut r = req(ObjectKind::Contact, "a.csv");
-        r.on_duplicate = OnDuplicate::Merge;
-        let report = import(app, &path, r).await;
+        let merge = || {
+            let mut r = req(ObjectKind::Contact, "a.csv");
+            r.on_duplicate = OnDuplicate::Merge;
+            r
+        };
+        let report = import(app, &path, merge()).await;
         assert_eq!(report.import.created, 1, "{:?}", report.import);
         assert_eq!(count(app, "contacts").await, 1);
         let found = find(app, "ana@example.com").await;
         assert_eq!(found.len(), 1);
         assert_eq!(found[0]["job_title"], "CTO");
-        let mut r = req(ObjectKind::Contact, "a.csv");
-        r.on_duplicate = OnDuplicate::Merge;
-        import(app, &path, r).await;
+        import(app, &path, merge()).await;
         assert_eq!(count(app, "contacts").await, 1, "a re-run adds nobody");
     }
 );
