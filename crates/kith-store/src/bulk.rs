@@ -51,25 +51,97 @@ pub async fn insert_rows(
         crate::Dialect::Sqlite => fit.min(ROWS_PER_STATEMENT),
         crate::Dialect::Postgres => fit,
     };
-    for chunk in rows.chunks(per_statement) {
-        let mut sql = Sql::new("INSERT INTO ");
-        sql.push(table).push(" (").push(&columns.join(", "));
-        sql.push(") VALUES ");
-        for (i, row) in chunk.iter().enumerate() {
-            if i > 0 {
+    // Pipelined: the next statement is built while the previous one runs (on SQLite's
+    // worker thread, or on the PostgreSQL server), so building costs no wall time.
+    let mut chunks = rows.chunks(per_statement);
+    let mut next = chunks.next().map(|c| statement(table, columns, c, tail));
+    while let Some(sql) = next.take() {
+        let following = chunks.next();
+        let (done, built) = tokio::join!(tx.execute(sql), async {
+            following.map(|c| statement(table, columns, c, tail))
+        });
+        done?;
+        next = built;
+    }
+    Ok(())
+}
+
+/// One multi-row `INSERT` of `rows`.
+fn statement(table: &str, columns: &[&str], rows: &[Vec<Scalar>], tail: &str) -> Sql {
+    let mut sql = Sql::new("INSERT INTO ");
+    sql.push(table).push(" (").push(&columns.join(", "));
+    sql.push(") VALUES ");
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push("(");
+        for (j, v) in row.iter().enumerate() {
+            if j > 0 {
                 sql.push(", ");
             }
-            sql.push("(");
-            for (j, v) in row.iter().enumerate() {
-                if j > 0 {
-                    sql.push(", ");
-                }
-                sql.bind(v.clone());
-            }
-            sql.push(")");
+            sql.bind(v.clone());
         }
-        sql.push(tail);
-        tx.execute(sql).await?;
+        sql.push(")");
+    }
+    sql.push(tail);
+    sql
+}
+
+/// SQLite settings of the write connection while a bulk load runs: a page cache large
+/// enough for the indexes an import fills (128 MiB instead of 32), temporary B-trees in
+/// memory, and checkpoints of the write-ahead log every 40 MB instead of every 4 MB, so
+/// hot index pages are not copied back to the database file after every chunk.
+/// Durability is unchanged: each chunk's commit is as safe as before.
+const BULK_LOAD: &[(&str, i64)] = &[
+    ("cache_size", -131_072),
+    ("temp_store", 2),
+    ("wal_autocheckpoint", 10_000),
+];
+
+/// The settings a bulk load changed on SQLite's write connection, to put back with
+/// [`BulkLoad::end`]. Nothing on PostgreSQL.
+#[derive(Debug)]
+#[must_use = "the settings stay until end() restores them"]
+pub struct BulkLoad {
+    saved: Vec<(&'static str, i64)>,
+}
+
+impl BulkLoad {
+    /// Tunes the write connection for a bulk load (see [`BULK_LOAD`]).
+    pub async fn start(db: &crate::Db) -> Result<BulkLoad, Error> {
+        let mut saved = vec![];
+        if let crate::Db::Sqlite { .. } = db {
+            // Read on the write connection itself (the pool's reads go elsewhere).
+            let mut tx = db.begin().await?;
+            for (name, _) in BULK_LOAD {
+                let row = tx
+                    .fetch_optional(Sql::new(&format!("PRAGMA {name}")))
+                    .await?;
+                if let Some(v) = row.map(|r| r.int(name)).transpose()?.flatten() {
+                    saved.push((*name, v));
+                }
+            }
+            drop(tx);
+            set_pragmas(db, BULK_LOAD).await?;
+        }
+        Ok(BulkLoad { saved })
+    }
+
+    /// Puts back the settings [`BulkLoad::start`] changed.
+    pub async fn end(self, db: &crate::Db) -> Result<(), Error> {
+        set_pragmas(db, &self.saved).await
+    }
+}
+
+/// Sets pragmas of SQLite's write connection; outside a transaction, as `temp_store`
+/// requires.
+async fn set_pragmas(db: &crate::Db, values: &[(&str, i64)]) -> Result<(), Error> {
+    let mut db = db.clone();
+    for (name, v) in values {
+        // Names and values come from our own code, never from input.
+        db.execute(Sql::new(&format!("PRAGMA {name} = {v}")))
+            .await?;
     }
     Ok(())
 }

@@ -326,6 +326,30 @@ both!(
 );
 
 both!(
+    a_row_merged_into_another_of_its_file_is_found_by_its_values,
+    |app| async move {
+        // Row 3 shares only the phone that row 2 gave to row 1's new contact: it is the
+        // same person, in one chunk as across chunks.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Email,First Name,Phone,Job Title\nana@example.com,Ana,,\nana@example.com,Ana,+45 20 12 34 56,\n,,+45 20 12 34 56,CTO\n";
+        let path = write(&dir, "a.csv", csv.as_bytes());
+        let merge = || {
+            let mut r = req(ObjectKind::Contact, "a.csv");
+            r.on_duplicate = OnDuplicate::Merge;
+            r
+        };
+        let report = import(app, &path, merge()).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.import);
+        assert_eq!(count(app, "contacts").await, 1);
+        let found = find(app, "ana@example.com").await;
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0]["job_title"], "CTO");
+        import(app, &path, merge()).await;
+        assert_eq!(count(app, "contacts").await, 1, "a re-run adds nobody");
+    }
+);
+
+both!(
     a_revert_keeps_records_changed_after_the_import,
     |app| async move {
         let dir = tempfile_dir::Dir::new();

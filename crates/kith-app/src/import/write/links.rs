@@ -1,7 +1,7 @@
 //! Turning a row's link values (company name, contact email, owner, stage) into ids,
 //! creating the companies a chunk names that do not exist yet.
 
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kith_core::objects::ObjectKind;
@@ -17,16 +17,56 @@ use crate::import::rows::Prepared;
 use crate::search_index::index_parts;
 use crate::Error;
 
+/// The records a chunk's rows link to by company domain and contact email, found with
+/// one keyed query per kind for the whole chunk instead of one per row.
+#[derive(Default)]
+pub(super) struct LinkTargets {
+    domains: HashMap<String, Uuid>,
+    emails: HashMap<String, Uuid>,
+}
+
 impl Writer<'_> {
+    /// Looks up what `rows` link to by company domain and contact email (the first
+    /// record by id wins, as for a single row).
+    pub(super) async fn link_targets<'r>(
+        &self,
+        tx: &mut Tx,
+        rows: impl Iterator<Item = &'r Prepared>,
+    ) -> Result<LinkTargets, Error> {
+        let ws = self.ws();
+        let mut domains = BTreeSet::new();
+        let mut emails = BTreeSet::new();
+        for r in rows {
+            domains.extend(r.links.company_domain.clone());
+            emails.extend(r.links.contact_email.clone());
+        }
+        let mut out = LinkTargets::default();
+        if !domains.is_empty() {
+            let values: Vec<String> = domains.into_iter().collect();
+            let found = bulk::ids_by_value(tx, ws, ObjectKind::Company, "domain", &values).await?;
+            for (v, id) in found {
+                out.domains.entry(v).or_insert(id);
+            }
+        }
+        if !emails.is_empty() {
+            let values: Vec<String> = emails.into_iter().collect();
+            for (v, id) in bulk::contacts_by_identity(tx, ws, "email", &values).await? {
+                out.emails.entry(v).or_insert(id);
+            }
+        }
+        Ok(out)
+    }
+
     /// Turns a row's link values (company name, contact email, owner, stage) into ids,
-    /// creating companies that do not exist yet.
+    /// creating companies that do not exist yet; `targets` holds the chunk's lookups
+    /// (see [`Writer::link_targets`]).
     pub(super) async fn link(
         &mut self,
         tx: &mut Tx,
         row: &mut Prepared,
+        targets: &LinkTargets,
         now: DateTime<Utc>,
     ) -> Result<Result<(), Vec<(String, String)>>, Error> {
-        let ws = self.ws();
         let object = self.req.object;
         let mut errors: Vec<(String, String)> = vec![];
         let links = row.links.clone();
@@ -40,16 +80,8 @@ impl Writer<'_> {
             set(row, "company_id", id);
         }
         if let Some(domain) = &links.company_domain {
-            let found = bulk::ids_by_value(
-                tx,
-                ws,
-                ObjectKind::Company,
-                "domain",
-                std::slice::from_ref(domain),
-            )
-            .await?;
-            match found.first() {
-                Some((_, id)) => set(row, "company_id", *id),
+            match targets.domains.get(domain) {
+                Some(id) => set(row, "company_id", *id),
                 None if links.company.is_some() => {}
                 None => errors.push((
                     "company_domain".into(),
@@ -58,10 +90,8 @@ impl Writer<'_> {
             }
         }
         if let Some(email) = &links.contact_email {
-            let found =
-                bulk::contacts_by_identity(tx, ws, "email", std::slice::from_ref(email)).await?;
-            match found.first() {
-                Some((_, id)) => set(row, "contact_id", *id),
+            match targets.emails.get(email) {
+                Some(id) => set(row, "contact_id", *id),
                 None => errors.push((
                     "contact_email".into(),
                     format!("no contact has the email {email}"),

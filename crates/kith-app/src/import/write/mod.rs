@@ -123,7 +123,14 @@ impl<'a> Writer<'a> {
             if let Some(i) = ids.iter().find_map(|k| pending.get(k).copied()) {
                 match self.req.on_duplicate {
                     OnDuplicate::Skip => skipped += 1,
-                    mode => absorb(&mut creates[i].row, &row, mode),
+                    mode => {
+                        absorb(&mut creates[i].row, &row, mode);
+                        // What the new record took from this row finds it too, as it
+                        // would once stored.
+                        for k in match_keys(object, &creates[i].row) {
+                            pending.entry(k).or_insert(i);
+                        }
+                    }
                 }
                 continue;
             }
@@ -151,9 +158,12 @@ impl<'a> Writer<'a> {
             .filter_map(|r| r.links.company.clone())
             .collect();
         self.ensure_companies(&mut tx, &names, now).await?;
+        let targets = self
+            .link_targets(&mut tx, creates.iter().map(|c| &c.row))
+            .await?;
         let mut linked_creates = vec![];
         for mut c in creates {
-            match self.link(&mut tx, &mut c.row, now).await? {
+            match self.link(&mut tx, &mut c.row, &targets, now).await? {
                 Err(errors) => rejects.push(reject(&c.row, errors)),
                 Ok(()) => {
                     defaults(self.caller, object, &mut c.row.changes, now);
@@ -181,8 +191,12 @@ impl<'a> Writer<'a> {
         }
         let mut items = self.insert_creates(&mut tx, &linked_creates, now).await?;
         let mut updated = 0;
+        // Looked up after the creates: an update may link to a record this chunk made.
+        let targets = self
+            .link_targets(&mut tx, updates.iter().map(|(_, r)| r))
+            .await?;
         for (id, mut row) in updates {
-            match self.link(&mut tx, &mut row, now).await? {
+            match self.link(&mut tx, &mut row, &targets, now).await? {
                 Err(errors) => rejects.push(reject(&row, errors)),
                 Ok(()) => match self.update_one(&mut tx, id, &row, now).await? {
                     Some(item) => {
