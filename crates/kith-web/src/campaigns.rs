@@ -15,31 +15,26 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{path_id as id, ApiError};
 use crate::mail::typed;
 use crate::openapi::err;
-use crate::records::read_json;
+use crate::records::{body_uuid, read_json};
 use crate::ui::i18n::Lang;
 use crate::State;
 
-fn id(s: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("`{s}` is not a {what} id")))
-}
-
 type Body = Result<Bytes, BytesRejection>;
+
+/// A list answer: `{"data": [...]}` with each item as `f` shows it.
+fn data<T>(items: &[T], f: impl Fn(&T) -> Value) -> Response {
+    let data: Vec<Value> = items.iter().map(f).collect();
+    Json(json!({ "data": data })).into_response()
+}
 
 async fn list_campaigns(
     AxState(state): AxState<State>,
     Auth(caller): Auth,
 ) -> Result<Response, ApiError> {
-    let data: Vec<Value> = state
-        .app
-        .campaigns(&caller)
-        .await?
-        .iter()
-        .map(campaign_json)
-        .collect();
-    Ok(Json(json!({ "data": data })).into_response())
+    Ok(data(&state.app.campaigns(&caller).await?, campaign_json))
 }
 
 async fn create_campaign(
@@ -173,8 +168,7 @@ async fn sends_of(
             q.offset.unwrap_or(0),
         )
         .await?;
-    let data: Vec<Value> = list.iter().map(send_json).collect();
-    Ok(Json(json!({ "data": data })).into_response())
+    Ok(data(&list, send_json))
 }
 
 async fn campaign_sends(
@@ -199,14 +193,7 @@ async fn list_sequences(
     AxState(state): AxState<State>,
     Auth(caller): Auth,
 ) -> Result<Response, ApiError> {
-    let data: Vec<Value> = state
-        .app
-        .sequences(&caller)
-        .await?
-        .iter()
-        .map(sequence_json)
-        .collect();
-    Ok(Json(json!({ "data": data })).into_response())
+    Ok(data(&state.app.sequences(&caller).await?, sequence_json))
 }
 
 async fn create_sequence(
@@ -253,8 +240,7 @@ async fn list_enrolments(
         .app
         .enrolments(&caller, Some(id(&sid, "sequence")?), None)
         .await?;
-    let data: Vec<Value> = list.iter().map(enrolment_json).collect();
-    Ok(Json(json!({ "data": data })).into_response())
+    Ok(data(&list, enrolment_json))
 }
 
 async fn enrol(
@@ -265,11 +251,7 @@ async fn enrol(
     body: Body,
 ) -> Result<Response, ApiError> {
     let body = read_json(&headers, body)?;
-    let contact = body
-        .get("contact_id")
-        .and_then(Value::as_str)
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| ApiError::field("contact_id", "is required: the id of a contact"))?;
+    let contact = body_uuid(&body, "contact_id", "is required: the id of a contact")?;
     let added = state
         .app
         .enrol(&caller, id(&sid, "sequence")?, contact)
@@ -298,14 +280,11 @@ async fn suppressions(
     AxState(state): AxState<State>,
     Auth(caller): Auth,
 ) -> Result<Response, ApiError> {
-    let data: Vec<Value> = state
-        .app
-        .suppressions(&caller)
-        .await?
-        .into_iter()
-        .map(|(email, reason, at)| json!({"email": email, "reason": reason, "created_at": at}))
-        .collect();
-    Ok(Json(json!({ "data": data })).into_response())
+    let list = state.app.suppressions(&caller).await?;
+    Ok(data(
+        &list,
+        |(email, reason, at)| json!({"email": email, "reason": reason, "created_at": at}),
+    ))
 }
 
 async fn unsuppress(

@@ -121,3 +121,9 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+/// The id in a path segment; anything else is a 404 that says what was expected.
+pub(crate) fn path_id(s: &str, what: &str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::parse_str(s)
+        .map_err(|_| ApiError::not_found(format!("`{s}` is not a valid {what} id")))
+}

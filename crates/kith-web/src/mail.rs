@@ -10,12 +10,11 @@ use axum::Json;
 use kith_app::mail::{EmailRequest, EmailTemplate, EmailTemplateInput, MailSettingsInput};
 use serde::de::DeserializeOwned;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{path_id as id, ApiError};
 use crate::openapi::err;
-use crate::records::read_json;
+use crate::records::{body_uuid, read_json};
 use crate::State;
 
 /// An email template as the API shows it.
@@ -46,10 +45,6 @@ pub(crate) fn typed<T: DeserializeOwned>(body: Map<String, Value>) -> Result<T, 
             .to_string();
         ApiError::field(&field, msg)
     })
-}
-
-fn id(s: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("`{s}` is not an {what} id")))
 }
 
 /// `GET /email-templates`.
@@ -133,11 +128,7 @@ pub async fn preview_template(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     let body = read_json(&headers, body)?;
-    let contact = body
-        .get("contact_id")
-        .and_then(Value::as_str)
-        .and_then(|s| Uuid::parse_str(s).ok())
-        .ok_or_else(|| ApiError::field("contact_id", "must be a contact id"))?;
+    let contact = body_uuid(&body, "contact_id", "must be a contact id")?;
     let p = state
         .app
         .preview_email_template(&caller, id(&tid, "email template")?, contact)

@@ -97,6 +97,18 @@ fn with_etag(rec: &Record, status: StatusCode) -> Response {
     res
 }
 
+/// A uuid field of a JSON body; missing or malformed is a 422 naming the field.
+pub(crate) fn body_uuid(
+    body: &Map<String, Value>,
+    field: &str,
+    reason: &str,
+) -> Result<Uuid, ApiError> {
+    body.get(field)
+        .and_then(Value::as_str)
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .ok_or_else(|| ApiError::field(field, reason))
+}
+
 pub(crate) fn page_json(page: Page) -> Json<Value> {
     Json(json!({
         "data": page.records.iter().map(Record::to_json).collect::<Vec<_>>(),

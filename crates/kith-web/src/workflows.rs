@@ -13,17 +13,12 @@ use kith_app::notifications::Notification;
 use kith_app::workflows::{StoredWorkflow, WorkflowRun};
 use kith_app::Role;
 use serde_json::{json, Map, Value};
-use uuid::Uuid;
 
 use crate::auth::Auth;
-use crate::error::ApiError;
+use crate::error::{path_id as id, ApiError};
 use crate::openapi::err;
 use crate::records::read_json;
 use crate::State;
-
-fn id(s: &str, what: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(s).map_err(|_| ApiError::not_found(format!("`{s}` is not a {what} id")))
-}
 
 /// A workflow as the API shows it; the webhook secret to admins only.
 pub(crate) fn workflow_json(w: &StoredWorkflow, admin: bool) -> Value {
