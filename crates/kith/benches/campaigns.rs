@@ -9,7 +9,8 @@
 //! `KITH_BENCH_RECIPIENTS` (default 100000), `KITH_BENCH_BACKENDS` (default
 //! `sqlite,postgres`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -151,9 +152,7 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(100_000);
     let backends = std::env::var("KITH_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-campaigns");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("bench-campaigns");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let count = Arc::new(AtomicUsize::new(0));
     let port = rt.block_on(sink(count.clone()));
@@ -164,24 +163,7 @@ fn main() {
     println!("| backend | Kith: send log, render, deliver | messages/s | lettre alone | messages/s | ratio |");
     println!("|---|---:|---:|---:|---:|---:|");
     for b in backends.split(',').map(str::trim) {
-        let url = match b {
-            "sqlite" => format!("sqlite://{}", dir.join("campaigns.db").display()),
-            "postgres" => {
-                let base =
-                    std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
-                let (head, _) = base.rsplit_once('/').unwrap();
-                let name = format!("kith_bench_campaigns_{}", std::process::id());
-                rt.block_on(async {
-                    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(&admin)
-                        .await
-                        .unwrap();
-                });
-                format!("{head}/{name}")
-            }
-            other => panic!("unknown backend {other}"),
-        };
+        let url = common::fresh_database(&rt, b, &dir, "campaigns");
         rt.block_on(async {
             let db = Db::connect(&url).await.unwrap();
             kith_store::migrate::run(&db).await.unwrap();

@@ -8,7 +8,8 @@
 //! PostgreSQL). `KITH_BENCH_JOBS` (default 10000), `KITH_BENCH_BACKENDS` (default
 //! `sqlite,postgres`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::str::FromStr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -177,9 +178,7 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(10_000);
     let backends = std::env::var("KITH_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-jobs");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("bench-jobs");
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!(
         "# {n} no-op jobs claimed, run and recorded, {} cores",
@@ -188,24 +187,7 @@ fn main() {
     println!("| backend | workers | Kith worker | jobs/s | raw SQL | jobs/s | ratio |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for b in backends.split(',').map(str::trim) {
-        let url = match b {
-            "sqlite" => format!("sqlite://{}", dir.join("jobs.db").display()),
-            "postgres" => {
-                let base =
-                    std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
-                let (head, _) = base.rsplit_once('/').unwrap();
-                let name = format!("kith_bench_jobs_{}", std::process::id());
-                rt.block_on(async {
-                    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(&admin)
-                        .await
-                        .unwrap();
-                });
-                format!("{head}/{name}")
-            }
-            other => panic!("unknown backend {other}"),
-        };
+        let url = common::fresh_database(&rt, b, &dir, "jobs");
         rt.block_on(async {
             let db = Db::connect(&url).await.unwrap();
             kith_store::migrate::run(&db).await.unwrap();

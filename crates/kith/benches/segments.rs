@@ -10,6 +10,8 @@
 //! `KITH_TEST_PG` set. `KITH_BENCH_CONTACTS` (default 1000000), `KITH_BENCH_ORDERS`
 //! (default 5 × contacts), `KITH_BENCH_BACKENDS` (default `sqlite,postgres`).
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -420,33 +422,14 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(contacts * 5);
     let backends = std::env::var("KITH_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-segments");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("bench-segments");
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!(
         "# Segments and RFM, {} cores",
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for b in backends.split(',').map(str::trim) {
-        let url = match b {
-            "sqlite" => format!("sqlite://{}", dir.join("kith.db").display()),
-            "postgres" => {
-                let base =
-                    std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
-                let (head, _) = base.rsplit_once('/').unwrap();
-                let name = format!("kith_bench_segments_{}", std::process::id());
-                rt.block_on(async {
-                    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(&admin)
-                        .await
-                        .unwrap();
-                });
-                format!("{head}/{name}")
-            }
-            other => panic!("unknown backend {other}"),
-        };
+        let url = common::fresh_database(&rt, b, &dir, "segments");
         rt.block_on(run(b, &url, contacts, orders));
     }
 }

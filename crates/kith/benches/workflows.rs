@@ -6,7 +6,8 @@
 //! `cargo bench -p kith --bench workflows` with `KITH_TEST_PG` set for PostgreSQL.
 //! `KITH_BENCH_EVENTS` (default 20000), `KITH_BENCH_BACKENDS` (default `sqlite,postgres`).
 
-use std::path::PathBuf;
+mod common;
+
 use std::time::Instant;
 
 use chrono::Utc;
@@ -197,9 +198,7 @@ fn main() {
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(20_000);
     let backends = std::env::var("KITH_BENCH_BACKENDS").unwrap_or("sqlite,postgres".into());
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("bench-workflows");
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::scratch_dir("bench-workflows");
     let rt = tokio::runtime::Runtime::new().unwrap();
     println!(
         "# {n} contact.created events, one workflow with a condition (half pass), {} cores",
@@ -208,24 +207,7 @@ fn main() {
     println!("| backend | Kith dispatcher | events/s | runs started | raw insert of runs + jobs | runs/s | ratio (per run) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for b in backends.split(',').map(str::trim) {
-        let url = match b {
-            "sqlite" => format!("sqlite://{}", dir.join("workflows.db").display()),
-            "postgres" => {
-                let base =
-                    std::env::var("KITH_TEST_PG").expect("KITH_TEST_PG for the PostgreSQL run");
-                let (head, _) = base.rsplit_once('/').unwrap();
-                let name = format!("kith_bench_workflows_{}", std::process::id());
-                rt.block_on(async {
-                    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-                    sqlx::query(&format!("CREATE DATABASE {name}"))
-                        .execute(&admin)
-                        .await
-                        .unwrap();
-                });
-                format!("{head}/{name}")
-            }
-            other => panic!("unknown backend {other}"),
-        };
+        let url = common::fresh_database(&rt, b, &dir, "workflows");
         rt.block_on(async {
             let db = Db::connect(&url).await.unwrap();
             kith_store::migrate::run(&db).await.unwrap();
