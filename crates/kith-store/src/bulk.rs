@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::db::{Exec, Sql, Tx};
-use crate::records::past_tense;
+use crate::events::past_tense;
 use crate::{Error, WorkspaceId};
 
 /// Bound values per statement: well under SQLite's 32,766 and PostgreSQL's 65,535, and

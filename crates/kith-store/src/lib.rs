@@ -13,6 +13,7 @@ pub mod customers;
 pub mod db;
 pub mod duplicates;
 pub mod email_sends;
+pub mod events;
 pub mod imports;
 pub mod job_schedules;
 pub mod jobs;

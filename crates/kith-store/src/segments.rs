@@ -108,7 +108,7 @@ async fn emit_all(
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
     let mut payload = json!({"segment_id": seg.id, "segment": seg.name});
-    crate::records::stamp_cause(&mut payload);
+    crate::events::stamp_cause(&mut payload);
     let payload = Scalar::Json(payload);
     let rows: Vec<Vec<Scalar>> = ids
         .iter()
