@@ -22,6 +22,9 @@ pub(crate) fn text_fields(object: ObjectKind) -> &'static [&'static str] {
     }
 }
 
+/// A record's search terms and identity lookup rows `(kind, channel, value)`.
+pub(crate) type Parts = (BTreeSet<String>, BTreeSet<(String, String, String)>);
+
 /// What a record of `object` gives the index: its search terms and, for contacts, its
 /// identity lookup rows `(kind, channel, value)`. `text` reads a built-in text field.
 pub(crate) fn index_parts<'a>(
@@ -29,7 +32,7 @@ pub(crate) fn index_parts<'a>(
     text: impl Fn(&str) -> Option<&'a str>,
     identities: Option<&'a Value>,
     company_name: Option<&'a str>,
-) -> (BTreeSet<String>, BTreeSet<(String, String, String)>) {
+) -> Parts {
     let mut doc = Document::default();
     doc.texts
         .extend(text_fields(object).iter().filter_map(|f| text(f)));

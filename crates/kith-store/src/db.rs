@@ -130,8 +130,22 @@ fn bind_sqlite<'q>(
     mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
     args: Vec<Scalar>,
 ) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    // Bulk statements bind the same instant (created_at, updated_at …) thousands of
+    // times: format it once.
+    let mut last_time: Option<(DateTime<Utc>, String)> = None;
     for a in args {
         q = match a {
+            Scalar::Time(t) => {
+                let text = match &last_time {
+                    Some((at, text)) if *at == t => text.clone(),
+                    _ => {
+                        let text = sqlite_time(&t);
+                        last_time = Some((t, text.clone()));
+                        text
+                    }
+                };
+                q.bind(text)
+            }
             Scalar::Null(ScalarType::Int) => q.bind(None::<i64>),
             Scalar::Null(ScalarType::Float) => q.bind(None::<f64>),
             Scalar::Null(ScalarType::Bool) => q.bind(None::<bool>),
@@ -143,15 +157,14 @@ fn bind_sqlite<'q>(
             Scalar::Bool(b) => q.bind(b),
             Scalar::Uuid(u) => q.bind(u),
             Scalar::Date(d) => q.bind(d.to_string()),
-            // One fixed-width text form, so that text comparison is time order.
-            Scalar::Time(t) => q.bind(sqlite_time(&t)),
             Scalar::Json(j) => q.bind(j.to_string()),
         };
     }
     q
 }
 
-/// How SQLite stores a timestamp: fixed-width RFC 3339 in UTC.
+/// How SQLite stores a timestamp: fixed-width RFC 3339 in UTC, so that text comparison
+/// is time order.
 pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }

@@ -10,6 +10,7 @@ use kith_core::import::values::{
     parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
+use kith_core::Scalar;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
@@ -211,6 +212,33 @@ pub struct Prepared {
     pub notes: Option<String>,
     /// Fingerprint: the same row imported again is recognised.
     pub key: String,
+    /// Search terms and identity rows of a new contact or company, worked out on the
+    /// reader's thread so the writer need not; `None` after a merge changed the values.
+    pub index: Option<crate::search_index::Parts>,
+}
+
+impl Prepared {
+    /// What the row gives the search index if stored as a new record (contacts and
+    /// companies; other objects are indexed record by record).
+    pub fn index_parts(&self, object: ObjectKind) -> Option<crate::search_index::Parts> {
+        if !matches!(object, ObjectKind::Contact | ObjectKind::Company) {
+            return None;
+        }
+        let ch = &self.changes;
+        let identities = match ch.get("identities") {
+            Some(Scalar::Json(v)) => Some(v),
+            _ => None,
+        };
+        Some(crate::search_index::index_parts(
+            object,
+            |f| match ch.get(f) {
+                Some(Scalar::Text(s)) => Some(s.as_str()),
+                _ => None,
+            },
+            identities,
+            self.links.company.as_deref(),
+        ))
+    }
 }
 
 /// What the reader's thread makes of a row.
@@ -382,7 +410,7 @@ impl RowRules<'_> {
         if !errors.is_empty() {
             return refuse(raw, errors);
         }
-        Outcome::Ready(Box::new(Prepared {
+        let mut row = Prepared {
             line: raw.line,
             cells: raw.cells,
             changes,
@@ -390,7 +418,10 @@ impl RowRules<'_> {
             external_id,
             notes,
             key,
-        }))
+            index: None,
+        };
+        row.index = row.index_parts(self.object);
+        Outcome::Ready(Box::new(row))
     }
 
     fn header_of(&self, target: &str) -> String {

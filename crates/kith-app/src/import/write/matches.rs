@@ -206,6 +206,7 @@ pub(super) fn match_keys(object: ObjectKind, row: &Prepared) -> Vec<String> {
 
 /// Folds a later row that matches an earlier new row of the same chunk into it.
 pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
+    into.index = None;
     for (spec, v) in &row.changes.columns {
         if v.is_null() {
             continue;

@@ -273,20 +273,10 @@ impl<'a> Writer<'a> {
             let mut terms = Vec::with_capacity(creates.len());
             let mut idents = Vec::with_capacity(creates.len());
             for c in creates {
-                let ch = &c.row.changes;
-                let identities = match ch.get("identities") {
-                    Some(Scalar::Json(v)) => Some(v),
-                    _ => None,
+                let (t, i) = match &c.row.index {
+                    Some(parts) => parts.clone(),
+                    None => c.row.index_parts(object).unwrap_or_default(),
                 };
-                let (t, i) = index_parts(
-                    object,
-                    |f| match ch.get(f) {
-                        Some(Scalar::Text(s)) => Some(s.as_str()),
-                        _ => None,
-                    },
-                    identities,
-                    c.row.links.company.as_deref(),
-                );
                 terms.push((c.id, t));
                 if !i.is_empty() {
                     idents.push((c.id, i));
