@@ -1,7 +1,10 @@
 //! Import throughput: `kith import contacts` of a generated CSV (Danish, Chinese and
 //! English names, 0.1% bad rows) as a child process on SQLite and PostgreSQL — rows/s
 //! and peak RSS — next to the database's own bulk load of the same rows into a bare
-//! table (SQLite: multi-row INSERTs in one transaction; PostgreSQL: COPY).
+//! table (SQLite: multi-row INSERTs in one transaction; PostgreSQL: COPY), and next to
+//! the database writing the very rows Kith wrote — every table and index the import
+//! filled, copied by `INSERT … SELECT` in the order Kith wrote them — which is the floor
+//! for this schema: no parsing, validation, binding or round trips.
 //!
 //! `scripts/bench` runs it; alone: `cargo bench -p kith --bench import` with
 //! `KITH_TEST_PG` set. `KITH_BENCH_IMPORT_ROWS` (default 1000000),
@@ -194,6 +197,126 @@ async fn raw_postgres(url: &str, file: &Path) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
+/// Tables a `SELECT *` copies in the order the import wrote them: by record, not by
+/// the table's own key (terms and keys are written record by record).
+fn copy_order(columns: &[String]) -> String {
+    ["record_id", "contact_id"]
+        .iter()
+        .find(|c| columns.iter().any(|x| x == *c))
+        .map(|c| format!(" ORDER BY {c}"))
+        .unwrap_or_default()
+}
+
+/// SQLite writing the rows of Kith's database at `kith` into a fresh database with the
+/// same schema, in one transaction: seconds.
+async fn same_rows_sqlite(kith: &Path, dir: &Path) -> f64 {
+    let path = dir.join("same.db");
+    let url = format!("sqlite://{}", path.display());
+    let db = Db::connect(&url).await.expect("connect");
+    kith_store::migrate::run(&db).await.expect("migrate");
+    db.close().await;
+    // The settings Kith's import runs with.
+    let opts = SqliteConnectOptions::from_str(&url)
+        .unwrap()
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .pragma("cache_size", "-131072")
+        .pragma("temp_store", "2");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(opts)
+        .await
+        .unwrap();
+    sqlx::query(&format!("ATTACH DATABASE '{}' AS src", kith.display()))
+        .execute(&pool)
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM src.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' AND name NOT LIKE '_sqlx%' ORDER BY rowid",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let mut plan = vec![];
+    for t in tables {
+        let seeded: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM main.\"{t}\""))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        if seeded > 0 {
+            continue;
+        }
+        let columns: Vec<String> = sqlx::query_scalar("SELECT name FROM pragma_table_info(?1)")
+            .bind(&t)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+        let order = copy_order(&columns);
+        plan.push(format!(
+            "INSERT INTO main.\"{t}\" SELECT * FROM src.\"{t}\"{order}"
+        ));
+    }
+    let started = Instant::now();
+    let mut tx = pool.begin().await.unwrap();
+    for q in &plan {
+        sqlx::query(q).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    pool.close().await;
+    secs
+}
+
+/// PostgreSQL writing the rows of Kith's database at `url` into empty copies of its
+/// tables (`LIKE … INCLUDING ALL`: columns, defaults, keys, indexes; not foreign keys)
+/// in one transaction: seconds.
+async fn same_rows_postgres(url: &str) -> f64 {
+    let pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(url)
+        .await
+        .unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' AND table_name NOT LIKE '\\_sqlx%' ORDER BY table_name",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    sqlx::query("CREATE SCHEMA same")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut plan = vec![];
+    for t in tables {
+        sqlx::query(&format!(
+            "CREATE TABLE same.\"{t}\" (LIKE public.\"{t}\" INCLUDING ALL)"
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let columns: Vec<String> = sqlx::query_scalar(
+            "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'public' AND table_name = $1",
+        )
+        .bind(&t)
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+        let order = copy_order(&columns);
+        plan.push(format!(
+            "INSERT INTO same.\"{t}\" SELECT * FROM public.\"{t}\"{order}"
+        ));
+    }
+    let started = Instant::now();
+    let mut tx = pool.begin().await.unwrap();
+    for q in &plan {
+        sqlx::query(q).execute(&mut *tx).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    let secs = started.elapsed().as_secs_f64();
+    pool.close().await;
+    secs
+}
+
 async fn prepare(url: &str) {
     let db = Db::connect(url).await.expect("connect");
     kith_store::migrate::run(&db).await.expect("migrate");
@@ -230,8 +353,8 @@ fn main() {
         size as f64 / 1e6,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
-    println!("| backend | kith import | rows/s | peak RSS | raw bulk load | rows/s | ratio |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("| backend | kith import | rows/s | peak RSS | raw bulk load | rows/s | ratio | same rows, database alone | ratio |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for b in backends.split(',').map(str::trim) {
         let (url, raw_secs) = match b {
             "sqlite" => {
@@ -262,12 +385,17 @@ fn main() {
         rt.block_on(prepare(&url));
         let (secs, peak_kb, out) = run_import(&url, &file);
         eprintln!("{out}");
+        let same_secs = match b {
+            "sqlite" => rt.block_on(same_rows_sqlite(&dir.join("kith.db"), &dir)),
+            _ => rt.block_on(same_rows_postgres(&url)),
+        };
         println!(
-            "| {b} | {secs:.1} s | {:.0} | {:.0} MB | {raw_secs:.1} s | {:.0} | {:.1}× |",
+            "| {b} | {secs:.1} s | {:.0} | {:.0} MB | {raw_secs:.1} s | {:.0} | {:.1}× | {same_secs:.1} s | {:.1}× |",
             rows as f64 / secs,
             peak_kb as f64 / 1024.0,
             rows as f64 / raw_secs,
-            secs / raw_secs
+            secs / raw_secs,
+            secs / same_secs
         );
     }
 }

@@ -351,7 +351,9 @@ impl App {
             store::create(&mut self.db.clone(), ws, &import).await?;
         }
         let skip = import.rows_done as usize;
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<rows::Outcome>>(4);
+        // One chunk waiting is enough to keep the writer busy (the reader is the faster of the
+        // two); each waiting chunk costs memory.
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<rows::Outcome>>(1);
         let reader = {
             let mapping = mapping.clone();
             let object = req.object;
