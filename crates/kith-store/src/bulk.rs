@@ -53,12 +53,15 @@ pub async fn insert_rows(
     };
     // Pipelined: the next statement is built while the previous one runs (on SQLite's
     // worker thread, or on the PostgreSQL server), so building costs no wall time.
+    let dialect = tx.dialect();
     let mut chunks = rows.chunks(per_statement);
-    let mut next = chunks.next().map(|c| statement(table, columns, c, tail));
+    let mut next = chunks
+        .next()
+        .map(|c| statement(dialect, table, columns, c, tail));
     while let Some(sql) = next.take() {
         let following = chunks.next();
         let (done, built) = tokio::join!(tx.execute(sql), async {
-            following.map(|c| statement(table, columns, c, tail))
+            following.map(|c| statement(dialect, table, columns, c, tail))
         });
         done?;
         next = built;
@@ -67,25 +70,69 @@ pub async fn insert_rows(
 }
 
 /// One multi-row `INSERT` of `rows`.
-fn statement(table: &str, columns: &[&str], rows: &[Vec<Scalar>], tail: &str) -> Sql {
+fn statement(
+    dialect: crate::Dialect,
+    table: &str,
+    columns: &[&str],
+    rows: &[Vec<Scalar>],
+    tail: &str,
+) -> Sql {
     let mut sql = Sql::new("INSERT INTO ");
     sql.push(table).push(" (").push(&columns.join(", "));
-    sql.push(") VALUES ");
+    sql.push(") ");
+    // On SQLite, a value every row shares (the workspace, the time, the object …) is
+    // bound once, not once per row: binding is most of what a bulk insert costs there
+    // besides the B-trees.
+    let shared: Vec<bool> = match (dialect, rows) {
+        (crate::Dialect::Sqlite, [first, rest @ ..]) if !rest.is_empty() => (0..columns.len())
+            .map(|j| rest.iter().all(|r| r[j] == first[j]))
+            .collect(),
+        _ => vec![false; columns.len()],
+    };
+    if shared.iter().any(|s| *s) && !shared.iter().all(|s| *s) {
+        sql.push("SELECT ");
+        let mut varying = 0;
+        for (j, is_shared) in shared.iter().enumerate() {
+            if j > 0 {
+                sql.push(", ");
+            }
+            if *is_shared {
+                sql.bind(rows[0][j].clone());
+            } else {
+                varying += 1;
+                sql.push(&format!("column{varying}"));
+            }
+        }
+        sql.push(" FROM (VALUES ");
+        push_values(&mut sql, rows, |j| !shared[j]);
+        // `WHERE true` tells SQLite's parser that an `ON CONFLICT` tail belongs to the
+        // INSERT, not to a join.
+        sql.push(") WHERE true");
+    } else {
+        sql.push("VALUES ");
+        push_values(&mut sql, rows, |_| true);
+    }
+    sql.push(tail);
+    sql
+}
+
+/// `(…), (…)`: the values of `rows` in the columns `keep` selects.
+fn push_values(sql: &mut Sql, rows: &[Vec<Scalar>], keep: impl Fn(usize) -> bool) {
     for (i, row) in rows.iter().enumerate() {
         if i > 0 {
             sql.push(", ");
         }
         sql.push("(");
-        for (j, v) in row.iter().enumerate() {
-            if j > 0 {
+        let mut first = true;
+        for (j, v) in row.iter().enumerate().filter(|(j, _)| keep(*j)) {
+            if !first {
                 sql.push(", ");
             }
+            first = false;
             sql.bind(v.clone());
         }
         sql.push(")");
     }
-    sql.push(tail);
-    sql
 }
 
 /// SQLite settings of the write connection while a bulk load runs: a page cache large
