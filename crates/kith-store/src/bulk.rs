@@ -1,6 +1,6 @@
-//! The bulk write path: many rows per statement, for imports and other large writes
-//! (new records with their search terms, identities, tags, audit entries and events),
-//! and the lookups that batch by value.
+//! The bulk write path: many rows per statement (one `COPY` on PostgreSQL), for imports
+//! and other large writes (new records with their search terms, identities, tags, audit
+//! entries and events), and the lookups that batch by value.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -30,9 +30,10 @@ fn ws_arg(ws: WorkspaceId) -> Scalar {
     Scalar::Uuid(ws.0)
 }
 
-/// Inserts `rows` into `table` with as many rows per statement as the bound-value
-/// limit allows: the bulk path's one primitive. `tail` is appended to each statement
-/// (e.g. `ON CONFLICT DO NOTHING`).
+/// Inserts `rows` into `table`: the bulk path's one primitive. `tail` is appended to
+/// each statement (e.g. `ON CONFLICT DO NOTHING`). Without a tail, PostgreSQL gets the
+/// rows by `COPY`; otherwise (and on SQLite) they go in as many rows per `INSERT` as the
+/// bound-value limit allows.
 pub async fn insert_rows(
     tx: &mut Tx,
     table: &str,
@@ -42,6 +43,11 @@ pub async fn insert_rows(
 ) -> Result<(), Error> {
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
+    }
+    // COPY streams rows with no statement to parse, plan or bind per chunk, and no
+    // 65,535-value cap per round trip. It has no ON CONFLICT: a tail keeps INSERT.
+    if let (Tx::Pg(t), "") = (&mut *tx, tail) {
+        return crate::copy::copy_rows(t, table, columns, rows).await;
     }
     // SQLite: a fixed number of rows per statement, so that full statements repeat the
     // same text and the statement cache prepares each shape once. PostgreSQL: as many

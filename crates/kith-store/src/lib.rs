@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod bulk;
 pub mod calendar;
 pub mod campaigns;
+mod copy;
 pub mod customers;
 pub mod db;
 pub mod duplicates;

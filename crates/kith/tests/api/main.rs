@@ -6,6 +6,7 @@ mod harness;
 
 mod auth;
 mod bad_input;
+mod bulk;
 mod calendar;
 mod campaigns;
 mod campaigns_kill;

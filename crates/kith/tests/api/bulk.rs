@@ -1,0 +1,248 @@
+//! The bulk write path (`insert_rows`) stores every value as given: on PostgreSQL by
+//! `COPY` (no tail) exactly as by `INSERT` (with a tail), on SQLite by `INSERT`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use kith_core::{Scalar, ScalarType};
+use kith_store::bulk::insert_rows;
+use kith_store::{Db, Dialect, Exec, Sql};
+use serde_json::json;
+
+use crate::harness::both;
+
+const COLUMNS: &[&str] = &["k", "t", "i", "f", "b", "u", "d", "ts", "j"];
+const TYPES: &[ScalarType] = &[
+    ScalarType::Int,
+    ScalarType::Text,
+    ScalarType::Int,
+    ScalarType::Float,
+    ScalarType::Bool,
+    ScalarType::Uuid,
+    ScalarType::Date,
+    ScalarType::Time,
+    ScalarType::Json,
+];
+
+/// Text that COPY's format reads specially, and text a CRM holds.
+const AWKWARD: &[&str] = &[
+    "tab\there",
+    "line\nbreak",
+    "carriage\r\nreturn",
+    "back\\slash\\",
+    "\\N",
+    "\\.",
+    "\\",
+    "'single' \"double\"",
+    "Søren Østergård, Ærø, Åse",
+    "张伟",
+    "",
+    " leading and trailing ",
+];
+
+async fn create_table(db: &Db, name: &str) {
+    let cols = match db.dialect() {
+        Dialect::Sqlite => {
+            "k INTEGER PRIMARY KEY, t TEXT, i INTEGER, f REAL, b INTEGER, u BLOB, d TEXT, ts TEXT, j TEXT"
+        }
+        Dialect::Postgres => {
+            "k bigint PRIMARY KEY, t text, i bigint, f double precision, b boolean, u uuid, d date, ts timestamptz, j jsonb"
+        }
+    };
+    db.clone()
+        .execute(Sql::new(&format!("CREATE TABLE {name} ({cols})")))
+        .await
+        .unwrap();
+}
+
+async fn read_back(db: &Db, name: &str) -> Vec<Vec<Scalar>> {
+    let sql = Sql::new(&format!(
+        "SELECT {} FROM {name} ORDER BY k",
+        COLUMNS.join(", ")
+    ));
+    db.clone()
+        .fetch_all(sql)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            COLUMNS
+                .iter()
+                .zip(TYPES)
+                .map(|(c, ty)| r.scalar(c, *ty).unwrap())
+                .collect()
+        })
+        .collect()
+}
+
+fn time(micros: i64) -> Scalar {
+    Scalar::Time(DateTime::<Utc>::from_timestamp_micros(micros).unwrap())
+}
+
+fn date(y: i32, m: u32, d: u32) -> Scalar {
+    Scalar::Date(NaiveDate::from_ymd_opt(y, m, d).unwrap())
+}
+
+/// Rows both backends store exactly: every awkward text, NULLs of each type, JSON
+/// holding the same text, and enough rows to fill several COPY chunks.
+fn rows() -> Vec<Vec<Scalar>> {
+    let mut rows = vec![TYPES
+        .iter()
+        .enumerate()
+        .map(|(i, ty)| {
+            if i == 0 {
+                Scalar::Int(0)
+            } else {
+                Scalar::Null(*ty)
+            }
+        })
+        .collect::<Vec<_>>()];
+    let floats = [0.1, -2.5, 1e300, 1e-300, 123_456.789, 0.0, f64::EPSILON];
+    let ints = [i64::MIN, i64::MAX, 0, -1, 42];
+    let dates = [date(2024, 2, 29), date(1900, 1, 1), date(9999, 12, 31)];
+    let times = [
+        1_765_000_000_123_456,
+        0,
+        -1,
+        946_684_799_999_999,
+        253_402_300_799_999_999,
+    ];
+    for k in 1..6000i64 {
+        let n = k as usize;
+        let text = AWKWARD[n % AWKWARD.len()];
+        let long = AWKWARD.join("|");
+        rows.push(vec![
+            Scalar::Int(k),
+            Scalar::Text(if n.is_multiple_of(5) {
+                long
+            } else {
+                text.to_string()
+            }),
+            Scalar::Int(ints[n % ints.len()]),
+            Scalar::Float(floats[n % floats.len()] * (k as f64)),
+            Scalar::Bool(k % 2 == 0),
+            Scalar::Uuid(uuid::Uuid::now_v7()),
+            dates[n % dates.len()].clone(),
+            time(times[n % times.len()] - k),
+            Scalar::Json(json!({
+                "text": text,
+                "all": AWKWARD,
+                "n": k,
+                "x": 1.5,
+                "nested": {"none": null, "yes": true, "list": [text, "\\N"]},
+            })),
+        ]);
+    }
+    rows
+}
+
+/// Values only PostgreSQL holds (SQLite's REAL drops the sign of zero; its dates and
+/// times are text): the COPY path must store them as binding does.
+fn edge_rows() -> Vec<Vec<Scalar>> {
+    let at = |d: NaiveDate, nanos: u32| {
+        Scalar::Time(d.and_hms_nano_opt(23, 59, 59, nanos).unwrap().and_utc())
+    };
+    let d = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    let floats = [
+        f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        f64::MAX,
+        f64::MIN_POSITIVE,
+        5e-324,
+    ];
+    let times = [
+        at(d(2026, 12, 6), 123_456_789),
+        at(d(1999, 12, 31), 999_999_500),
+        at(d(2016, 12, 31), 1_500_000_999),
+        at(d(0, 6, 1), 1_000),
+        at(d(10_000, 1, 1), 0),
+    ];
+    let dates = [d(0, 3, 1), d(-100, 1, 1), d(12_345, 6, 7)];
+    (0..floats.len().max(times.len()))
+        .map(|i| {
+            vec![
+                Scalar::Int(-1 - i as i64),
+                Scalar::Text(format!("edge {i}")),
+                Scalar::Int(i as i64),
+                Scalar::Float(floats[i % floats.len()]),
+                Scalar::Bool(true),
+                Scalar::Uuid(uuid::Uuid::nil()),
+                Scalar::Date(dates[i % dates.len()]),
+                times[i % times.len()].clone(),
+                Scalar::Json(json!(null)),
+            ]
+        })
+        .collect()
+}
+
+both!(
+    bulk_insert_stores_awkward_text_nulls_json_and_times_exactly,
+    |app| async move {
+        let db = app.app.db();
+        create_table(db, "bulk_probe").await;
+        let rows = rows();
+        let mut tx = db.begin().await.unwrap();
+        insert_rows(&mut tx, "bulk_probe", COLUMNS, &rows, "")
+            .await
+            .unwrap();
+        // The transaction goes on after the bulk insert.
+        let n = tx
+            .fetch_optional(Sql::new("SELECT count(*) AS n FROM bulk_probe"))
+            .await
+            .unwrap()
+            .and_then(|r| r.int("n").unwrap());
+        assert_eq!(n, Some(rows.len() as i64));
+        tx.commit().await.unwrap();
+        assert_eq!(read_back(db, "bulk_probe").await, rows);
+
+        // A refused bulk insert (every key taken) reports the unique violation and
+        // leaves the database usable.
+        let mut tx = db.begin().await.unwrap();
+        let err = insert_rows(&mut tx, "bulk_probe", COLUMNS, &rows[1..], "")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err.unique_as("k"), kith_store::Error::Duplicate(_)),
+            "not a unique violation"
+        );
+        drop(tx);
+        assert_eq!(read_back(db, "bulk_probe").await.len(), rows.len());
+
+        if db.dialect() == Dialect::Postgres {
+            // COPY (no tail) and INSERT (a tail) store the same values, bit for bit.
+            create_table(db, "bulk_probe_insert").await;
+            let mut all = rows.clone();
+            all.extend(edge_rows());
+            let mut tx = db.begin().await.unwrap();
+            insert_rows(&mut tx, "bulk_probe", COLUMNS, &edge_rows(), "")
+                .await
+                .unwrap();
+            insert_rows(
+                &mut tx,
+                "bulk_probe_insert",
+                COLUMNS,
+                &all,
+                " ON CONFLICT DO NOTHING",
+            )
+            .await
+            .unwrap();
+            tx.commit().await.unwrap();
+            let differ = db
+                .clone()
+                .fetch_all(Sql::new(
+                    "SELECT coalesce(c.k, s.k) AS k FROM bulk_probe c FULL JOIN bulk_probe_insert s ON c.k = s.k \
+                     WHERE c::text IS DISTINCT FROM s::text ORDER BY 1",
+                ))
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.int("k").unwrap().unwrap())
+                .collect::<Vec<_>>();
+            assert_eq!(differ, Vec::<i64>::new(), "rows COPY stored otherwise");
+            assert_eq!(
+                read_back(db, "bulk_probe").await.len(),
+                rows.len() + edge_rows().len()
+            );
+        }
+    }
+);
