@@ -38,6 +38,8 @@ pub struct App {
     jobs_wake: std::sync::Arc<tokio::sync::Notify>,
     /// Each workspace's mailer with the settings it was built from (pooled connections).
     mailers: mail::MailerCache,
+    /// The client workflow webhooks go out with (its trusted roots).
+    webhooks: workflows::WebhookClient,
 }
 
 impl App {
@@ -47,6 +49,7 @@ impl App {
             db,
             jobs_wake: Default::default(),
             mailers: Default::default(),
+            webhooks: Default::default(),
         }
     }
 

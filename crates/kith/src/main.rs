@@ -237,8 +237,9 @@ async fn run(cli: Cli) -> Result<()> {
             secure_cookies,
             no_worker,
         } => {
+            let extra_ca = worker::extra_ca()?;
             let db = open(&db_url(demo)).await?;
-            let app = App::new(db);
+            let app = App::new(db).with_extra_ca(extra_ca);
             if demo {
                 if let Some(s) = app.seed_demo(2000).await? {
                     tracing::info!(
@@ -297,7 +298,8 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Worker { concurrency } => {
-            let app = App::new(open(&db_url(false)).await?);
+            let extra_ca = worker::extra_ca()?;
+            let app = App::new(open(&db_url(false)).await?).with_extra_ca(extra_ca);
             worker::run_alone(&app, concurrency).await?;
             app.db().close().await;
             Ok(())

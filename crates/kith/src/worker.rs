@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use kith_app::jobs::{dedup_schedule, Handlers, JobError, Worker, WorkerConfig};
+use kith_app::workflows::ExtraCa;
 use kith_app::App;
 use kith_core::Scalar;
 use kith_store::{Exec, Sql};
@@ -83,6 +84,18 @@ pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
         ],
         ..d
     })
+}
+
+/// The CA certificates workflow webhooks trust besides the public roots: the PEM file
+/// `KITH_EXTRA_CA` names, if set (an internal CA). Read before the database is opened,
+/// so a file that cannot be used stops the start at once with its path and the reason.
+pub fn extra_ca() -> Result<Option<ExtraCa>> {
+    match std::env::var_os("KITH_EXTRA_CA") {
+        Some(path) if !path.is_empty() => Ok(Some(
+            ExtraCa::from_pem_file(std::path::Path::new(&path)).context("KITH_EXTRA_CA")?,
+        )),
+        _ => Ok(None),
+    }
 }
 
 /// Kith's handlers; with `KITH_TEST_JOBS=1` also the kinds the test suite drives

@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::check::field_input;
+use super::webhooks::causes;
 use crate::jobs::JobError;
 use crate::mail::EmailRequest;
 use crate::{App, Caller, Error, Record};
@@ -251,10 +252,7 @@ async fn webhook(t: &Target<'_>, url: &str) -> Result<Value, JobError> {
     });
     let bytes = serde_json::to_vec(&body).map_err(permanent)?;
     let signature = format!("sha256={}", sign(t.workflow.secret.as_bytes(), &bytes));
-    let client = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(15))
-        .build()
-        .map_err(permanent)?;
+    let client = t.app.webhooks.get().await.map_err(permanent)?;
     let res = client
         .post(url)
         .header("content-type", "application/json")
@@ -263,7 +261,9 @@ async fn webhook(t: &Target<'_>, url: &str) -> Result<Value, JobError> {
         .body(bytes)
         .send()
         .await
-        .map_err(|e| JobError::Retry(format!("webhook {url}: {e}")))?;
+        // Unreachable, timed out or an untrusted certificate: retried like a 5xx, as the
+        // endpoint may be fixed meanwhile; the causes say which it was.
+        .map_err(|e| JobError::Retry(format!("webhook {url}: {}", causes(&e.without_url()))))?;
     let status = res.status().as_u16();
     match status {
         200..=299 => Ok(json!({"status": status})),

@@ -195,10 +195,6 @@ pub(crate) async fn in_workspace(
                     errors.add(at(&f), reason);
                 }
             }
-            Action::Webhook { url } if url.trim().starts_with("https://") => {
-                // reqwest is built without a TLS feature here (see kith-app's Cargo.toml).
-                errors.add(at("url"), "https webhooks are not available in this build yet; use an http:// URL (e.g. through a local TLS proxy)");
-            }
             Action::AddTag { .. } | Action::RemoveTag { .. } if !object.is_customisable() => {
                 errors.add(at("type"), format!("{} have no tags", object.plural()));
             }

@@ -8,6 +8,7 @@ mod check;
 mod dispatch;
 mod runner;
 mod scan;
+mod webhooks;
 
 use chrono::{DateTime, Utc};
 use kith_core::jobs::Cadence;
@@ -24,6 +25,8 @@ use crate::{App, Caller, Error, Role};
 pub use actions::sign as webhook_signature;
 pub use kith_store::workflows::runs::Run as WorkflowRun;
 pub use kith_store::workflows::Workflow as StoredWorkflow;
+pub(crate) use webhooks::WebhookClient;
+pub use webhooks::{ExtraCa, ExtraCaError};
 
 /// The job that runs (or continues, after a delay) one workflow run.
 pub const WORKFLOW_RUN: &str = "workflow.run";

@@ -158,7 +158,7 @@ pub enum Action {
     },
     /// POSTs the run as JSON, signed `X-Kith-Signature: sha256=HEX` with the workflow's secret.
     Webhook {
-        /// http:// URL.
+        /// An http:// or https:// URL (other schemes are refused).
         url: String,
     },
     /// Enrols the record's contact in a sequence.

@@ -37,5 +37,6 @@ mod ui_segments;
 mod ui_work;
 mod ui_workflows;
 mod workflows;
+mod workflows_https;
 mod workflows_triggers;
 mod workspace;

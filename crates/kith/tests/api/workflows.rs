@@ -20,7 +20,13 @@ use crate::jobs::{acme, quick};
 
 /// Dispatches events and runs jobs until no workflow job is waiting (retries included).
 pub(crate) async fn settle(app: &TestApp) {
-    let worker = Worker::new(app.app.clone(), Handlers::standard(), quick());
+    settle_with(app, app.app.clone()).await
+}
+
+/// As [`settle`], with the jobs run by `runner`: the same database under other settings
+/// (such as an extra CA for webhooks).
+pub(crate) async fn settle_with(app: &TestApp, runner: kith_app::App) {
+    let worker = Worker::new(runner, Handlers::standard(), quick());
     for _ in 0..200 {
         worker.run_until_idle().await.unwrap();
         // Jobs waiting for a retry count; a step delayed for minutes does not.
@@ -283,6 +289,59 @@ both!(a_birthday_scan_notifies_once_a_year, |app| async move {
     assert_eq!(list.body["unread"], n as u64 - 1);
 });
 
+/// Reads one HTTP/1.1 request: its head (request line and headers) and its body (by
+/// Content-Length). Empty when the client closes first.
+pub(crate) async fn read_request(
+    sock: &mut (impl tokio::io::AsyncRead + Unpin),
+) -> (String, Vec<u8>) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = sock.read(&mut chunk).await.unwrap_or(0);
+        if n == 0 {
+            break (String::new(), vec![]);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buf[..end]).to_string();
+            let len = head
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    k.eq_ignore_ascii_case("content-length")
+                        .then(|| v.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            while buf.len() < end + 4 + len {
+                let n = sock.read(&mut chunk).await.unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            break (head, buf[end + 4..].to_vec());
+        }
+    }
+}
+
+/// Asserts that a webhook request carries `X-Kith-Signature: sha256=HEX`, the HMAC of
+/// its body under the workflow's secret.
+pub(crate) fn assert_signed(secret: &str, head: &str, body: &[u8]) {
+    let sig = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-kith-signature:")
+                .map(|v| v.trim().to_string())
+        })
+        .expect("signature header");
+    let want = format!(
+        "sha256={}",
+        kith_app::workflows::webhook_signature(secret.as_bytes(), body)
+    );
+    assert_eq!(sig, want);
+}
+
 /// Requests a test listener received: head and body.
 type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
 
@@ -298,34 +357,7 @@ async fn flaky_listener() -> (String, Requests) {
             let Ok((mut sock, _)) = listener.accept().await else {
                 return;
             };
-            let mut buf = Vec::new();
-            let mut chunk = [0u8; 4096];
-            let (head, body) = loop {
-                let n = sock.read(&mut chunk).await.unwrap_or(0);
-                if n == 0 {
-                    break (String::new(), vec![]);
-                }
-                buf.extend_from_slice(&chunk[..n]);
-                if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                    let head = String::from_utf8_lossy(&buf[..end]).to_string();
-                    let len = head
-                        .lines()
-                        .find_map(|l| {
-                            let (k, v) = l.split_once(':')?;
-                            k.eq_ignore_ascii_case("content-length")
-                                .then(|| v.trim().parse::<usize>().ok())?
-                        })
-                        .unwrap_or(0);
-                    while buf.len() < end + 4 + len {
-                        let n = sock.read(&mut chunk).await.unwrap_or(0);
-                        if n == 0 {
-                            break;
-                        }
-                        buf.extend_from_slice(&chunk[..n]);
-                    }
-                    break (head, buf[end + 4..].to_vec());
-                }
-            };
+            let (head, body) = read_request(&mut sock).await;
             let mut seen = s.lock().await;
             seen.push((head, body));
             let status = if seen.len() == 1 {
@@ -356,19 +388,7 @@ both!(
         assert_eq!(seen.len(), 2, "one failure, one success");
         let secret = wf["webhook_secret"].as_str().unwrap();
         for (head, body) in seen.iter() {
-            let sig = head
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("x-kith-signature:")
-                        .map(|v| v.trim().to_string())
-                })
-                .expect("signature header");
-            let want = format!(
-                "sha256={}",
-                kith_app::workflows::webhook_signature(secret.as_bytes(), body)
-            );
-            assert_eq!(sig, want);
+            assert_signed(secret, head, body);
             let v: Value = serde_json::from_slice(body).unwrap();
             assert_eq!(v["record_id"], co["id"]);
             assert_eq!(v["record"]["name"], "Hook A/S");
