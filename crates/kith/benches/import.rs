@@ -397,5 +397,27 @@ fn main() {
             secs / raw_secs,
             secs / same_secs
         );
+        // A million contacts are gigabytes: leave no database behind.
+        if b == "sqlite" {
+            for f in ["kith.db", "same.db", "raw.db"] {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(dir.join(format!("{f}{suffix}")));
+                }
+            }
+        }
+        if b == "postgres" {
+            let base = std::env::var("KITH_TEST_PG").unwrap();
+            let (_, name) = url.rsplit_once('/').unwrap();
+            rt.block_on(async {
+                let admin = sqlx::PgPool::connect(&base).await.unwrap();
+                for n in [name.to_string(), format!("{name}_raw")] {
+                    sqlx::query(&format!("DROP DATABASE IF EXISTS {n} WITH (FORCE)"))
+                        .execute(&admin)
+                        .await
+                        .unwrap();
+                }
+            });
+        }
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
