@@ -137,3 +137,22 @@ pub async fn emit(
     tx.execute(sql).await?;
     Ok(())
 }
+
+/// Deletes up to `limit` events dispatched before `before` (the outbox's one consumer
+/// has seen them; the audit log keeps the history): how many went. Events not yet
+/// dispatched are never touched.
+pub async fn prune_processed(
+    db: &crate::Db,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<u64, Error> {
+    db.clone()
+        .execute(
+            Sql::new("DELETE FROM events WHERE id IN (SELECT id FROM events WHERE processed_at < ")
+                .arg(Scalar::Time(before))
+                .and(" LIMIT ")
+                .arg(Scalar::Int(limit))
+                .and(")"),
+        )
+        .await
+}

@@ -76,6 +76,9 @@ pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
             d.retry_base.as_millis() as u64,
         )?),
         keep_done: Duration::from_secs(keep_days * 86_400),
+        keep_events: Duration::from_secs(
+            env_num("KITH_EVENT_KEEP_DAYS", d.keep_events.as_secs() / 86_400)? * 86_400,
+        ),
         standard_schedules: vec![
             dedup_schedule(env_num("KITH_DEDUP_EVERY_HOURS", 6)?),
             kith_app::jobs::segmentation_schedule(),

@@ -39,6 +39,8 @@ pub struct WorkerConfig {
     pub keep_done: Duration,
     /// Dead jobs are deleted this long after they died.
     pub keep_dead: Duration,
+    /// Outbox events are deleted this long after they were dispatched.
+    pub keep_events: Duration,
     /// On stop, how long running jobs may take to finish before they are given back.
     pub grace: Duration,
     /// Tick recurring schedules (every worker may; each tick is enqueued once).
@@ -60,6 +62,7 @@ impl Default for WorkerConfig {
             retry_cap: Duration::from_secs(3600),
             keep_done: Duration::from_secs(7 * 86_400),
             keep_dead: Duration::from_secs(30 * 86_400),
+            keep_events: Duration::from_secs(30 * 86_400),
             grace: Duration::from_secs(10),
             schedules: true,
             standard_schedules: vec![],
@@ -67,6 +70,12 @@ impl Default for WorkerConfig {
         }
     }
 }
+
+/// Dispatched events deleted per statement.
+const EVENT_PRUNE_BATCH: i64 = 5000;
+
+/// Statements of [`EVENT_PRUNE_BATCH`] per maintenance pass at most.
+const EVENT_PRUNE_BATCHES: usize = 10;
 
 /// Runs jobs of the kinds it has handlers for.
 #[derive(Clone)]
@@ -312,6 +321,26 @@ impl Worker {
         let dead_before = now - chrono(self.config.keep_dead);
         if let Err(e) = store::prune(self.app.db(), done_before, dead_before, 1000).await {
             tracing::warn!(error = %e, "cannot prune old jobs");
+        }
+        self.prune_events(now - chrono(self.config.keep_events))
+            .await;
+    }
+
+    /// Deletes dispatched events older than `before`, a batch per statement so the one
+    /// SQLite writer is never held long, and at most [`EVENT_PRUNE_BATCHES`] batches per
+    /// maintenance pass: a million events from an import go within minutes.
+    async fn prune_events(&self, before: chrono::DateTime<Utc>) {
+        for _ in 0..EVENT_PRUNE_BATCHES {
+            match kith_store::events::prune_processed(self.app.db(), before, EVENT_PRUNE_BATCH)
+                .await
+            {
+                Ok(n) if n < EVENT_PRUNE_BATCH as u64 => return,
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot prune dispatched events");
+                    return;
+                }
+            }
         }
     }
 

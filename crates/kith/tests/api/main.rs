@@ -12,6 +12,7 @@ mod campaigns;
 mod campaigns_kill;
 mod cli;
 mod dedup;
+mod events;
 mod export;
 mod export_round_trip;
 mod import;
