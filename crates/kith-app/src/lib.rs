@@ -22,6 +22,7 @@ pub mod search;
 mod search_index;
 pub mod segmentation;
 pub mod segments;
+mod trust;
 pub mod workflows;
 
 use kith_store::accounts::{User, Workspace};
@@ -29,6 +30,7 @@ use kith_store::Db;
 
 pub use kith_store::records::Record;
 pub use kith_store::timeline::Entry as TimelineEntry;
+pub use trust::{ExtraCa, ExtraCaError};
 
 /// The application: a handle on the database. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -40,6 +42,8 @@ pub struct App {
     mailers: mail::MailerCache,
     /// The client workflow webhooks go out with (its trusted roots).
     webhooks: workflows::WebhookClient,
+    /// What TLS connections to mail servers trust besides the public roots.
+    extra_roots: trust::ExtraRoots,
 }
 
 impl App {
@@ -50,6 +54,7 @@ impl App {
             jobs_wake: Default::default(),
             mailers: Default::default(),
             webhooks: Default::default(),
+            extra_roots: Default::default(),
         }
     }
 

@@ -406,7 +406,8 @@ async fn run(cli: Cli) -> Result<()> {
             workflows::run(&app, command).await
         }
         Command::Mail { command } => {
-            let app = App::new(open(&db_url(false)).await?);
+            let extra_ca = worker::extra_ca()?;
+            let app = App::new(open(&db_url(false)).await?).with_extra_ca(extra_ca);
             mail::run(&app, command).await
         }
         Command::Merge { command } => {

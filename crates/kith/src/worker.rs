@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 use kith_app::jobs::{dedup_schedule, Handlers, JobError, Worker, WorkerConfig};
-use kith_app::workflows::ExtraCa;
 use kith_app::App;
+use kith_app::ExtraCa;
 use kith_core::Scalar;
 use kith_store::{Exec, Sql};
 use uuid::Uuid;
@@ -89,7 +89,7 @@ pub fn config(concurrency: Option<usize>) -> Result<WorkerConfig> {
     })
 }
 
-/// The CA certificates workflow webhooks trust besides the public roots: the PEM file
+/// The CA certificates webhooks and mail servers are trusted by besides the public roots: the PEM file
 /// `KITH_EXTRA_CA` names, if set (an internal CA). Read before the database is opened,
 /// so a file that cannot be used stops the start at once with its path and the reason.
 pub fn extra_ca() -> Result<Option<ExtraCa>> {

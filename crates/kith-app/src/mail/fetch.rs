@@ -18,6 +18,7 @@ use tokio::net::TcpStream;
 
 use super::activity::{self, EmailActivity};
 use crate::jobs::{Definition, JobContext, JobError};
+use crate::trust::ExtraRoots;
 use crate::{App, Error};
 
 /// The job kind (and schedule name) that fetches replies.
@@ -58,16 +59,8 @@ fn server(e: impl std::fmt::Display) -> Error {
     Error::MailServer(format!("IMAP: {e}"))
 }
 
-async fn tls(host: &str, tcp: Box<dyn Io>) -> Result<Box<dyn Io>, Error> {
-    let mut roots = tokio_rustls::rustls::RootCertStore::empty();
-    roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    let config = tokio_rustls::rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-        tokio_rustls::rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(server)?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+async fn tls(host: &str, tcp: Box<dyn Io>, roots: &ExtraRoots) -> Result<Box<dyn Io>, Error> {
+    let config = roots.rustls_config().map_err(server)?;
     let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_string())
         .map_err(|e| Error::Invalid(kith_core::Error::field("imap_host", e.to_string())))?;
     let stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
@@ -77,14 +70,14 @@ async fn tls(host: &str, tcp: Box<dyn Io>) -> Result<Box<dyn Io>, Error> {
     Ok(Box::new(stream))
 }
 
-async fn connect(s: &MailSettings) -> Result<Client, Error> {
+async fn connect(s: &MailSettings, roots: &ExtraRoots) -> Result<Client, Error> {
     let host = s.imap_host.trim();
     let port = s
         .imap_port
         .unwrap_or(if s.imap_security == "tls" { 993 } else { 143 });
     let tcp: Box<dyn Io> = Box::new(TcpStream::connect((host, port)).await.map_err(server)?);
     let mut client = match s.imap_security.as_str() {
-        "tls" => Client::new(tls(host, tcp).await?),
+        "tls" => Client::new(tls(host, tcp, roots).await?),
         "starttls" => {
             let mut plain = Client::new(tcp);
             plain.read_response().await.map_err(server)?;
@@ -93,7 +86,7 @@ async fn connect(s: &MailSettings) -> Result<Client, Error> {
                 .await
                 .map_err(server)?;
             // The greeting was read before STARTTLS; none follows the handshake.
-            return Ok(Client::new(tls(host, plain.into_inner()).await?));
+            return Ok(Client::new(tls(host, plain.into_inner(), roots).await?));
         }
         _ => Client::new(tcp),
     };
@@ -126,7 +119,7 @@ impl App {
     }
 
     async fn fetch_with(&self, ws: WorkspaceId, s: &MailSettings) -> Result<FetchReport, Error> {
-        let client = tokio::time::timeout(Duration::from_secs(30), connect(s))
+        let client = tokio::time::timeout(Duration::from_secs(30), connect(s, &self.extra_roots))
             .await
             .map_err(|_| server("connection timed out"))??;
         let mut session = client

@@ -17,9 +17,11 @@ use kith_store::WorkspaceId;
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::Tls;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
+use crate::trust::ExtraRoots;
 use crate::{App, Error};
 
 pub use fetch::{FetchReport, MAIL_FETCH};
@@ -92,8 +94,14 @@ fn bad(field: &str, reason: impl Into<String>) -> Error {
 }
 
 impl Mailer {
-    /// Builds a mailer from settings; an error names the missing or bad setting.
+    /// Builds a mailer from settings, its TLS trusting the public roots; an error names
+    /// the missing or bad setting.
     pub fn from_settings(s: &MailSettings) -> Result<Mailer, Error> {
+        Mailer::trusting(s, &ExtraRoots::default())
+    }
+
+    /// [`Mailer::from_settings`] whose TLS also trusts `roots`.
+    pub(crate) fn trusting(s: &MailSettings, roots: &ExtraRoots) -> Result<Mailer, Error> {
         if s.smtp_host.trim().is_empty() {
             return Err(bad(
                 "smtp_host",
@@ -122,20 +130,28 @@ impl Mailer {
         };
         let credentials = (!s.smtp_username.is_empty())
             .then(|| Credentials::new(s.smtp_username.clone(), s.smtp_password.clone()));
+        let tls = match s.smtp_security.as_str() {
+            "tls" | "starttls" => Some(roots.smtp_tls(host).map_err(|e| bad("smtp_host", e))?),
+            _ => None,
+        };
         let endpoint = Endpoint {
             host: host.to_string(),
             port: s.smtp_port.unwrap_or(default_port),
             security: s.smtp_security.clone(),
             credentials: credentials.clone(),
+            tls: tls.clone(),
         };
-        let mut builder = builder
-            .port(endpoint.port)
-            .timeout(Some(Duration::from_secs(30)))
-            .pool_config(
-                PoolConfig::new()
-                    .max_size(8)
-                    .idle_timeout(Duration::from_secs(60)),
-            );
+        let mut builder = builder.port(endpoint.port);
+        match (s.smtp_security.as_str(), tls) {
+            ("tls", Some(p)) => builder = builder.tls(Tls::Wrapper(p)),
+            (_, Some(p)) => builder = builder.tls(Tls::Required(p)),
+            _ => {}
+        }
+        let mut builder = builder.timeout(Some(Duration::from_secs(30))).pool_config(
+            PoolConfig::new()
+                .max_size(8)
+                .idle_timeout(Duration::from_secs(60)),
+        );
         if let Some(c) = credentials {
             builder = builder.credentials(c);
         }
@@ -224,7 +240,7 @@ impl App {
                 return Ok(m.clone());
             }
         }
-        let m = Mailer::from_settings(&s)?;
+        let m = Mailer::trusting(&s, &self.extra_roots)?;
         cache.insert(ws, (s, m.clone()));
         Ok(m)
     }

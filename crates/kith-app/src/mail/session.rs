@@ -28,6 +28,8 @@ pub struct Endpoint {
     pub(super) port: u16,
     pub(super) security: String,
     pub(super) credentials: Option<Credentials>,
+    /// For `tls` and `starttls`: whom the server's certificate must chain to.
+    pub(super) tls: Option<TlsParameters>,
 }
 
 /// An open SMTP connection; drop it after an error (its state is unknown).
@@ -51,13 +53,17 @@ impl Session {
     /// Connects, says EHLO, upgrades to TLS and logs in as the endpoint says.
     pub async fn open(ep: &Endpoint) -> Result<Session, SendError> {
         let hello = ClientId::default();
-        let tls = |host: &str| TlsParameters::new(host.to_string()).map_err(transient);
+        let tls = || {
+            ep.tls
+                .clone()
+                .ok_or_else(|| transient("no TLS parameters for a TLS connection"))
+        };
         let mut conn = if ep.security == "tls" {
             AsyncSmtpConnection::connect_tokio1(
                 (ep.host.as_str(), ep.port),
                 Some(Duration::from_secs(30)),
                 &hello,
-                Some(tls(&ep.host)?),
+                Some(tls()?),
                 None,
             )
             .await
@@ -76,9 +82,7 @@ impl Session {
                 .map_err(transient)?
         };
         if ep.security == "starttls" {
-            conn.starttls(tls(&ep.host)?, &hello)
-                .await
-                .map_err(classify)?;
+            conn.starttls(tls()?, &hello).await.map_err(classify)?;
         }
         if let Some(c) = &ep.credentials {
             conn.auth(&[Mechanism::Plain, Mechanism::Login], c)

@@ -25,8 +25,7 @@ use crate::{App, Caller, Error, Role};
 pub use actions::sign as webhook_signature;
 pub use kith_store::workflows::runs::Run as WorkflowRun;
 pub use kith_store::workflows::Workflow as StoredWorkflow;
-pub(crate) use webhooks::WebhookClient;
-pub use webhooks::{ExtraCa, ExtraCaError};
+pub(crate) use webhooks::{causes, WebhookClient};
 
 /// The job that runs (or continues, after a delay) one workflow run.
 pub const WORKFLOW_RUN: &str = "workflow.run";

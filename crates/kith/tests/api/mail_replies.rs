@@ -1,8 +1,7 @@
 //! Replies by IMAP against real servers: a customer answers (to the aiosmtpd sink, whose
 //! Maildir Dovecot serves), Kith fetches, logs it once and announces `email.replied`.
 
-use kith_app::mail::{Mailer, Outgoing};
-use kith_store::mail::MailSettings;
+use kith_app::mail::Outgoing;
 use kith_store::Exec;
 use serde_json::{json, Value};
 
@@ -32,13 +31,7 @@ both!(
         .await;
         worker(app).run_until_idle().await.unwrap();
         let ours = sink.wait_for(1).await[0].message_id.clone();
-        let customer = Mailer::from_settings(&MailSettings {
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: Some(sink.port),
-            smtp_security: "none".into(),
-            ..MailSettings::default()
-        })
-        .unwrap();
+        let customer = sink.mailer();
         let reply = |from: &str, subject: &str, id: &str| Outgoing {
             from_name: "Kunde".into(),
             from_email: from.into(),

@@ -108,11 +108,49 @@ pub struct SmtpSink {
 impl SmtpSink {
     /// Starts the sink on a free port.
     pub async fn start() -> SmtpSink {
-        SmtpSink::start_on(free_port()).await
+        SmtpSink::start_anywhere(&[]).await
     }
 
     /// Starts the sink on `port` (to bring a server "back up" where a test expects it).
     pub async fn start_on(port: u16) -> SmtpSink {
+        SmtpSink::start_with(port, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Starts the sink on a free port: another test may take a port between our check
+    /// and the sink's bind, so a sink that cannot bind tries another.
+    async fn start_anywhere(args: &[&std::ffi::OsStr]) -> SmtpSink {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match SmtpSink::start_with(free_port(), args).await {
+                Ok(sink) => return sink,
+                Err(e) => last = e,
+            }
+        }
+        panic!("{last}")
+    }
+
+    /// Starts a sink speaking TLS with the certificate `cert` (PEM, key in `key`): from
+    /// the first byte when `implicit`, else after STARTTLS, which it then requires. With
+    /// `login` (user, password) it takes mail only after AUTH as that user.
+    pub async fn start_tls(
+        implicit: bool,
+        cert: &Path,
+        key: &Path,
+        login: Option<(&str, &str)>,
+    ) -> SmtpSink {
+        let mode = if implicit { "--tls" } else { "--starttls" };
+        let mut args = vec![std::ffi::OsString::from(mode), cert.into(), key.into()];
+        if let Some((user, password)) = login {
+            args.push("--auth".into());
+            args.push(format!("{user}:{password}").into());
+        }
+        let args: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_os_str()).collect();
+        SmtpSink::start_anywhere(&args).await
+    }
+
+    async fn start_with(port: u16, args: &[&std::ffi::OsStr]) -> Result<SmtpSink, String> {
         let dir = TempDir::new("kith-smtp");
         let maildir = dir.0.join("Maildir");
         for sub in ["", "cur", "new", "tmp"] {
@@ -125,6 +163,7 @@ impl SmtpSink {
             .arg(workspace_root().join("scripts/smtp_sink.py"))
             .arg(port.to_string())
             .arg(&dir.0)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(&log).expect("log file"))
             .kill_on_drop(true)
@@ -132,16 +171,29 @@ impl SmtpSink {
             .expect("start the SMTP sink (run scripts/test once)");
         let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
         let ready = tokio::time::timeout(Duration::from_secs(20), lines.next_line()).await;
-        assert!(
-            matches!(ready, Ok(Ok(Some(ref l))) if l == "READY"),
-            "SMTP sink did not start: {ready:?} {}",
-            std::fs::read_to_string(&log).unwrap_or_default()
-        );
-        SmtpSink {
+        if !matches!(ready, Ok(Ok(Some(ref l))) if l == "READY") {
+            return Err(format!(
+                "SMTP sink did not start on port {port}: {ready:?} {}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            ));
+        }
+        Ok(SmtpSink {
             port,
             _child: child,
             dir,
-        }
+        })
+    }
+
+    /// A mailer delivering straight to this sink (plain SMTP): how a test's customer
+    /// writes to the workspace's mailbox.
+    pub fn mailer(&self) -> kith_app::mail::Mailer {
+        kith_app::mail::Mailer::from_settings(&kith_store::mail::MailSettings {
+            smtp_host: "127.0.0.1".into(),
+            smtp_port: Some(self.port),
+            smtp_security: "none".into(),
+            ..Default::default()
+        })
+        .expect("a mailer for the sink")
     }
 
     /// The Maildir messages land in.
@@ -229,9 +281,12 @@ fn parse(raw: &[u8]) -> Received {
     }
 }
 
-/// Dovecot serving one Maildir to one user over plain IMAP on loopback.
+/// Dovecot serving one Maildir to one user on loopback: plain IMAP, or with a
+/// certificate IMAP offering STARTTLS and IMAPS on `tls_port`.
 pub struct ImapServer {
     pub port: u16,
+    /// IMAPS (TLS from the first byte), when started with a certificate.
+    pub tls_port: Option<u16>,
     pub user: String,
     pub password: String,
     child: Child,
@@ -249,6 +304,26 @@ fn id(flag: &str) -> String {
 impl ImapServer {
     /// Starts Dovecot serving `maildir` (e.g. [`SmtpSink::maildir`]) as `user`/`password`.
     pub async fn start(maildir: &Path, user: &str, password: &str) -> ImapServer {
+        ImapServer::start_with(maildir, user, password, None).await
+    }
+
+    /// Like [`ImapServer::start`], with TLS by the certificate `cert` and its `key` (PEM).
+    pub async fn start_tls(
+        maildir: &Path,
+        user: &str,
+        password: &str,
+        cert: &Path,
+        key: &Path,
+    ) -> ImapServer {
+        ImapServer::start_with(maildir, user, password, Some((cert, key))).await
+    }
+
+    async fn start_with(
+        maildir: &Path,
+        user: &str,
+        password: &str,
+        tls: Option<(&Path, &Path)>,
+    ) -> ImapServer {
         let dovecot = Path::new("/usr/sbin/dovecot");
         assert!(
             dovecot.exists(),
@@ -257,6 +332,17 @@ impl ImapServer {
         let dir = TempDir::new("kith-imap");
         let d = dir.0.display();
         let port = free_port();
+        let tls_port = tls.map(|_| free_port());
+        let ssl = match tls {
+            // Plaintext logins stay allowed: STARTTLS is the client's choice, as it is
+            // against a server that offers it without requiring it.
+            Some((cert, key)) => format!(
+                "ssl = yes\nssl_cert = <{}\nssl_key = <{}\n",
+                cert.display(),
+                key.display()
+            ),
+            None => "ssl = no\n".to_string(),
+        };
         // Dovecot will not run mail processes as root: as root they run as nobody (the
         // Maildir is world-writable); as a normal user everything runs as that user.
         let root = id("-u") == "0";
@@ -277,15 +363,16 @@ impl ImapServer {
         };
         let conf = format!(
             "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {d}/run\nstate_dir = {d}/state\n\
-             log_path = {d}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\n\
+             log_path = {d}/dovecot.log\n{ssl}disable_plaintext_auth = no\n\
              auth_mechanisms = plain login\nmail_location = maildir:{maildir}\n\
              mail_uid = {uid}\nmail_gid = {gid}\nfirst_valid_uid = 1\n{users}\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = uid={uid} gid={gid} home={d}/home\n}}\n\
              service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-               inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\n\
+               inet_listener imaps {{\n    address = 127.0.0.1\n    port = {imaps}\n  }}\n  chroot =\n}}\n\
              service anvil {{\n  chroot =\n}}\n",
             maildir = maildir.display(),
+            imaps = tls_port.unwrap_or(0),
         );
         std::fs::write(dir.0.join("dovecot.conf"), conf).expect("dovecot.conf");
         std::fs::write(
@@ -304,8 +391,12 @@ impl ImapServer {
             .spawn()
             .expect("start dovecot");
         wait_for_port(port, "Dovecot", &log).await;
+        if let Some(p) = tls_port {
+            wait_for_port(p, "Dovecot (IMAPS)", &log).await;
+        }
         ImapServer {
             port,
+            tls_port,
             user: user.to_string(),
             password: password.to_string(),
             child,

@@ -23,6 +23,7 @@ mod lists;
 mod mail;
 mod mail_replies;
 mod mail_servers;
+mod mail_tls;
 mod openapi;
 mod orders;
 mod records;

@@ -8,8 +8,7 @@ use crate::harness::{both, Api, TestApp};
 use crate::jobs::acme;
 use crate::mail::configure;
 use crate::mail_servers::{ImapServer, SmtpSink};
-use kith_app::mail::{Mailer, Outgoing};
-use kith_store::mail::MailSettings;
+use kith_app::mail::Outgoing;
 
 async fn template(api: &Api, name: &str, subject: &str) -> Value {
     let res = api
@@ -121,13 +120,7 @@ both!(
         // Dina's reply arrives by IMAP (Dovecot serves the sink's Maildir); a Date header
         // has whole seconds, so it is written a second after her enrolment.
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-        let customer = Mailer::from_settings(&MailSettings {
-            smtp_host: "127.0.0.1".into(),
-            smtp_port: Some(smtp.port),
-            smtp_security: "none".into(),
-            ..MailSettings::default()
-        })
-        .unwrap();
+        let customer = smtp.mailer();
         customer
             .send(&Outgoing {
                 from_name: "Dina".into(),

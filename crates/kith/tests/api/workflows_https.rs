@@ -18,7 +18,7 @@ use tokio_rustls::rustls;
 use tokio_rustls::rustls::pki_types::pem::PemObject;
 use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use kith_app::workflows::ExtraCa;
+use kith_app::ExtraCa;
 
 use crate::harness::{both, tempfile_dir::Dir, TestApp};
 use crate::workflows::{assert_signed, read_request, runs_of, settle_with, workflow};
@@ -39,7 +39,7 @@ fn openssl(dir: &Path, args: &[&str]) {
 
 /// In `dir`: a throwaway CA `{name}-ca.pem` and, signed by it, a certificate for
 /// 127.0.0.1 and localhost, `{name}.pem` with its key `{name}.key`.
-fn certificates(dir: &Path, name: &str) {
+pub(crate) fn certificates(dir: &Path, name: &str) {
     let (ca_key, ca, key, csr, cert, ext) = (
         format!("{name}-ca.key"),
         format!("{name}-ca.pem"),
