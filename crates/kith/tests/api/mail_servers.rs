@@ -36,20 +36,25 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-async fn wait_for_port(port: u16, what: &str, log: &Path) {
+/// Waits until `port` takes connections; an error (with the server's log) if `child`
+/// exited first, as it does when another test took the port, or after 10 s.
+async fn wait_for_port(port: u16, what: &str, log: &Path, child: &mut Child) -> Result<(), String> {
     for _ in 0..200 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
         {
-            return;
+            return Ok(());
+        }
+        if let Ok(Some(_)) = child.try_wait() {
+            break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!(
+    Err(format!(
         "{what} did not start on port {port}: {}",
         std::fs::read_to_string(log).unwrap_or_default()
-    );
+    ))
 }
 
 /// A fresh temp directory, removed on drop.
@@ -318,12 +323,29 @@ impl ImapServer {
         ImapServer::start_with(maildir, user, password, Some((cert, key))).await
     }
 
+    /// Starts Dovecot on free ports, trying others if another test took them first.
     async fn start_with(
         maildir: &Path,
         user: &str,
         password: &str,
         tls: Option<(&Path, &Path)>,
     ) -> ImapServer {
+        let mut last = String::new();
+        for _ in 0..5 {
+            match ImapServer::try_start(maildir, user, password, tls).await {
+                Ok(server) => return server,
+                Err(e) => last = e,
+            }
+        }
+        panic!("{last}")
+    }
+
+    async fn try_start(
+        maildir: &Path,
+        user: &str,
+        password: &str,
+        tls: Option<(&Path, &Path)>,
+    ) -> Result<ImapServer, String> {
         let dovecot = Path::new("/usr/sbin/dovecot");
         assert!(
             dovecot.exists(),
@@ -390,18 +412,20 @@ impl ImapServer {
             .kill_on_drop(true)
             .spawn()
             .expect("start dovecot");
-        wait_for_port(port, "Dovecot", &log).await;
-        if let Some(p) = tls_port {
-            wait_for_port(p, "Dovecot (IMAPS)", &log).await;
-        }
-        ImapServer {
+        // Dropped on an error, it stops whatever of Dovecot did start.
+        let mut server = ImapServer {
             port,
             tls_port,
             user: user.to_string(),
             password: password.to_string(),
             child,
             _dir: dir,
+        };
+        wait_for_port(port, "Dovecot", &log, &mut server.child).await?;
+        if let Some(p) = tls_port {
+            wait_for_port(p, "Dovecot (IMAPS)", &log, &mut server.child).await?;
         }
+        Ok(server)
     }
 }
 
