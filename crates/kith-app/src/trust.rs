@@ -105,6 +105,21 @@ impl ExtraRoots {
     }
 }
 
+/// `message` (an error of a TLS connection, with its causes) and, when the reason is a
+/// certificate problem an operator can fix, what to do: rustls names the problem
+/// (`UnknownIssuer`) but not the remedy.
+pub(crate) fn with_hint(message: String) -> String {
+    let hint = if message.contains("UnknownIssuer") {
+        "the server's certificate is not signed by a CA Kith trusts; if it is your own CA, \
+         name its certificate in KITH_EXTRA_CA"
+    } else if message.contains("NotValidForName") || message.contains("not valid for name") {
+        "the server's certificate is for another host name; use the name it was issued for"
+    } else {
+        return message;
+    };
+    format!("{message} ({hint})")
+}
+
 impl App {
     /// Webhooks over `https://` and mail servers over TLS also trust `ca`, besides the
     /// public roots built in (`None` keeps those alone).
@@ -116,5 +131,21 @@ impl App {
             self.mailers = Default::default();
         }
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_hint;
+
+    #[test]
+    fn certificate_problems_say_what_to_do() {
+        let unknown = with_hint("invalid peer certificate: UnknownIssuer".into());
+        assert!(unknown.starts_with("invalid peer certificate: UnknownIssuer ("));
+        assert!(unknown.contains("KITH_EXTRA_CA"));
+        let name = with_hint("invalid peer certificate: NotValidForName".into());
+        assert!(name.contains("host name"));
+        let refused = "Connection refused (os error 111)".to_string();
+        assert_eq!(with_hint(refused.clone()), refused);
     }
 }

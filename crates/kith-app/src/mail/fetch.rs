@@ -56,7 +56,7 @@ impl<T: AsyncRead + AsyncWrite + Unpin + Send + std::fmt::Debug> Io for T {}
 type Client = async_imap::Client<Box<dyn Io>>;
 
 fn server(e: impl std::fmt::Display) -> Error {
-    Error::MailServer(format!("IMAP: {e}"))
+    Error::MailServer(crate::trust::with_hint(format!("IMAP: {e}")))
 }
 
 async fn tls(host: &str, tcp: Box<dyn Io>, roots: &ExtraRoots) -> Result<Box<dyn Io>, Error> {

@@ -169,7 +169,7 @@ impl Mailer {
         match self.transport.send(message).await {
             Ok(_) => Ok(()),
             Err(e) if e.is_permanent() => Err(SendError::Rejected(e.to_string())),
-            Err(e) => Err(SendError::Transient(e.to_string())),
+            Err(e) => Err(SendError::Transient(crate::trust::with_hint(e.to_string()))),
         }
     }
 

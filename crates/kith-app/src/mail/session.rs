@@ -38,14 +38,14 @@ pub struct Session {
 }
 
 fn transient(e: impl std::fmt::Display) -> SendError {
-    SendError::Transient(e.to_string())
+    SendError::Transient(crate::trust::with_hint(e.to_string()))
 }
 
 fn classify(e: lettre::transport::smtp::Error) -> SendError {
     if e.is_permanent() {
         SendError::Rejected(e.to_string())
     } else {
-        SendError::Transient(e.to_string())
+        transient(e)
     }
 }
 

@@ -263,7 +263,12 @@ async fn webhook(t: &Target<'_>, url: &str) -> Result<Value, JobError> {
         .await
         // Unreachable, timed out or an untrusted certificate: retried like a 5xx, as the
         // endpoint may be fixed meanwhile; the causes say which it was.
-        .map_err(|e| JobError::Retry(format!("webhook {url}: {}", causes(&e.without_url()))))?;
+        .map_err(|e| {
+            JobError::Retry(crate::trust::with_hint(format!(
+                "webhook {url}: {}",
+                causes(&e.without_url())
+            )))
+        })?;
     let status = res.status().as_u16();
     match status {
         200..=299 => Ok(json!({"status": status})),

@@ -128,8 +128,8 @@ both!(
             assert_eq!(res.status, StatusCode::BAD_GATEWAY, "{}", res.body);
             let error = res.body["error"]["message"].as_str().unwrap_or_default();
             assert!(
-                error.contains("certificate") && error.contains("UnknownIssuer"),
-                "{security}: {error}"
+                error.contains("UnknownIssuer") && error.contains("KITH_EXTRA_CA"),
+                "the reason and what to do: {security}: {error}"
             );
             assert_eq!(sink.messages().len(), 2);
 
@@ -198,7 +198,8 @@ both!(
             // Without the extra CA: refused, with the reason, and nothing logged.
             let refused = app.app.fetch_replies(ws).await.expect_err("untrusted");
             assert!(
-                refused.to_string().contains("UnknownIssuer"),
+                refused.to_string().contains("UnknownIssuer")
+                    && refused.to_string().contains("KITH_EXTRA_CA"),
                 "{security}: {refused}"
             );
             let r = trusting

@@ -185,7 +185,8 @@ both!(
         assert!(
             error.contains(stranger_url.as_str())
                 && error.contains("invalid peer certificate")
-                && error.contains("UnknownIssuer"),
+                && error.contains("UnknownIssuer")
+                && error.contains("KITH_EXTRA_CA"),
             "the run names the endpoint and the certificate problem: {error}"
         );
         assert!(stranger_seen.lock().await.is_empty());
