@@ -1,9 +1,10 @@
-"""The search index's storage, measured: Kith's B-tree of terms against an SQLite FTS5
-index of the same terms, for build time, size and the latency of quick-search queries.
+"""The search index's storage, measured: Kith's B-tree of terms against the same B-tree
+with a compact key and an SQLite FTS5 index of the same terms, for build time, size and
+(B-tree against FTS5) the latency of quick-search queries.
 
 Reads the contacts' terms of a Kith SQLite database (e.g. one made with
 `kith --db sqlite:///tmp/fts/demo.db demo --contacts 100000`), writes them COPIES times
-(10 turns 100k contacts into 1M) into both layouts under /tmp/fts, in commits of 1,000
+(10 turns 100k contacts into 1M) into each layout under /tmp/fts, in commits of 1,000
 records as an import does, then times each query (median of 7) the way Kith's search
 reads: the longest word drives, whole-word matches newest first, then longer words.
 FTS5 gets one document per record, each term tagged with its workspace and object
@@ -47,6 +48,23 @@ for k in range(copies):
         if n % 1000 == 0: b.execute("commit"); b.execute("begin")
 b.execute("commit"); tb = time.perf_counter() - t0
 
+# B-tree with a compact key: workspace and object as one small integer, the record as
+# an integer document id (a table maps it to the record's UUID), so each entry is about
+# half as long and the same inserts touch half the pages.
+c = fresh("/tmp/fts/compact.db")
+c.execute("create table t (scope integer not null, term text not null, doc integer not null, primary key (scope, term, doc)) without rowid")
+c.execute("create index t_doc on t(doc, term)")
+c.execute("create table docs (doc integer primary key, record_id blob not null)")
+t0 = time.perf_counter(); c.execute("begin"); n = 0
+for k in range(copies):
+    for rid in ids:
+        r = k.to_bytes(2, "big") + rid[2:]
+        n += 1
+        c.execute("insert into docs values (?, ?)", (n, r))
+        c.executemany("insert into t values (1, ?, ?)", [(term, n) for term in docs[rid]])
+        if n % 1000 == 0: c.execute("commit"); c.execute("begin")
+c.execute("commit"); tc = time.perf_counter() - t0
+
 # FTS5: one document per record, each term tagged with the workspace and object ("1c_")
 f = fresh("/tmp/fts/fts.db")
 f.execute(f"""create virtual table fts using fts5(terms, content='', detail=none, prefix='{PFX}',
@@ -62,8 +80,10 @@ for k in range(copies):
         if n % 1000 == 0: f.execute("commit"); f.execute("begin")
 f.execute("commit"); tf = time.perf_counter() - t0
 size = lambda p: sum(os.path.getsize(p + s) for s in ("", "-wal") if os.path.exists(p + s)) / 1e6
-b.execute("pragma wal_checkpoint(truncate)"); f.execute("pragma wal_checkpoint(truncate)")
-print(f"build: btree {tb:.1f}s {size('/tmp/fts/btree.db'):.0f} MB; fts5 {tf:.1f}s {size('/tmp/fts/fts.db'):.0f} MB")
+for db in (b, c, f):
+    db.execute("pragma wal_checkpoint(truncate)")
+print(f"build: btree {tb:.1f}s {size('/tmp/fts/btree.db'):.0f} MB; compact btree {tc:.1f}s "
+      f"{size('/tmp/fts/compact.db'):.0f} MB; fts5 {tf:.1f}s {size('/tmp/fts/fts.db'):.0f} MB")
 
 END = "\U0010ffff"
 def bt_query(words):
