@@ -298,6 +298,12 @@ pub struct ImapServer {
     _dir: TempDir,
 }
 
+/// Whether the tests run as root (as CI does), where servers that refuse root run as
+/// another user.
+pub fn is_root() -> bool {
+    id("-u") == "0"
+}
+
 fn id(flag: &str) -> String {
     let out = std::process::Command::new("id")
         .arg(flag)
@@ -367,7 +373,7 @@ impl ImapServer {
         };
         // Dovecot will not run mail processes as root: as root they run as nobody (the
         // Maildir is world-writable); as a normal user everything runs as that user.
-        let root = id("-u") == "0";
+        let root = is_root();
         let (uid, gid) = if root {
             ("65534".to_string(), "65534".to_string())
         } else {

@@ -26,6 +26,7 @@ mod mail_servers;
 mod mail_tls;
 mod openapi;
 mod orders;
+mod postgres_tls;
 mod records;
 mod schema;
 mod search;
