@@ -1,7 +1,7 @@
 //! PostgreSQL over TLS, against a throwaway cluster of its own with `ssl = on` and a
 //! certificate from a throwaway CA (the `openssl` CLI, as for webhooks and mail): with
-//! `sslmode=verify-full&sslrootcert=…` Kith migrates and works over an encrypted session;
-//! a server certified by another CA is refused with the reason.
+//! `sslmode=verify-full&sslrootcert=…` Kith migrates and backs up over an encrypted
+//! session; a server certified by another CA is refused with the reason.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -149,6 +149,26 @@ async fn postgres_over_tls_checks_the_servers_certificate() {
         .expect("a row for this session");
     assert_eq!(row.bool("encrypted").unwrap(), Some(true));
     db.close().await;
+
+    // `kith backup` hands the same URL to pg_dump, which reads the same parameters.
+    let verified = pg.url(&format!(
+        "sslmode=verify-full&sslrootcert={}",
+        ca("internal")
+    ));
+    let backup = d.join("kith.dump");
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_kith"))
+        .args(["--db", &verified, "backup"])
+        .arg(&backup)
+        .env("KITH_LOG", "warn")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "kith backup over TLS: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::metadata(&backup).unwrap().len() > 0);
 
     // The same server, checked against a CA that did not sign its certificate.
     let refused = Db::connect(&pg.url(&format!(
