@@ -303,6 +303,18 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// Why PostgreSQL cannot be reached, with what to do when it is the server's certificate.
+fn pg_connect_error(e: &str) -> String {
+    let hint = if e.contains("UnknownIssuer") {
+        " (the server's certificate is not signed by the CA the URL's sslrootcert names)"
+    } else if e.contains("NotValidForName") || e.contains("not valid for name") {
+        " (the server's certificate is for another host name: connect by the name it names)"
+    } else {
+        ""
+    };
+    format!("cannot connect to PostgreSQL: {e}{hint}")
+}
+
 impl Db {
     /// Opens `sqlite://PATH` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db, Error> {
@@ -314,7 +326,7 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await
-                .map_err(|e| Error::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+                .map_err(|e| Error::Config(pg_connect_error(&e.to_string())))?;
             return Ok(Db::Postgres(pool));
         }
         let path = url

@@ -179,7 +179,9 @@ async fn postgres_over_tls_checks_the_servers_certificate() {
     .expect_err("an untrusted certificate is refused");
     let message = refused.to_string();
     assert!(
-        message.contains("cannot connect to PostgreSQL") && message.contains("UnknownIssuer"),
+        message.contains("cannot connect to PostgreSQL")
+            && message.contains("UnknownIssuer")
+            && message.contains("sslrootcert"),
         "{message}"
     );
 }
