@@ -109,31 +109,21 @@ impl Mailer {
             ));
         }
         let host = s.smtp_host.trim();
-        let builder = match s.smtp_security.as_str() {
-            "tls" => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-            "starttls" => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-            "none" => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(
-                host,
-            )),
+        let params = || roots.smtp_tls(host).map_err(|e| bad("smtp_host", e));
+        // Built once, for the pooled transport and for sessions alike.
+        let (tls, default_port) = match s.smtp_security.as_str() {
+            "tls" => (Some(params()?), 465),
+            "starttls" => (Some(params()?), 587),
+            "none" => (None, 25),
             other => {
                 return Err(bad(
                     "smtp_security",
                     format!("`{other}` is not none, starttls or tls"),
                 ))
             }
-        }
-        .map_err(|e| bad("smtp_host", e.to_string()))?;
-        let default_port = match s.smtp_security.as_str() {
-            "tls" => 465,
-            "starttls" => 587,
-            _ => 25,
         };
         let credentials = (!s.smtp_username.is_empty())
             .then(|| Credentials::new(s.smtp_username.clone(), s.smtp_password.clone()));
-        let tls = match s.smtp_security.as_str() {
-            "tls" | "starttls" => Some(roots.smtp_tls(host).map_err(|e| bad("smtp_host", e))?),
-            _ => None,
-        };
         let endpoint = Endpoint {
             host: host.to_string(),
             port: s.smtp_port.unwrap_or(default_port),
@@ -141,12 +131,15 @@ impl Mailer {
             credentials: credentials.clone(),
             tls: tls.clone(),
         };
-        let mut builder = builder.port(endpoint.port);
-        match (s.smtp_security.as_str(), tls) {
-            ("tls", Some(p)) => builder = builder.tls(Tls::Wrapper(p)),
-            (_, Some(p)) => builder = builder.tls(Tls::Required(p)),
-            _ => {}
-        }
+        let tls = match tls {
+            Some(p) if s.smtp_security == "tls" => Tls::Wrapper(p),
+            Some(p) => Tls::Required(p),
+            None => Tls::None,
+        };
+        // "Dangerous" only for its default of no TLS, which `tls` replaces.
+        let builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
+            .port(endpoint.port)
+            .tls(tls);
         let mut builder = builder.timeout(Some(Duration::from_secs(30))).pool_config(
             PoolConfig::new()
                 .max_size(8)
