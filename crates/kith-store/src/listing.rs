@@ -454,17 +454,14 @@ pub async fn list(
                 sql.push(" INTERSECT ");
             }
             let hi = format!("{term}{}", char::MAX);
-            sql.push("SELECT DISTINCT s.record_id FROM search_terms s WHERE s.workspace_id = ");
-            sql.bind(Scalar::Uuid(ws.0))
-                .push(" AND s.object = ")
-                .bind(Scalar::Text(object.singular().into()))
-                .push(" AND s.term >= ")
-                .bind(Scalar::Text(term.clone()));
+            sql.push("SELECT DISTINCT s.doc FROM search_terms s WHERE ");
+            crate::search::index::push_scope(&mut sql, "s.scope", ws, object);
+            sql.push(" AND s.term >= ").bind(Scalar::Text(term.clone()));
             sql.push(" AND s.term < ").bind(Scalar::Text(hi));
         }
-        sql.push(") m CROSS JOIN ")
+        sql.push(") m CROSS JOIN search_docs x CROSS JOIN ")
             .push(object.table())
-            .push(" t WHERE t.id = m.record_id AND t.workspace_id = ");
+            .push(" t WHERE x.doc = m.doc AND t.id = x.record_id AND t.workspace_id = ");
     } else {
         sql.push(object.table()).push(" t WHERE t.workspace_id = ");
     }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 pub use crate::events::{audit_and_emit, emit, AuditEntry, Cause, CAUSE};
+pub use crate::search::index::reindex;
 
 use crate::db::{Exec, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
@@ -390,42 +391,6 @@ pub async fn set_tags(
     sql.push(")");
     tx.execute(sql).await?;
     Ok(())
-}
-
-/// Replaces a record's search terms.
-pub async fn reindex(
-    tx: &mut Tx,
-    ws: WorkspaceId,
-    object: ObjectKind,
-    record_id: Uuid,
-    terms: &BTreeSet<String>,
-) -> Result<(), Error> {
-    tx.execute(
-        Sql::new("DELETE FROM search_terms WHERE record_id = ").arg(Scalar::Uuid(record_id)),
-    )
-    .await?;
-    // Many rows per statement: one round trip instead of one per term.
-    let terms: Vec<&String> = terms.iter().collect();
-    for chunk in terms.chunks(200) {
-        let mut sql =
-            Sql::new("INSERT INTO search_terms (workspace_id, term, record_id, object) VALUES ");
-        for (i, t) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push(", ");
-            }
-            sql.push("(")
-                .bind(ws_arg(ws))
-                .push(", ")
-                .bind(Scalar::Text((*t).clone()));
-            sql.push(", ")
-                .bind(Scalar::Uuid(record_id))
-                .push(", ")
-                .bind(Scalar::Text(object.singular().into()));
-            sql.push(")");
-        }
-        tx.execute(sql).await?;
-    }
-    crate::search::add_vocabulary(tx, ws, terms).await
 }
 
 /// Replaces the lookup rows of a contact's emails, phones and external ids.

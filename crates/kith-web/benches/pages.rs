@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kith_app::{App, Role};
+use kith_core::objects::ObjectKind;
 use kith_core::search::Document;
 use kith_core::Scalar;
 use kith_store::{Db, Exec, Sql};
@@ -178,25 +179,18 @@ async fn run(backend: &str, total: usize) {
         }
         w.execute(sql).await.unwrap();
     }
-    for id in &jensens {
-        let terms = Document {
-            texts: vec!["Jensen"],
-            ..Default::default()
-        }
-        .terms();
-        for t in terms {
-            let sql = Sql::new(
-                "INSERT INTO search_terms (workspace_id, term, record_id, object) VALUES (",
-            )
-            .arg(Scalar::Uuid(ws.id.0))
-            .and(", ")
-            .arg(Scalar::Text(t))
-            .and(", ")
-            .arg(Scalar::Uuid(*id))
-            .and(", 'contact')");
-            w.execute(sql).await.unwrap();
-        }
+    let terms = Document {
+        texts: vec!["Jensen"],
+        ..Default::default()
     }
+    .terms();
+    let mut tx = w.begin().await.unwrap();
+    for id in &jensens {
+        kith_store::records::reindex(&mut tx, ws.id, ObjectKind::Contact, *id, &terms)
+            .await
+            .unwrap();
+    }
+    tx.commit().await.unwrap();
     // Fresh statistics, as a database that has been in use has.
     w.execute(Sql::new("ANALYZE")).await.unwrap();
     println!(

@@ -400,7 +400,7 @@ async fn bench(backend: Backend, total: usize) {
     // (c) Lists, one client.
     const COLS: &str = "SELECT * FROM contacts WHERE workspace_id = $1 AND deleted_at IS NULL";
     let search_sql = format!(
-        "{COLS} AND id IN (SELECT record_id FROM search_terms WHERE workspace_id = $2 AND term >= $3 AND term < $4) ORDER BY created_at, id LIMIT $5"
+        "{COLS} AND id IN (SELECT d.record_id FROM search_terms s JOIN search_docs d ON d.doc = s.doc WHERE s.scope = (SELECT scope FROM search_scopes WHERE workspace_id = $2 AND object = 'contact') AND s.term >= $3 AND s.term < $4) ORDER BY created_at, id LIMIT $5"
     );
     let search = |q: &str| -> (String, Vec<Arg>) {
         let terms = kith_core::search::query_terms(q);

@@ -25,7 +25,7 @@ use kith_app::{App, Role};
 use kith_core::objects::ObjectKind;
 use kith_core::search::{cjk_full_name, fold_danish, query_terms, typo, Document};
 use kith_core::Scalar;
-use kith_store::bulk::{insert_records, insert_rows, NewRecord};
+use kith_store::bulk::{insert_records, NewRecord};
 use kith_store::{Db, Exec, Sql, WorkspaceId};
 use uuid::Uuid;
 
@@ -131,28 +131,9 @@ async fn write(
     insert_records(&mut tx, ws, object, now, &records)
         .await
         .unwrap();
-    let rows: Vec<Vec<Scalar>> = terms
-        .iter()
-        .flat_map(|(id, ts)| {
-            ts.iter().map(move |t| {
-                vec![
-                    Scalar::Uuid(ws.0),
-                    text(t),
-                    Scalar::Uuid(*id),
-                    text(object.singular()),
-                ]
-            })
-        })
-        .collect();
-    insert_rows(
-        &mut tx,
-        "search_terms",
-        &["workspace_id", "term", "record_id", "object"],
-        &rows,
-        "",
-    )
-    .await
-    .unwrap();
+    kith_store::search::index::insert_new(&mut tx, ws, object, &terms)
+        .await
+        .unwrap();
     let started = Instant::now();
     kith_store::search::add_vocabulary(&mut tx, ws, terms.iter().flat_map(|(_, t)| t))
         .await
@@ -344,6 +325,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
             "activities",
             "tasks",
             "search_terms",
+            "search_docs",
             "search_vocabulary",
         ],
     )
@@ -366,10 +348,12 @@ async fn plain(db: &Db, ws: WorkspaceId, q: &str) -> usize {
     let mut terms: Vec<(String, Vec<String>)> = vec![];
     for t in query_terms(q) {
         let cands = typo::one_edit_away(&t);
-        let mut probe = Sql::new("SELECT 1 AS one FROM search_terms WHERE workspace_id = ");
+        let mut probe = Sql::new(
+            "SELECT 1 AS one FROM search_terms WHERE scope IN (SELECT scope FROM search_scopes WHERE workspace_id = ",
+        );
         probe
             .bind(Scalar::Uuid(ws.0))
-            .push(" AND term >= ")
+            .push(") AND term >= ")
             .bind(text(&t));
         probe
             .push(" AND term < ")
@@ -400,18 +384,18 @@ async fn plain(db: &Db, ws: WorkspaceId, q: &str) -> usize {
         return 0;
     };
     for o in kith_app::search::SEARCH_TYPES {
-        let mut sql = Sql::new("SELECT t.* FROM search_terms s JOIN ");
-        sql.push(o.table())
-            .push(" t ON t.id = s.record_id WHERE s.workspace_id = ");
+        let mut sql =
+            Sql::new("SELECT t.* FROM search_terms s CROSS JOIN search_docs d CROSS JOIN ");
+        sql.push(o.table()).push(
+            " t WHERE d.doc = s.doc AND t.id = d.record_id AND s.scope = (SELECT scope FROM search_scopes WHERE workspace_id = ",
+        );
         sql.bind(Scalar::Uuid(ws.0))
-            .push(" AND s.object = ")
+            .push(" AND object = ")
             .bind(text(o.singular()));
-        sql.push(" AND ");
+        sql.push(") AND ");
         cond(&mut sql, "s.term", first);
         for r in rest {
-            sql.push(
-                " AND EXISTS (SELECT 1 FROM search_terms x WHERE x.record_id = s.record_id AND ",
-            );
+            sql.push(" AND EXISTS (SELECT 1 FROM search_terms x WHERE x.doc = s.doc AND ");
             cond(&mut sql, "x.term", r);
             sql.push(")");
         }

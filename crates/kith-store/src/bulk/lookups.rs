@@ -132,8 +132,8 @@ pub async fn remove_created(
     if removed.is_empty() {
         return Ok(removed);
     }
-    let mut deps: Vec<(&str, &str)> =
-        vec![("search_terms", "record_id"), ("taggings", "record_id")];
+    crate::search::index::remove(tx, ws, &removed).await?;
+    let mut deps: Vec<(&str, &str)> = vec![("taggings", "record_id")];
     if object == ObjectKind::Contact {
         deps.push(("identities", "contact_id"));
     }

@@ -272,34 +272,14 @@ fn column_default(spec: &FieldSpec) -> Scalar {
     }
 }
 
-/// Adds the search terms of many new records.
+/// Adds the search terms of many new records, and their words to the typo vocabulary.
 pub async fn insert_terms(
     tx: &mut Tx,
     ws: WorkspaceId,
     object: ObjectKind,
     items: &[(Uuid, BTreeSet<String>)],
 ) -> Result<(), Error> {
-    let rows: Vec<Vec<Scalar>> = items
-        .iter()
-        .flat_map(|(id, terms)| {
-            terms.iter().map(move |t| {
-                vec![
-                    ws_arg(ws),
-                    Scalar::Text(t.clone()),
-                    Scalar::Uuid(*id),
-                    Scalar::Text(object.singular().into()),
-                ]
-            })
-        })
-        .collect();
-    insert_rows(
-        tx,
-        "search_terms",
-        &["workspace_id", "term", "record_id", "object"],
-        &rows,
-        "",
-    )
-    .await?;
+    crate::search::index::insert_new(tx, ws, object, items).await?;
     crate::search::add_vocabulary(tx, ws, items.iter().flat_map(|(_, t)| t)).await
 }
 

@@ -631,7 +631,7 @@ both!(
         let mut db = app.app.db().clone();
         let terms = db
             .fetch_optional(Sql::new(
-                "SELECT COUNT(DISTINCT record_id) AS n FROM search_terms WHERE object = 'contact'",
+                "SELECT COUNT(DISTINCT s.doc) AS n FROM search_terms s JOIN search_scopes sc ON sc.scope = s.scope WHERE sc.object = 'contact'",
             ))
             .await
             .unwrap()

@@ -234,6 +234,7 @@ impl<'a> Writer<'a> {
                     "identities",
                     "import_keys",
                     "search_terms",
+                    "search_docs",
                     "companies",
                 ];
                 bulk::refresh_statistics(&self.app.db, &t).await?;

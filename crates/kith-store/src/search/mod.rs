@@ -1,9 +1,9 @@
 //! The global search's reads: records of one object whose terms match every query
 //! term, the typo vocabulary, and the activities and tasks still waiting for terms.
 //!
-//! Each object is read on its own range of `search_terms (workspace_id, object, term,
-//! record_id)`, driven by the most selective term; the other terms are checked per
-//! candidate through `search_terms_record`. At most `cap` candidates per tier are read,
+//! Each object is read on its own range of `search_terms (scope, term, doc)` (the scope
+//! being the workspace's object, the doc its record: see [`index`]), driven by the most
+//! selective term; the other terms are checked per candidate through `search_terms_doc`. At most `cap` candidates per tier are read,
 //! so a one-letter query costs what a precise one does. Each tier is its own statement,
 //! so that the caller reads the second only when the first leaves room for it.
 
@@ -18,6 +18,9 @@ use uuid::Uuid;
 use crate::db::{Exec, Sql, Tx};
 use crate::records::{decode, select_columns, Record};
 use crate::{Error, WorkspaceId};
+
+pub mod index;
+use index::push_scope;
 
 fn ws_arg(ws: WorkspaceId) -> Scalar {
     Scalar::Uuid(ws.0)
@@ -93,11 +96,9 @@ pub async fn terms_present(
                 sql.push(" UNION ALL ");
             }
             // The indexes are our own numbers, not input.
-            sql.push(&format!("SELECT CAST({oi} AS BIGINT) AS o, CAST({ti} AS BIGINT) AS t WHERE EXISTS (SELECT 1 FROM search_terms WHERE workspace_id = "));
-            sql.bind(ws_arg(ws))
-                .push(" AND object = ")
-                .bind(Scalar::Text(object.singular().into()))
-                .push(" AND ");
+            sql.push(&format!("SELECT CAST({oi} AS BIGINT) AS o, CAST({ti} AS BIGINT) AS t WHERE EXISTS (SELECT 1 FROM search_terms WHERE "));
+            push_scope(&mut sql, "scope", ws, *object);
+            sql.push(" AND ");
             term_condition(&mut sql, "term", term);
             sql.push(")");
         }
@@ -145,23 +146,22 @@ fn tier(
     order: &str,
     cap: u32,
 ) {
-    let live = |sql: &mut Sql, rid: &str| {
-        sql.push(" AND EXISTS (SELECT 1 FROM ")
+    // `doc`'s record is live (a seek in search_docs, then one in the object's table).
+    let live = |sql: &mut Sql, doc: &str| {
+        sql.push(" AND EXISTS (SELECT 1 FROM search_docs x CROSS JOIN ")
             .push(object.table())
-            .push(" r WHERE r.id = ")
-            .push(rid)
-            .push(" AND r.deleted_at IS NULL)");
+            .push(" r WHERE x.doc = ")
+            .push(doc)
+            .push(" AND r.id = x.record_id AND r.deleted_at IS NULL)");
     };
-    sql.push("SELECT rid FROM (SELECT d.rid FROM (SELECT s.record_id AS rid FROM search_terms s WHERE s.workspace_id = ");
-    sql.bind(ws_arg(ws))
-        .push(" AND s.object = ")
-        .bind(Scalar::Text(object.singular().into()));
+    sql.push("SELECT x.record_id AS rid FROM (SELECT d.doc FROM (SELECT s.doc FROM search_terms s WHERE ");
+    push_scope(sql, "s.scope", ws, object);
     sql.push(" AND ");
     driver(sql);
     // One word: the first `cap` live records. More: `SCAN` rows, then the words, then
     // whether the few that have them are live.
     if others.is_empty() {
-        live(sql, "s.record_id");
+        live(sql, "s.doc");
     }
     sql.push(" ORDER BY ").push(order).push(" LIMIT ");
     sql.bind(Scalar::Int(if others.is_empty() {
@@ -171,16 +171,16 @@ fn tier(
     }));
     sql.push(") d WHERE 1 = 1");
     for t in others {
-        sql.push(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.record_id = d.rid AND ");
+        sql.push(" AND EXISTS (SELECT 1 FROM search_terms o WHERE o.doc = d.doc AND ");
         term_condition(sql, "o.term", t);
         sql.push(")");
     }
     if !others.is_empty() {
-        live(sql, "d.rid");
+        live(sql, "d.doc");
     }
     sql.push(" LIMIT ")
         .bind(Scalar::Int(i64::from(cap)))
-        .push(") c");
+        .push(") c CROSS JOIN search_docs x WHERE x.doc = c.doc");
 }
 
 /// Which rows of the driving term's range a tier reads.
@@ -243,15 +243,7 @@ pub async fn candidates(
             let whole = |sql: &mut Sql| {
                 sql.push("s.term = ").bind(exact.clone());
             };
-            tier(
-                &mut sql,
-                ws,
-                object,
-                &whole,
-                &others,
-                "s.record_id DESC",
-                cap,
-            );
+            tier(&mut sql, ws, object, &whole, &others, "s.doc DESC", cap);
         }
         Tier::Longer => {
             let end = Scalar::Text(prefix_end(&driver.text));
@@ -259,27 +251,11 @@ pub async fn candidates(
                 sql.push("s.term > ").bind(exact.clone());
                 sql.push(" AND s.term < ").bind(end.clone());
             };
-            tier(
-                &mut sql,
-                ws,
-                object,
-                &longer,
-                &others,
-                "s.term, s.record_id",
-                cap,
-            );
+            tier(&mut sql, ws, object, &longer, &others, "s.term, s.doc", cap);
         }
         Tier::Typo => {
             let typo = |sql: &mut Sql| term_condition(sql, "s.term", driver);
-            tier(
-                &mut sql,
-                ws,
-                object,
-                &typo,
-                &others,
-                "s.term, s.record_id",
-                cap,
-            );
+            tier(&mut sql, ws, object, &typo, &others, "s.term, s.doc", cap);
         }
     }
     // CROSS JOIN keeps SQLite on the candidates first; PostgreSQL plans it freely.
