@@ -200,7 +200,7 @@ async fn raw_postgres(url: &str, file: &Path) -> f64 {
 /// Tables a `SELECT *` copies in the order the import wrote them: by record, not by
 /// the table's own key (terms and keys are written record by record).
 fn copy_order(columns: &[String]) -> String {
-    ["record_id", "contact_id"]
+    ["record_id", "contact_id", "doc"]
         .iter()
         .find(|c| columns.iter().any(|x| x == *c))
         .map(|c| format!(" ORDER BY {c}"))
