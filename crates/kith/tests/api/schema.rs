@@ -228,7 +228,11 @@ async fn search_entries_survive_the_compact_key(backend: Backend) {
         "the live Jensens of this workspace, not the deleted one nor the other workspace's"
     );
     // Two words: the second is checked on each candidate's own entries.
-    let both = find(vec![Term::prefix("jensen"), Term::prefix("kbh")], Tier::Whole).await;
+    let both = find(
+        vec![Term::prefix("jensen"), Term::prefix("kbh")],
+        Tier::Whole,
+    )
+    .await;
     assert_eq!(both.len(), 2);
     assert!(
         find(vec![Term::prefix("jensen"), Term::prefix("x")], Tier::Whole)
@@ -265,10 +269,13 @@ async fn search_entries_survive_the_compact_key(backend: Backend) {
     assert_eq!(found.len(), 3);
     assert_eq!(found[0], newest, "newest first: {found:?}");
     assert!(
-        find(vec![Term::prefix("jensen"), Term::prefix("kbh")], Tier::Whole)
-            .await
-            .iter()
-            .all(|id| *id == contacts[2]),
+        find(
+            vec![Term::prefix("jensen"), Term::prefix("kbh")],
+            Tier::Whole
+        )
+        .await
+        .iter()
+        .all(|id| *id == contacts[2]),
         "contacts[0] lost its kbh when re-indexed"
     );
 }
