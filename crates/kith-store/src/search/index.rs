@@ -12,15 +12,21 @@ use uuid::Uuid;
 use crate::db::{Exec, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
+/// `workspace_id = … AND object = …`: the key of a row of `search_scopes`.
+fn push_scope_key(sql: &mut Sql, ws: WorkspaceId, object: ObjectKind) {
+    sql.push("workspace_id = ")
+        .bind(Scalar::Uuid(ws.0))
+        .push(" AND object = ")
+        .bind(Scalar::Text(object.singular().into()));
+}
+
 /// `s.scope = <the scope number of object in ws>`, for reads: no number (nothing of
 /// that object was ever indexed) matches nothing.
 pub(crate) fn push_scope(sql: &mut Sql, col: &str, ws: WorkspaceId, object: ObjectKind) {
     sql.push(col)
-        .push(" = (SELECT scope FROM search_scopes WHERE workspace_id = ")
-        .bind(Scalar::Uuid(ws.0))
-        .push(" AND object = ")
-        .bind(Scalar::Text(object.singular().into()))
-        .push(")");
+        .push(" = (SELECT scope FROM search_scopes WHERE ");
+    push_scope_key(sql, ws, object);
+    sql.push(")");
 }
 
 async fn find_scope(
@@ -28,11 +34,8 @@ async fn find_scope(
     ws: WorkspaceId,
     object: ObjectKind,
 ) -> Result<Option<i64>, Error> {
-    let sql =
-        Sql::new("SELECT CAST(scope AS BIGINT) AS scope FROM search_scopes WHERE workspace_id = ")
-            .arg(Scalar::Uuid(ws.0))
-            .and(" AND object = ")
-            .arg(Scalar::Text(object.singular().into()));
+    let mut sql = Sql::new("SELECT CAST(scope AS BIGINT) AS scope FROM search_scopes WHERE ");
+    push_scope_key(&mut sql, ws, object);
     Ok(tx
         .fetch_optional(sql)
         .await?
