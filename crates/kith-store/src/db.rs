@@ -11,11 +11,12 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, Utc};
 use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
 };
-use sqlx::{PgPool, Postgres, Row as _, Sqlite, SqlitePool};
+use sqlx::{Arguments as _, PgPool, Postgres, Row as _, Sqlite, SqlitePool};
 use uuid::Uuid;
 
 use crate::Error;
@@ -126,15 +127,13 @@ impl Sql {
     }
 }
 
-fn bind_sqlite<'q>(
-    mut q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
-    args: Vec<Scalar>,
-) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+fn sqlite_args(args: Vec<Scalar>) -> Result<SqliteArguments<'static>, Error> {
+    let mut out = SqliteArguments::default();
     // Bulk statements bind the same instant (created_at, updated_at …) thousands of
     // times: format it once.
     let mut last_time: Option<(DateTime<Utc>, String)> = None;
     for a in args {
-        q = match a {
+        match a {
             Scalar::Time(t) => {
                 let text = match &last_time {
                     Some((at, text)) if *at == t => text.clone(),
@@ -144,23 +143,24 @@ fn bind_sqlite<'q>(
                         text
                     }
                 };
-                q.bind(text)
+                out.add(text)
             }
-            Scalar::Null(ScalarType::Int) => q.bind(None::<i64>),
-            Scalar::Null(ScalarType::Float) => q.bind(None::<f64>),
-            Scalar::Null(ScalarType::Bool) => q.bind(None::<bool>),
-            Scalar::Null(ScalarType::Uuid) => q.bind(None::<Uuid>),
-            Scalar::Null(_) => q.bind(None::<String>),
-            Scalar::Text(s) => q.bind(s),
-            Scalar::Int(i) => q.bind(i),
-            Scalar::Float(f) => q.bind(f),
-            Scalar::Bool(b) => q.bind(b),
-            Scalar::Uuid(u) => q.bind(u),
-            Scalar::Date(d) => q.bind(d.to_string()),
-            Scalar::Json(j) => q.bind(j.to_string()),
-        };
+            Scalar::Null(ScalarType::Int) => out.add(None::<i64>),
+            Scalar::Null(ScalarType::Float) => out.add(None::<f64>),
+            Scalar::Null(ScalarType::Bool) => out.add(None::<bool>),
+            Scalar::Null(ScalarType::Uuid) => out.add(None::<Uuid>),
+            Scalar::Null(_) => out.add(None::<String>),
+            Scalar::Text(s) => out.add(s),
+            Scalar::Int(i) => out.add(i),
+            Scalar::Float(f) => out.add(f),
+            Scalar::Bool(b) => out.add(b),
+            Scalar::Uuid(u) => out.add(u),
+            Scalar::Date(d) => out.add(d.to_string()),
+            Scalar::Json(j) => out.add(j.to_string()),
+        }
+        .map_err(sqlx::Error::Encode)?;
     }
-    q
+    Ok(out)
 }
 
 /// How SQLite stores a timestamp: fixed-width RFC 3339 in UTC, so that text comparison
@@ -169,31 +169,63 @@ pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
 }
 
-fn bind_pg<'q>(
-    mut q: sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments>,
-    args: Vec<Scalar>,
-) -> sqlx::query::Query<'q, Postgres, sqlx::postgres::PgArguments> {
+fn pg_args(args: Vec<Scalar>) -> Result<PgArguments, Error> {
+    let mut out = PgArguments::default();
     for a in args {
-        q = match a {
-            Scalar::Null(ScalarType::Text) => q.bind(None::<String>),
-            Scalar::Null(ScalarType::Int) => q.bind(None::<i64>),
-            Scalar::Null(ScalarType::Float) => q.bind(None::<f64>),
-            Scalar::Null(ScalarType::Bool) => q.bind(None::<bool>),
-            Scalar::Null(ScalarType::Uuid) => q.bind(None::<Uuid>),
-            Scalar::Null(ScalarType::Date) => q.bind(None::<NaiveDate>),
-            Scalar::Null(ScalarType::Time) => q.bind(None::<DateTime<Utc>>),
-            Scalar::Null(ScalarType::Json) => q.bind(None::<sqlx::types::Json<Value>>),
-            Scalar::Text(s) => q.bind(s),
-            Scalar::Int(i) => q.bind(i),
-            Scalar::Float(f) => q.bind(f),
-            Scalar::Bool(b) => q.bind(b),
-            Scalar::Uuid(u) => q.bind(u),
-            Scalar::Date(d) => q.bind(d),
-            Scalar::Time(t) => q.bind(t),
-            Scalar::Json(j) => q.bind(sqlx::types::Json(j)),
-        };
+        match a {
+            Scalar::Null(ScalarType::Text) => out.add(None::<String>),
+            Scalar::Null(ScalarType::Int) => out.add(None::<i64>),
+            Scalar::Null(ScalarType::Float) => out.add(None::<f64>),
+            Scalar::Null(ScalarType::Bool) => out.add(None::<bool>),
+            Scalar::Null(ScalarType::Uuid) => out.add(None::<Uuid>),
+            Scalar::Null(ScalarType::Date) => out.add(None::<NaiveDate>),
+            Scalar::Null(ScalarType::Time) => out.add(None::<DateTime<Utc>>),
+            Scalar::Null(ScalarType::Json) => out.add(None::<sqlx::types::Json<Value>>),
+            Scalar::Text(s) => out.add(s),
+            Scalar::Int(i) => out.add(i),
+            Scalar::Float(f) => out.add(f),
+            Scalar::Bool(b) => out.add(b),
+            Scalar::Uuid(u) => out.add(u),
+            Scalar::Date(d) => out.add(d),
+            Scalar::Time(t) => out.add(t),
+            Scalar::Json(j) => out.add(sqlx::types::Json(j)),
+        }
+        .map_err(sqlx::Error::Encode)?;
     }
-    q
+    Ok(out)
+}
+
+/// A statement with its values bound and its text in the backend's form: made while the
+/// connection still runs the statement before it (the bulk path), so that binding a
+/// thousand values never leaves the database waiting.
+pub(crate) struct Bound {
+    text: String,
+    args: Args,
+}
+
+enum Args {
+    Sqlite(SqliteArguments<'static>),
+    Pg(PgArguments),
+}
+
+impl Bound {
+    /// `sql` bound for `dialect`.
+    pub(crate) fn new(sql: Sql, dialect: Dialect) -> Result<Bound, Error> {
+        let (text, args) = sql.into_parts(dialect);
+        let args = match dialect {
+            Dialect::Sqlite => Args::Sqlite(sqlite_args(args)?),
+            Dialect::Postgres => Args::Pg(pg_args(args)?),
+        };
+        Ok(Bound { text, args })
+    }
+}
+
+/// `text` with `args`, at the text's lifetime (the arguments own their values).
+fn sqlite_query<'q>(
+    text: &'q str,
+    args: SqliteArguments<'static>,
+) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
+    sqlx::query_with(text, args)
 }
 
 /// One result row of either backend.
@@ -410,11 +442,11 @@ impl Exec for Db {
     async fn execute(&mut self, sql: Sql) -> Result<u64, Error> {
         let (text, args) = sql.into_parts(self.dialect());
         Ok(match self {
-            Db::Sqlite { write, .. } => bind_sqlite(sqlx::query(text.as_str()), args)
+            Db::Sqlite { write, .. } => sqlite_query(&text, sqlite_args(args)?)
                 .execute(&*write)
                 .await?
                 .rows_affected(),
-            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args)
+            Db::Postgres(p) => sqlx::query_with(&text, pg_args(args)?)
                 .execute(&*p)
                 .await?
                 .rows_affected(),
@@ -424,13 +456,13 @@ impl Exec for Db {
     async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
         let (text, args) = sql.into_parts(self.dialect());
         Ok(match self {
-            Db::Sqlite { read, .. } => bind_sqlite(sqlx::query(text.as_str()), args)
+            Db::Sqlite { read, .. } => sqlite_query(&text, sqlite_args(args)?)
                 .fetch_all(&*read)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Db::Postgres(p) => bind_pg(sqlx::query(text.as_str()), args)
+            Db::Postgres(p) => sqlx::query_with(&text, pg_args(args)?)
                 .fetch_all(&*p)
                 .await?
                 .into_iter()
@@ -449,6 +481,26 @@ pub enum Tx {
 }
 
 impl Tx {
+    /// Runs a statement bound beforehand ([`Bound`]) for this transaction's backend.
+    pub(crate) async fn execute_bound(&mut self, bound: Bound) -> Result<u64, Error> {
+        let Bound { text, args } = bound;
+        Ok(match (self, args) {
+            (Tx::Sqlite(t), Args::Sqlite(args)) => sqlite_query(&text, args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            (Tx::Pg(t), Args::Pg(args)) => sqlx::query_with(&text, args)
+                .execute(&mut **t)
+                .await?
+                .rows_affected(),
+            _ => {
+                return Err(Error::Config(
+                    "a statement bound for the other database".into(),
+                ))
+            }
+        })
+    }
+
     /// Makes the transaction's writes durable.
     pub async fn commit(self) -> Result<(), Error> {
         match self {
@@ -468,29 +520,20 @@ impl Exec for Tx {
     }
 
     async fn execute(&mut self, sql: Sql) -> Result<u64, Error> {
-        let (text, args) = sql.into_parts(self.dialect());
-        Ok(match self {
-            Tx::Sqlite(t) => bind_sqlite(sqlx::query(text.as_str()), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-        })
+        let bound = Bound::new(sql, self.dialect())?;
+        self.execute_bound(bound).await
     }
 
     async fn fetch_all(&mut self, sql: Sql) -> Result<Vec<Row>, Error> {
         let (text, args) = sql.into_parts(self.dialect());
         Ok(match self {
-            Tx::Sqlite(t) => bind_sqlite(sqlx::query(text.as_str()), args)
+            Tx::Sqlite(t) => sqlite_query(&text, sqlite_args(args)?)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()
                 .map(Row::Sqlite)
                 .collect(),
-            Tx::Pg(t) => bind_pg(sqlx::query(text.as_str()), args)
+            Tx::Pg(t) => sqlx::query_with(&text, pg_args(args)?)
                 .fetch_all(&mut **t)
                 .await?
                 .into_iter()

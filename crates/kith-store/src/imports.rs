@@ -9,7 +9,7 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::bulk::{insert_rows, push_ids};
+use crate::bulk::{insert_rows, push_ids, Insert};
 use crate::db::{Exec, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
@@ -241,6 +241,11 @@ pub async fn add_items(
     import: Uuid,
     items: &[Item],
 ) -> Result<(), Error> {
+    item_rows(ws, import, items).run(tx).await
+}
+
+/// The rows of [`add_items`].
+pub fn item_rows(ws: WorkspaceId, import: Uuid, items: &[Item]) -> Insert {
     let rows: Vec<Vec<Scalar>> = items
         .iter()
         .map(|i| {
@@ -260,11 +265,9 @@ pub async fn add_items(
         .collect();
     // An update of a record the same import created or updated before keeps the first
     // entry: that is the state a revert goes back to.
-    let tail = " ON CONFLICT (import_id, record_id) DO UPDATE SET version = excluded.version";
-    insert_rows(
-        tx,
-        "import_items",
-        &[
+    Insert {
+        table: "import_items",
+        columns: vec![
             "workspace_id",
             "import_id",
             "record_id",
@@ -273,10 +276,9 @@ pub async fn add_items(
             "version",
             "before",
         ],
-        &rows,
-        tail,
-    )
-    .await
+        rows,
+        tail: " ON CONFLICT (import_id, record_id) DO UPDATE SET version = excluded.version",
+    }
 }
 
 /// A page of what an import did, in record id order after `after`.
@@ -450,6 +452,16 @@ pub async fn add_keys(
     import: Uuid,
     keys: &[(String, Uuid)],
 ) -> Result<(), Error> {
+    key_rows(ws, object, import, keys).run(tx).await
+}
+
+/// The rows of [`add_keys`].
+pub fn key_rows(
+    ws: WorkspaceId,
+    object: ObjectKind,
+    import: Uuid,
+    keys: &[(String, Uuid)],
+) -> Insert {
     let rows: Vec<Vec<Scalar>> = keys
         .iter()
         .map(|(k, id)| {
@@ -462,14 +474,12 @@ pub async fn add_keys(
             ]
         })
         .collect();
-    insert_rows(
-        tx,
-        "import_keys",
-        &["workspace_id", "object", "key", "record_id", "import_id"],
-        &rows,
-        " ON CONFLICT DO NOTHING",
-    )
-    .await
+    Insert {
+        table: "import_keys",
+        columns: vec!["workspace_id", "object", "key", "record_id", "import_id"],
+        rows,
+        tail: " ON CONFLICT DO NOTHING",
+    }
 }
 
 /// Forgets an import's fingerprints for these records (after a revert removed them).

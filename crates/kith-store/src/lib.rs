@@ -63,6 +63,9 @@ pub enum Error {
         /// Newest version this binary has.
         known: i64,
     },
+    /// A worker thread of a write stopped before finishing (it panicked).
+    #[error("a write could not finish: {0}")]
+    Worker(String),
     /// A migration failed; nothing of it was applied.
     #[error("migration {version} ({name}) failed and was rolled back: {source}")]
     Migration {

@@ -124,22 +124,7 @@ async fn emit_all(
             ]
         })
         .collect();
-    insert_rows(
-        tx,
-        "events",
-        &[
-            "id",
-            "workspace_id",
-            "at",
-            "kind",
-            "object",
-            "record_id",
-            "payload",
-        ],
-        &rows,
-        "",
-    )
-    .await
+    insert_rows(tx, "events", crate::bulk::EVENT_COLUMNS, &rows, "").await
 }
 
 async fn add_members(

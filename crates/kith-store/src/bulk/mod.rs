@@ -10,18 +10,22 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::db::{Exec, Sql, Tx};
+use crate::db::{Bound, Exec, Sql, Tx};
 use crate::events::past_tense;
 use crate::{Error, WorkspaceId};
 
 mod lookups;
+mod pipeline;
 pub use lookups::*;
+pub use pipeline::{pipelined, Insert, Sink};
+
+/// Rows per INSERT at most on SQLite: each statement is a round trip between the writer
+/// and SQLite's thread, and 1,000 rows instead of 200 halve how often SQLite waits for
+/// the next one (docs/PERFORMANCE.md, "Fewer waits between the writer and SQLite").
+const ROWS_PER_STATEMENT: usize = 1000;
 
 /// Bound values per statement: well under SQLite's 32,766 and PostgreSQL's 65,535, and
 /// large enough that round trips stop mattering.
-/// Rows per INSERT at most on SQLite.
-const ROWS_PER_STATEMENT: usize = 200;
-
 fn max_params(dialect: crate::Dialect) -> usize {
     match dialect {
         crate::Dialect::Sqlite => 10_000,
@@ -52,30 +56,35 @@ pub async fn insert_rows(
     if let (Tx::Pg(t), "") = (&mut *tx, tail) {
         return crate::copy::copy_rows(t, table, columns, rows).await;
     }
-    // SQLite: a fixed number of rows per statement, so that full statements repeat the
-    // same text and the statement cache prepares each shape once. PostgreSQL: as many
-    // as fit, because there each statement is a round trip.
-    let fit = (max_params(tx.dialect()) / columns.len()).max(1);
-    let per_statement = match tx.dialect() {
-        crate::Dialect::Sqlite => fit.min(ROWS_PER_STATEMENT),
-        crate::Dialect::Postgres => fit,
-    };
-    // Pipelined: the next statement is built while the previous one runs (on SQLite's
-    // worker thread, or on the PostgreSQL server), so building costs no wall time.
+    let per_statement = per_statement(tx.dialect(), columns.len());
+    // Pipelined: the next statement is built and its values bound while the previous one
+    // runs (on SQLite's worker thread, or on the PostgreSQL server), so neither costs
+    // the database's time.
     let dialect = tx.dialect();
+    let bound =
+        |rows: &[Vec<Scalar>]| Bound::new(statement(dialect, table, columns, rows, tail), dialect);
     let mut chunks = rows.chunks(per_statement);
-    let mut next = chunks
-        .next()
-        .map(|c| statement(dialect, table, columns, c, tail));
-    while let Some(sql) = next.take() {
+    let mut next = chunks.next().map(bound).transpose()?;
+    while let Some(ready) = next.take() {
         let following = chunks.next();
-        let (done, built) = tokio::join!(tx.execute(sql), async {
-            following.map(|c| statement(dialect, table, columns, c, tail))
+        let (done, made) = tokio::join!(tx.execute_bound(ready), async {
+            following.map(bound).transpose()
         });
         done?;
-        next = built;
+        next = made?;
     }
     Ok(())
+}
+
+/// Rows per multi-row `INSERT` of `columns` columns. SQLite: a fixed number, so that full
+/// statements repeat the same text and the statement cache prepares each shape once.
+/// PostgreSQL: as many as fit, because there each statement is a round trip.
+fn per_statement(dialect: crate::Dialect, columns: usize) -> usize {
+    let fit = (max_params(dialect) / columns.max(1)).max(1);
+    match dialect {
+        crate::Dialect::Sqlite => fit.min(ROWS_PER_STATEMENT),
+        crate::Dialect::Postgres => fit,
+    }
 }
 
 /// One multi-row `INSERT` of `rows`.
@@ -221,6 +230,16 @@ pub async fn insert_records(
     now: DateTime<Utc>,
     recs: &[NewRecord],
 ) -> Result<(), Error> {
+    record_rows(ws, object, now, recs).run(tx).await
+}
+
+/// The rows of [`insert_records`].
+pub fn record_rows(
+    ws: WorkspaceId,
+    object: ObjectKind,
+    now: DateTime<Utc>,
+    recs: &[NewRecord],
+) -> Insert {
     // One column list for the chunk: the union of what the rows set, in spec order.
     let used: BTreeSet<&str> = recs
         .iter()
@@ -260,7 +279,12 @@ pub async fn insert_records(
             row
         })
         .collect();
-    insert_rows(tx, object.table(), &columns, &rows, "").await
+    Insert {
+        table: object.table(),
+        columns,
+        rows,
+        tail: "",
+    }
 }
 
 /// What an unset column holds: JSON columns are NOT NULL with an empty default.
@@ -292,6 +316,11 @@ pub async fn insert_identities(
     ws: WorkspaceId,
     items: &[(Uuid, IdentityRows)],
 ) -> Result<(), Error> {
+    identity_rows(ws, items).run(tx).await
+}
+
+/// The rows of [`insert_identities`].
+pub fn identity_rows(ws: WorkspaceId, items: &[(Uuid, IdentityRows)]) -> Insert {
     let rows: Vec<Vec<Scalar>> = items
         .iter()
         .flat_map(|(id, set)| {
@@ -306,14 +335,12 @@ pub async fn insert_identities(
             })
         })
         .collect();
-    insert_rows(
-        tx,
-        "identities",
-        &["workspace_id", "contact_id", "kind", "channel", "value"],
-        &rows,
-        "",
-    )
-    .await
+    Insert {
+        table: "identities",
+        columns: vec!["workspace_id", "contact_id", "kind", "channel", "value"],
+        rows,
+        tail: "",
+    }
 }
 
 /// Adds tags to records (keeping the tags they have), creating missing tags.
@@ -323,9 +350,20 @@ pub async fn add_tags(
     now: DateTime<Utc>,
     items: &[(Uuid, Vec<String>)],
 ) -> Result<(), Error> {
-    let names: BTreeSet<&String> = items.iter().flat_map(|(_, t)| t).collect();
+    let ids = tag_ids(tx, ws, now, items.iter().flat_map(|(_, t)| t).collect()).await?;
+    tagging_rows(ws, &ids, items).run(tx).await
+}
+
+/// The ids of the tags `names`, created (or brought back) where missing.
+pub async fn tag_ids(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    now: DateTime<Utc>,
+    names: BTreeSet<&String>,
+) -> Result<HashMap<String, Uuid>, Error> {
+    let mut ids = HashMap::new();
     if names.is_empty() {
-        return Ok(());
+        return Ok(ids);
     }
     let rows: Vec<Vec<Scalar>> = names
         .iter()
@@ -355,7 +393,6 @@ pub async fn add_tags(
         " ON CONFLICT (workspace_id, name) DO UPDATE SET deleted_at = NULL",
     )
     .await?;
-    let mut ids = HashMap::new();
     let names: Vec<&String> = names.into_iter().collect();
     for chunk in names.chunks(1000) {
         let mut sql = Sql::new("SELECT id, name FROM tags WHERE workspace_id = ");
@@ -368,6 +405,15 @@ pub async fn add_tags(
             }
         }
     }
+    Ok(ids)
+}
+
+/// The rows that give `items`' records their tags (ids from [`tag_ids`]).
+pub fn tagging_rows(
+    ws: WorkspaceId,
+    ids: &HashMap<String, Uuid>,
+    items: &[(Uuid, Vec<String>)],
+) -> Insert {
     let rows: Vec<Vec<Scalar>> = items
         .iter()
         .flat_map(|(record, tags)| {
@@ -379,15 +425,24 @@ pub async fn add_tags(
                 .collect::<Vec<_>>()
         })
         .collect();
-    insert_rows(
-        tx,
-        "taggings",
-        &["workspace_id", "record_id", "tag_id"],
-        &rows,
-        " ON CONFLICT DO NOTHING",
-    )
-    .await
+    Insert {
+        table: "taggings",
+        columns: vec!["workspace_id", "record_id", "tag_id"],
+        rows,
+        tail: " ON CONFLICT DO NOTHING",
+    }
 }
+
+/// The columns of an `events` row the bulk path writes, in the order of its values.
+pub(crate) const EVENT_COLUMNS: &[&str] = &[
+    "id",
+    "workspace_id",
+    "at",
+    "kind",
+    "object",
+    "record_id",
+    "payload",
+];
 
 /// Writes audit entries and their events for many records changed the same way.
 pub async fn audit_many(
@@ -399,6 +454,21 @@ pub async fn audit_many(
     object: ObjectKind,
     items: &[(Uuid, Value)],
 ) -> Result<(), Error> {
+    for ins in audit_rows(ws, now, actor, action, object, items) {
+        ins.run(tx).await?;
+    }
+    Ok(())
+}
+
+/// The rows of [`audit_many`]: audit entries, then events.
+pub fn audit_rows(
+    ws: WorkspaceId,
+    now: DateTime<Utc>,
+    actor: Option<Uuid>,
+    action: &str,
+    object: ObjectKind,
+    items: &[(Uuid, Value)],
+) -> [Insert; 2] {
     let actor_arg = actor
         .map(Scalar::Uuid)
         .unwrap_or(Scalar::Null(ScalarType::Uuid));
@@ -417,23 +487,6 @@ pub async fn audit_many(
             ]
         })
         .collect();
-    insert_rows(
-        tx,
-        "audit_log",
-        &[
-            "id",
-            "workspace_id",
-            "at",
-            "actor_id",
-            "action",
-            "object",
-            "record_id",
-            "changes",
-        ],
-        &audit,
-        "",
-    )
-    .await?;
     let kind = format!("{}.{}", object.singular(), past_tense(action));
     let events: Vec<Vec<Scalar>> = items
         .iter()
@@ -457,22 +510,29 @@ pub async fn audit_many(
             ]
         })
         .collect();
-    insert_rows(
-        tx,
-        "events",
-        &[
-            "id",
-            "workspace_id",
-            "at",
-            "kind",
-            "object",
-            "record_id",
-            "payload",
-        ],
-        &events,
-        "",
-    )
-    .await
+    [
+        Insert {
+            table: "audit_log",
+            columns: vec![
+                "id",
+                "workspace_id",
+                "at",
+                "actor_id",
+                "action",
+                "object",
+                "record_id",
+                "changes",
+            ],
+            rows: audit,
+            tail: "",
+        },
+        Insert {
+            table: "events",
+            columns: EVENT_COLUMNS.to_vec(),
+            rows: events,
+            tail: "",
+        },
+    ]
 }
 
 /// Refreshes PostgreSQL's statistics of tables a bulk load is filling, so its lookups

@@ -9,6 +9,7 @@ use kith_core::objects::ObjectKind;
 use kith_core::Scalar;
 use uuid::Uuid;
 
+use crate::bulk::Insert;
 use crate::db::{Exec, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
@@ -166,24 +167,60 @@ pub async fn insert_new(
     if items.is_empty() {
         return Ok(());
     }
-    let scope = scope(tx, ws, object).await?;
-    let docs = new_docs(tx, items.len()).await?;
+    let [numbers] = numbers(tx, ws, [(object, items.len())]).await?;
+    for ins in new_rows(ws, &numbers, items) {
+        ins.run(tx).await?;
+    }
+    Ok(())
+}
+
+/// The numbers `n` new records of `object` are indexed under: taken before their rows
+/// are made, so the rows can be made away from the connection.
+#[derive(Debug, Clone)]
+pub struct Numbers {
+    scope: i64,
+    docs: Vec<i64>,
+}
+
+/// Takes [`Numbers`] for new records of `ws`: `n` of each `object` asked, in one draw
+/// (on SQLite, numbers drawn twice before either is written would be the same).
+pub async fn numbers<const N: usize>(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    wanted: [(ObjectKind, usize); N],
+) -> Result<[Numbers; N], Error> {
+    let mut scopes = [0; N];
+    for (s, (object, n)) in scopes.iter_mut().zip(&wanted) {
+        if *n > 0 {
+            *s = scope(tx, ws, *object).await?;
+        }
+    }
+    let total = wanted.iter().map(|(_, n)| n).sum();
+    let mut docs = new_docs(tx, total).await?.into_iter();
+    // `from_fn` fills the array in index order, so each object takes the next `n`.
+    Ok(std::array::from_fn(|i| Numbers {
+        scope: scopes[i],
+        docs: docs.by_ref().take(wanted[i].1).collect(),
+    }))
+}
+
+/// The rows of [`insert_new`] (`search_docs`, then `search_terms`) for records numbered
+/// by `numbers`, one document number per item in order.
+pub fn new_rows(
+    ws: WorkspaceId,
+    numbers: &Numbers,
+    items: &[(Uuid, BTreeSet<String>)],
+) -> [Insert; 2] {
+    debug_assert_eq!(numbers.docs.len(), items.len());
+    let scope = numbers.scope;
     let doc_rows: Vec<Vec<Scalar>> = items
         .iter()
-        .zip(&docs)
+        .zip(&numbers.docs)
         .map(|((id, _), doc)| vec![Scalar::Int(*doc), Scalar::Uuid(ws.0), Scalar::Uuid(*id)])
         .collect();
-    crate::bulk::insert_rows(
-        tx,
-        "search_docs",
-        &["doc", "workspace_id", "record_id"],
-        &doc_rows,
-        "",
-    )
-    .await?;
     let rows: Vec<Vec<Scalar>> = items
         .iter()
-        .zip(&docs)
+        .zip(&numbers.docs)
         .flat_map(|((_, terms), doc)| {
             terms.iter().map(move |t| {
                 vec![
@@ -194,7 +231,20 @@ pub async fn insert_new(
             })
         })
         .collect();
-    crate::bulk::insert_rows(tx, "search_terms", &["scope", "term", "doc"], &rows, "").await
+    [
+        Insert {
+            table: "search_docs",
+            columns: vec!["doc", "workspace_id", "record_id"],
+            rows: doc_rows,
+            tail: "",
+        },
+        Insert {
+            table: "search_terms",
+            columns: vec!["scope", "term", "doc"],
+            rows,
+            tail: "",
+        },
+    ]
 }
 
 /// Removes the terms of records of `ws` that are deleted for good.

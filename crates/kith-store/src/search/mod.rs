@@ -37,6 +37,14 @@ pub async fn add_vocabulary<'a>(
     ws: WorkspaceId,
     terms: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), Error> {
+    vocabulary_rows(ws, terms).run(tx).await
+}
+
+/// The rows of [`add_vocabulary`].
+pub fn vocabulary_rows<'a>(
+    ws: WorkspaceId,
+    terms: impl IntoIterator<Item = &'a String>,
+) -> crate::bulk::Insert {
     let words: BTreeSet<&String> = terms
         .into_iter()
         .filter(|t| is_vocabulary_term(t))
@@ -46,14 +54,12 @@ pub async fn add_vocabulary<'a>(
         .map(|t| vec![ws_arg(ws), Scalar::Text(t.clone())])
         .collect();
     // Sorted rows: concurrent writers take the same words' locks in the same order.
-    crate::bulk::insert_rows(
-        tx,
-        "search_vocabulary",
-        &["workspace_id", "term"],
-        &rows,
-        " ON CONFLICT DO NOTHING",
-    )
-    .await
+    crate::bulk::Insert {
+        table: "search_vocabulary",
+        columns: vec!["workspace_id", "term"],
+        rows,
+        tail: " ON CONFLICT DO NOTHING",
+    }
 }
 
 /// Which of `candidates` are words of the workspace's vocabulary.

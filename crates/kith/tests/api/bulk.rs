@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use kith_core::{Scalar, ScalarType};
-use kith_store::bulk::insert_rows;
+use kith_store::bulk::{insert_rows, pipelined, Insert};
 use kith_store::{Db, Dialect, Exec, Sql};
 use serde_json::json;
 
@@ -244,5 +244,86 @@ both!(
                 rows.len() + edge_rows().len()
             );
         }
+    }
+);
+
+both!(
+    pipelined_writes_store_every_row_in_order_and_report_a_refused_one,
+    |app| async move {
+        let db = app.app.db();
+        create_table(db, "bulk_probe").await;
+        create_table(db, "bulk_probe_tail").await;
+        let rows = rows();
+        let insert = |table: &'static str, rows: Vec<Vec<Scalar>>, tail: &'static str| Insert {
+            table,
+            columns: COLUMNS.to_vec(),
+            rows,
+            tail,
+        };
+        // Two tables, the second with a tail (INSERT on both backends), each spanning
+        // several statements; what the builder returns comes back.
+        let mut tx = db.begin().await.unwrap();
+        let (a, b) = (rows.clone(), rows.clone());
+        let made = pipelined(&mut tx, move |out| {
+            let first = out.put(insert("bulk_probe", a, ""));
+            let second = out.put(insert("bulk_probe_tail", b, " ON CONFLICT DO NOTHING"));
+            (first, second, 42)
+        })
+        .await
+        .unwrap();
+        assert_eq!(made, (true, true, 42));
+        tx.commit().await.unwrap();
+        assert_eq!(read_back(db, "bulk_probe").await, rows);
+        assert_eq!(read_back(db, "bulk_probe_tail").await, rows);
+
+        // A statement refused part-way (its keys are taken): the write ends with that
+        // error, the builder learns it and stops, and nothing of the transaction stays.
+        create_table(db, "bulk_probe_more").await;
+        let mut tx = db.begin().await.unwrap();
+        let fresh: Vec<Vec<Scalar>> = rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                r[0] = match r[0] {
+                    Scalar::Int(k) => Scalar::Int(k + 1_000_000),
+                    _ => unreachable!("keys are integers"),
+                };
+                r
+            })
+            .collect();
+        let (taken, more) = (rows[1..].to_vec(), fresh.clone());
+        let (told, seen) = std::sync::mpsc::channel();
+        let err = pipelined(&mut tx, move |out| {
+            out.put(insert("bulk_probe_more", more.clone(), ""));
+            out.put(insert("bulk_probe", taken, ""));
+            // Everything after the refused table is thrown away; the builder is told.
+            let mut accepted = true;
+            for _ in 0..1000 {
+                accepted = out.put(insert("bulk_probe_more", more.clone(), ""));
+                if !accepted {
+                    break;
+                }
+            }
+            told.send(accepted).unwrap();
+        })
+        .await
+        .unwrap_err();
+        let shown = err.to_string();
+        assert!(
+            matches!(err.unique_as("k"), kith_store::Error::Duplicate(_)),
+            "not a unique violation: {shown}"
+        );
+        assert!(
+            !tokio::task::spawn_blocking(move || seen.recv().unwrap())
+                .await
+                .unwrap(),
+            "the builder was not told the write stopped"
+        );
+        drop(tx);
+        assert_eq!(read_back(db, "bulk_probe").await, rows);
+        assert_eq!(
+            read_back(db, "bulk_probe_more").await,
+            Vec::<Vec<Scalar>>::new()
+        );
     }
 );

@@ -3,7 +3,7 @@
 //! by name), refused rows kept — and moves the import's checkpoint in the same
 //! transaction.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use kith_core::objects::ObjectKind;
@@ -12,6 +12,7 @@ use kith_core::Scalar;
 use kith_store::bulk::{self, NewRecord};
 use kith_store::imports::{self as store, Import, Item, Reject};
 use kith_store::records as records_store;
+use kith_store::search::index as search_numbers;
 use kith_store::{Tx, WorkspaceId};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
@@ -189,7 +190,8 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        let mut items = self.insert_creates(&mut tx, &linked_creates, now).await?;
+        let created = linked_creates.len() as i64;
+        let mut items = self.insert_creates(&mut tx, linked_creates, now).await?;
         let mut updated = 0;
         // Looked up after the creates: an update may link to a record this chunk made.
         let targets = self
@@ -211,7 +213,7 @@ impl<'a> Writer<'a> {
         store::add_rejects(&mut tx, ws, self.import.id, &rejects).await?;
         let before = self.import.rows_done;
         self.import.rows_done += rows_in;
-        self.import.created += linked_creates.len() as i64;
+        self.import.created += created;
         self.import.updated += updated;
         self.import.skipped += skipped;
         self.import.failed += rejects.len() as i64;
@@ -244,49 +246,64 @@ impl<'a> Writer<'a> {
     }
 
     /// Inserts the chunk's new records with their index rows, tags, audit entries,
-    /// events, notes and fingerprints.
+    /// events, notes and fingerprints. What the rows need from the database (search
+    /// numbers, tag ids) is taken first; then the rows are made on another thread while
+    /// the connection writes the ones made before.
     async fn insert_creates(
         &self,
         tx: &mut Tx,
-        creates: &[Create],
+        creates: Vec<Create>,
         now: DateTime<Utc>,
     ) -> Result<Vec<Item>, Error> {
         let ws = self.ws();
         let object = self.req.object;
-        let actor = Some(self.caller.user.id);
-        let recs: Vec<NewRecord> = creates
-            .iter()
-            .map(|c| NewRecord {
-                id: c.id,
-                columns: c.row.changes.columns.clone(),
-                custom: c
-                    .row
-                    .changes
-                    .custom
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
-            })
-            .collect();
-        bulk::insert_records(tx, ws, object, now, &recs).await?;
-        if matches!(object, ObjectKind::Contact | ObjectKind::Company) {
-            let mut terms = Vec::with_capacity(creates.len());
-            let mut idents = Vec::with_capacity(creates.len());
-            for c in creates {
-                let (t, i) = match &c.row.index {
-                    Some(parts) => parts.clone(),
-                    None => c.row.index_parts(object).unwrap_or_default(),
-                };
-                terms.push((c.id, t));
-                if !i.is_empty() {
-                    idents.push((c.id, i));
+        let actor = self.caller.user.id;
+        let import = self.import.id;
+        let indexed = matches!(object, ObjectKind::Contact | ObjectKind::Company);
+        let link = note_link(object);
+        let with_notes = match link {
+            Some(_) => creates.iter().filter(|c| c.row.notes.is_some()).count(),
+            None => 0,
+        };
+        let wanted = [
+            (object, if indexed { creates.len() } else { 0 }),
+            (ObjectKind::Activity, with_notes),
+        ];
+        let [numbers, note_numbers] = search_numbers::numbers(tx, ws, wanted).await?;
+        let tag_ids = bulk::tag_ids(
+            tx,
+            ws,
+            now,
+            creates
+                .iter()
+                .filter_map(|c| c.row.changes.tags.as_ref())
+                .flatten()
+                .collect(),
+        )
+        .await?;
+        let creates = bulk::pipelined(tx, move |out| {
+            out.put(bulk::record_rows(ws, object, now, &new_records(&creates)));
+            if indexed {
+                let mut terms = Vec::with_capacity(creates.len());
+                let mut idents = Vec::with_capacity(creates.len());
+                for c in &creates {
+                    let (t, i) = match &c.row.index {
+                        Some(parts) => parts.clone(),
+                        None => c.row.index_parts(object).unwrap_or_default(),
+                    };
+                    terms.push((c.id, t));
+                    if !i.is_empty() {
+                        idents.push((c.id, i));
+                    }
                 }
+                put_terms(out, ws, &numbers, &terms);
+                out.put(bulk::identity_rows(ws, &idents));
             }
-            bulk::insert_terms(tx, ws, object, &terms).await?;
-            bulk::insert_identities(tx, ws, &idents).await?;
-        } else {
-            for c in creates {
+            creates
+        })
+        .await?;
+        if !indexed {
+            for c in &creates {
                 if let Some(rec) = records_store::get(tx, ws, object, c.id, false).await? {
                     self.app
                         .after_write(tx, self.caller, &rec, None, c.transition, now)
@@ -294,122 +311,170 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        let tags: Vec<(Uuid, Vec<String>)> = creates
-            .iter()
-            .filter_map(|c| Some((c.id, c.row.changes.tags.clone()?)))
-            .collect();
-        bulk::add_tags(tx, ws, now, &tags).await?;
-        let audit: Vec<(Uuid, Value)> = creates
-            .iter()
-            .map(|c| (c.id, record_json(&c.row)))
-            .collect();
-        bulk::audit_many(tx, ws, now, actor, "create", object, &audit).await?;
-        let mut items: Vec<Item> = creates
-            .iter()
-            .map(|c| Item {
-                record_id: c.id,
-                object,
-                action: "created".into(),
-                version: 1,
-                before: None,
-            })
-            .collect();
-        let mut keys: Vec<(String, Uuid)> = vec![];
-        for c in creates {
-            keys.push((c.row.key.clone(), c.id));
-            if let Some(e) = &c.row.external_id {
-                keys.push((format!("ext:{e}"), c.id));
+        let items = bulk::pipelined(tx, move |out| {
+            let tags: Vec<(Uuid, Vec<String>)> = creates
+                .iter()
+                .filter_map(|c| Some((c.id, c.row.changes.tags.clone()?)))
+                .collect();
+            out.put(bulk::tagging_rows(ws, &tag_ids, &tags));
+            let audit: Vec<(Uuid, Value)> = creates
+                .iter()
+                .map(|c| (c.id, record_json(&c.row)))
+                .collect();
+            for ins in bulk::audit_rows(ws, now, Some(actor), "create", object, &audit) {
+                out.put(ins);
             }
-        }
-        store::add_keys(tx, ws, object, self.import.id, &keys).await?;
-        items.extend(self.add_notes(tx, creates, now).await?);
+            let mut keys: Vec<(String, Uuid)> = vec![];
+            for c in &creates {
+                keys.push((c.row.key.clone(), c.id));
+                if let Some(e) = &c.row.external_id {
+                    keys.push((format!("ext:{e}"), c.id));
+                }
+            }
+            out.put(store::key_rows(ws, object, import, &keys));
+            let mut items: Vec<Item> = creates
+                .iter()
+                .map(|c| Item {
+                    record_id: c.id,
+                    object,
+                    action: "created".into(),
+                    version: 1,
+                    before: None,
+                })
+                .collect();
+            if let Some(link) = link {
+                items.extend(put_notes(
+                    out,
+                    ws,
+                    actor,
+                    link,
+                    &note_numbers,
+                    &creates,
+                    now,
+                ));
+            }
+            items
+        })
+        .await?;
         Ok(items)
     }
+}
 
-    /// A note activity on each new record whose row had notes.
-    async fn add_notes(
-        &self,
-        tx: &mut Tx,
-        creates: &[Create],
-        now: DateTime<Utc>,
-    ) -> Result<Vec<Item>, Error> {
-        let ws = self.ws();
-        let object = self.req.object;
-        let link = match object {
-            ObjectKind::Contact => "contact_id",
-            ObjectKind::Company => "company_id",
-            ObjectKind::Deal => "deal_id",
-            _ => return Ok(vec![]),
-        };
-        let act = ObjectKind::Activity;
-        let spec = |n: &str| act.field(n).expect("activity fields");
-        let notes: Vec<NewRecord> = creates
-            .iter()
-            .filter_map(|c| {
-                let body = c.row.notes.as_ref()?;
-                Some(NewRecord {
-                    id: Uuid::now_v7(),
-                    columns: vec![
-                        (spec("kind"), text("note")),
-                        (spec("body"), text(body)),
-                        (spec("occurred_at"), Scalar::Time(now)),
-                        (spec(link), Scalar::Uuid(c.id)),
-                        (spec("owner_id"), Scalar::Uuid(self.caller.user.id)),
-                    ],
-                    custom: Map::new(),
-                })
-            })
-            .collect();
-        if notes.is_empty() {
-            return Ok(vec![]);
-        }
-        bulk::insert_records(tx, ws, act, now, &notes).await?;
-        let terms: Vec<_> = notes
-            .iter()
-            .map(|n| {
-                let body = n.columns.iter().find(|(f, _)| f.name == "body");
-                let body = match body {
-                    Some((_, Scalar::Text(b))) => Some(b.as_str()),
-                    _ => None,
-                };
-                let (t, _) =
-                    index_parts(act, |f| (f == "body").then_some(body).flatten(), None, None);
-                (n.id, t)
-            })
-            .collect();
-        bulk::insert_terms(tx, ws, act, &terms).await?;
-        let audit: Vec<(Uuid, Value)> = notes
-            .iter()
-            .map(|n| {
-                let m: Map<String, Value> = n
-                    .columns
-                    .iter()
-                    .map(|(f, v)| (f.name.to_string(), v.to_json()))
-                    .collect();
-                (n.id, Value::Object(m))
-            })
-            .collect();
-        bulk::audit_many(
-            tx,
-            ws,
-            now,
-            Some(self.caller.user.id),
-            "create",
-            act,
-            &audit,
-        )
-        .await?;
-        Ok(notes
-            .iter()
-            .map(|n| Item {
-                record_id: n.id,
-                object: act,
-                action: "created".into(),
-                version: 1,
-                before: None,
-            })
-            .collect())
+/// The field of an activity that links it to a record of `object`, for imported notes.
+fn note_link(object: ObjectKind) -> Option<&'static str> {
+    match object {
+        ObjectKind::Contact => Some("contact_id"),
+        ObjectKind::Company => Some("company_id"),
+        ObjectKind::Deal => Some("deal_id"),
+        _ => None,
     }
+}
+
+/// The records of `creates` as the bulk path takes them.
+fn new_records(creates: &[Create]) -> Vec<NewRecord> {
+    creates
+        .iter()
+        .map(|c| NewRecord {
+            id: c.id,
+            columns: c.row.changes.columns.clone(),
+            custom: c
+                .row
+                .changes
+                .custom
+                .iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        })
+        .collect()
+}
+
+/// New records' search entries and their words for the typo vocabulary.
+fn put_terms(
+    out: &mut bulk::Sink,
+    ws: WorkspaceId,
+    numbers: &search_numbers::Numbers,
+    terms: &[(Uuid, BTreeSet<String>)],
+) {
+    for ins in search_numbers::new_rows(ws, numbers, terms) {
+        out.put(ins);
+    }
+    out.put(kith_store::search::vocabulary_rows(
+        ws,
+        terms.iter().flat_map(|(_, t)| t),
+    ));
+}
+
+/// A note activity on each new record whose row had notes; returns their import items.
+fn put_notes(
+    out: &mut bulk::Sink,
+    ws: WorkspaceId,
+    actor: Uuid,
+    link: &'static str,
+    numbers: &search_numbers::Numbers,
+    creates: &[Create],
+    now: DateTime<Utc>,
+) -> Vec<Item> {
+    let act = ObjectKind::Activity;
+    let spec = |n: &str| act.field(n).expect("activity fields");
+    let notes: Vec<NewRecord> = creates
+        .iter()
+        .filter_map(|c| {
+            let body = c.row.notes.as_ref()?;
+            Some(NewRecord {
+                id: Uuid::now_v7(),
+                columns: vec![
+                    (spec("kind"), text("note")),
+                    (spec("body"), text(body)),
+                    (spec("occurred_at"), Scalar::Time(now)),
+                    (spec(link), Scalar::Uuid(c.id)),
+                    (spec("owner_id"), Scalar::Uuid(actor)),
+                ],
+                custom: Map::new(),
+            })
+        })
+        .collect();
+    if notes.is_empty() {
+        return vec![];
+    }
+    out.put(bulk::record_rows(ws, act, now, &notes));
+    let terms: Vec<_> = notes
+        .iter()
+        .map(|n| {
+            let body = n.columns.iter().find(|(f, _)| f.name == "body");
+            let body = match body {
+                Some((_, Scalar::Text(b))) => Some(b.as_str()),
+                _ => None,
+            };
+            let (t, _) = index_parts(act, |f| (f == "body").then_some(body).flatten(), None, None);
+            (n.id, t)
+        })
+        .collect();
+    put_terms(out, ws, numbers, &terms);
+    let audit: Vec<(Uuid, Value)> = notes
+        .iter()
+        .map(|n| {
+            let m: Map<String, Value> = n
+                .columns
+                .iter()
+                .map(|(f, v)| (f.name.to_string(), v.to_json()))
+                .collect();
+            (n.id, Value::Object(m))
+        })
+        .collect();
+    for ins in bulk::audit_rows(ws, now, Some(actor), "create", act, &audit) {
+        out.put(ins);
+    }
+    notes
+        .iter()
+        .map(|n| Item {
+            record_id: n.id,
+            object: act,
+            action: "created".into(),
+            version: 1,
+            before: None,
+        })
+        .collect()
 }
 
 fn reject(row: &Prepared, errors: Vec<(String, String)>) -> Reject {
