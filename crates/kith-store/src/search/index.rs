@@ -167,7 +167,7 @@ pub async fn insert_new(
     if items.is_empty() {
         return Ok(());
     }
-    let [numbers] = numbers(tx, ws, [(object, items.len())]).await?;
+    let numbers = numbers(tx, ws, object, items.len()).await?;
     for ins in new_rows(ws, &numbers, items) {
         ins.run(tx).await?;
     }
@@ -182,26 +182,23 @@ pub struct Numbers {
     docs: Vec<i64>,
 }
 
-/// Takes [`Numbers`] for new records of `ws`: `n` of each `object` asked, in one draw
-/// (on SQLite, numbers drawn twice before either is written would be the same).
-pub async fn numbers<const N: usize>(
+/// Takes [`Numbers`] for `n` new records of `object` in `ws`. On SQLite the numbers
+/// follow the largest written so far: write their rows before taking more.
+pub async fn numbers(
     tx: &mut Tx,
     ws: WorkspaceId,
-    wanted: [(ObjectKind, usize); N],
-) -> Result<[Numbers; N], Error> {
-    let mut scopes = [0; N];
-    for (s, (object, n)) in scopes.iter_mut().zip(&wanted) {
-        if *n > 0 {
-            *s = scope(tx, ws, *object).await?;
-        }
-    }
-    let total = wanted.iter().map(|(_, n)| n).sum();
-    let mut docs = new_docs(tx, total).await?.into_iter();
-    // `from_fn` fills the array in index order, so each object takes the next `n`.
-    Ok(std::array::from_fn(|i| Numbers {
-        scope: scopes[i],
-        docs: docs.by_ref().take(wanted[i].1).collect(),
-    }))
+    object: ObjectKind,
+    n: usize,
+) -> Result<Numbers, Error> {
+    let scope = if n > 0 {
+        scope(tx, ws, object).await?
+    } else {
+        0
+    };
+    Ok(Numbers {
+        scope,
+        docs: new_docs(tx, n).await?,
+    })
 }
 
 /// The rows of [`insert_new`] (`search_docs`, then `search_terms`) for records numbered

@@ -401,10 +401,10 @@ both!(
                 json!({"first_name": "Ana", "email": "ana@example.com"}),
             )
             .await;
-        let csv = "Deal Name;Beløb;Forventet lukning;Fase;Virksomhed;Contact Email\n\
-            Big order;kr. 1.234,50;1. marts 2026;Proposal;Nordlys ApS;ana@example.com\n\
-            Bad stage;100;;Nowhere;;\n\
-            Yuan deal;¥12,000;2026年3月1日;Lead;;\n";
+        let csv = "Deal Name;Beløb;Forventet lukning;Fase;Virksomhed;Contact Email;Notes\n\
+            Big order;kr. 1.234,50;1. marts 2026;Proposal;Nordlys ApS;ana@example.com;Ring tilbage i marts\n\
+            Bad stage;100;;Nowhere;;;\n\
+            Yuan deal;¥12,000;2026年3月1日;Lead;;;首次联系 in Shenzhen\n";
         let path = write(&dir, "deals.csv", csv.as_bytes());
         let report = import(app, &path, req(ObjectKind::Deal, "deals.csv")).await;
         assert_eq!(
@@ -431,6 +431,20 @@ both!(
                 .unwrap();
         assert_eq!(rejects[0].line, 3);
         assert_eq!(rejects[0].errors[0].0, "Fase");
+        // Each deal is findable, and so is its note, linked to it: deals are indexed one
+        // by one while the notes' entries are written in bulk after them.
+        for (q, deal) in [("yuan", yuan), ("big", big)] {
+            let found = app.api.get(&format!("/api/v1/deals?q={q}")).await.body["data"].clone();
+            assert_eq!(found.as_array().map(Vec::len), Some(1), "{q}: {found}");
+            assert_eq!(found[0]["id"], deal["id"]);
+        }
+        for (q, deal) in [("tilbage", big), ("shenzhen", yuan)] {
+            let notes =
+                app.api.get(&format!("/api/v1/activities?q={q}")).await.body["data"].clone();
+            assert_eq!(notes.as_array().map(Vec::len), Some(1), "{q}: {notes}");
+            assert_eq!(notes[0]["deal_id"], deal["id"]);
+            assert_eq!(notes[0]["kind"], "note");
+        }
     }
 );
 

@@ -247,8 +247,8 @@ impl<'a> Writer<'a> {
 
     /// Inserts the chunk's new records with their index rows, tags, audit entries,
     /// events, notes and fingerprints. What the rows need from the database (search
-    /// numbers, tag ids) is taken first; then the rows are made on another thread while
-    /// the connection writes the ones made before.
+    /// document numbers, tag ids) is taken before each of the two writes; then the rows are
+    /// made on another thread while the connection writes the ones made before.
     async fn insert_creates(
         &self,
         tx: &mut Tx,
@@ -265,11 +265,8 @@ impl<'a> Writer<'a> {
             Some(_) => creates.iter().filter(|c| c.row.notes.is_some()).count(),
             None => 0,
         };
-        let wanted = [
-            (object, if indexed { creates.len() } else { 0 }),
-            (ObjectKind::Activity, with_notes),
-        ];
-        let [numbers, note_numbers] = search_numbers::numbers(tx, ws, wanted).await?;
+        let indexed_here = if indexed { creates.len() } else { 0 };
+        let numbers = search_numbers::numbers(tx, ws, object, indexed_here).await?;
         let tag_ids = bulk::tag_ids(
             tx,
             ws,
@@ -311,6 +308,10 @@ impl<'a> Writer<'a> {
                 }
             }
         }
+        // Taken only now: on SQLite a document number follows the largest written, and
+        // the records above (and `after_write` indexing deals one by one) took theirs.
+        let note_numbers =
+            search_numbers::numbers(tx, ws, ObjectKind::Activity, with_notes).await?;
         let items = bulk::pipelined(tx, move |out| {
             let tags: Vec<(Uuid, Vec<String>)> = creates
                 .iter()
