@@ -51,29 +51,43 @@ pub async fn insert_rows(
     if rows.is_empty() || columns.is_empty() {
         return Ok(());
     }
-    // COPY streams rows with no statement to parse, plan or bind per chunk, and no
-    // 65,535-value cap per round trip. It has no ON CONFLICT: a tail keeps INSERT.
-    if let (Tx::Pg(t), "") = (&mut *tx, tail) {
-        return crate::copy::copy_rows(t, table, columns, rows).await;
+    if copies(tx.dialect(), tail) {
+        if let Tx::Pg(t) = tx {
+            return crate::copy::copy_rows(t, table, columns, rows).await;
+        }
     }
-    let per_statement = per_statement(tx.dialect(), columns.len());
     // Pipelined: the next statement is built and its values bound while the previous one
     // runs (on SQLite's worker thread, or on the PostgreSQL server), so neither costs
     // the database's time.
-    let dialect = tx.dialect();
-    let bound =
-        |rows: &[Vec<Scalar>]| Bound::new(statement(dialect, table, columns, rows, tail), dialect);
-    let mut chunks = rows.chunks(per_statement);
-    let mut next = chunks.next().map(bound).transpose()?;
+    let mut statements = statements(tx.dialect(), table, columns, rows, tail);
+    let mut next = statements.next().transpose()?;
     while let Some(ready) = next.take() {
-        let following = chunks.next();
         let (done, made) = tokio::join!(tx.execute_bound(ready), async {
-            following.map(bound).transpose()
+            statements.next().transpose()
         });
         done?;
         next = made?;
     }
     Ok(())
+}
+
+/// Whether rows go in by `COPY`: PostgreSQL without a tail. COPY streams rows with no
+/// statement to parse, plan or bind per chunk, and no 65,535-value cap per round trip;
+/// it has no ON CONFLICT, so a tail keeps INSERT.
+fn copies(dialect: crate::Dialect, tail: &str) -> bool {
+    dialect == crate::Dialect::Postgres && tail.is_empty()
+}
+
+/// The multi-row `INSERT`s of `rows`, each made and bound when the iterator reaches it.
+fn statements<'a>(
+    dialect: crate::Dialect,
+    table: &'a str,
+    columns: &'a [&'a str],
+    rows: &'a [Vec<Scalar>],
+    tail: &'a str,
+) -> impl Iterator<Item = Result<Bound, Error>> + 'a {
+    rows.chunks(per_statement(dialect, columns.len()))
+        .map(move |part| Bound::new(statement(dialect, table, columns, part, tail), dialect))
 }
 
 /// Rows per multi-row `INSERT` of `columns` columns. SQLite: a fixed number, so that full

@@ -7,7 +7,7 @@
 use kith_core::Scalar;
 use tokio::sync::mpsc;
 
-use super::{per_statement, statement};
+use super::{copies, statements};
 use crate::db::{Bound, Exec, Tx};
 use crate::{Dialect, Error};
 
@@ -57,17 +57,11 @@ impl Sink {
         if ins.rows.is_empty() || ins.columns.is_empty() {
             return !self.out.is_closed();
         }
-        if self.dialect == Dialect::Postgres && ins.tail.is_empty() {
+        if copies(self.dialect, ins.tail) {
             return self.out.blocking_send(Step::Copy(ins)).is_ok();
         }
-        let n = per_statement(self.dialect, ins.columns.len());
-        for rows in ins.rows.chunks(n) {
-            let sql = statement(self.dialect, ins.table, &ins.columns, rows, ins.tail);
-            if self
-                .out
-                .blocking_send(Step::Sql(Bound::new(sql, self.dialect)))
-                .is_err()
-            {
+        for bound in statements(self.dialect, ins.table, &ins.columns, &ins.rows, ins.tail) {
+            if self.out.blocking_send(Step::Sql(bound)).is_err() {
                 return false;
             }
         }
