@@ -16,6 +16,7 @@ mod events;
 mod export;
 mod export_round_trip;
 mod import;
+mod import_objects;
 mod jobs;
 mod jobs_admin;
 mod jobs_processes;

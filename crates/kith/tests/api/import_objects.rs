@@ -1,0 +1,117 @@
+//! Importing records other than contacts, and values beyond text: deals with money in
+//! either locale, dates, stages, links by name and email, and notes; custom money fields;
+//! tasks with their assignee.
+
+use kith_core::objects::ObjectKind;
+use serde_json::json;
+
+use crate::harness::{both, tempfile_dir};
+use crate::import::{find, import, req, write};
+
+both!(
+    deals_import_with_money_dates_and_links_by_name,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        app.sales_pipeline().await;
+        app.api
+            .create(
+                "contacts",
+                json!({"first_name": "Ana", "email": "ana@example.com"}),
+            )
+            .await;
+        let csv = "Deal Name;Beløb;Forventet lukning;Fase;Virksomhed;Contact Email;Notes\n\
+            Big order;kr. 1.234,50;1. marts 2026;Proposal;Nordlys ApS;ana@example.com;Ring tilbage i marts\n\
+            Bad stage;100;;Nowhere;;;\n\
+            Yuan deal;¥12,000;2026年3月1日;Lead;;;首次联系 in Shenzhen\n";
+        let path = write(&dir, "deals.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Deal, "deals.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (2, 1),
+            "{:?}",
+            report.rejects
+        );
+        let deals = app.api.get("/api/v1/deals?sort=name").await.body["data"].clone();
+        let big = &deals[0];
+        assert_eq!(big["name"], "Big order");
+        assert_eq!(big["amount"], 123450);
+        assert_eq!(big["currency"], "DKK");
+        assert_eq!(big["expected_close"], "2026-03-01");
+        assert!(big["contact_id"].is_string() && big["company_id"].is_string());
+        let yuan = &deals[1];
+        assert_eq!(
+            (yuan["amount"].as_i64(), yuan["currency"].as_str()),
+            (Some(1_200_000), Some("CNY"))
+        );
+        let rejects =
+            kith_store::imports::rejects(&mut app.app.db().clone(), report.import.id, 0, 10)
+                .await
+                .unwrap();
+        assert_eq!(rejects[0].line, 3);
+        assert_eq!(rejects[0].errors[0].0, "Fase");
+        // Each deal is findable, and so is its note, linked to it: deals are indexed one
+        // by one while the notes' entries are written in bulk after them.
+        for (q, deal) in [("yuan", yuan), ("big", big)] {
+            let found = app.api.get(&format!("/api/v1/deals?q={q}")).await.body["data"].clone();
+            assert_eq!(found.as_array().map(Vec::len), Some(1), "{q}: {found}");
+            assert_eq!(found[0]["id"], deal["id"]);
+        }
+        for (q, deal) in [("tilbage", big), ("shenzhen", yuan)] {
+            let notes =
+                app.api.get(&format!("/api/v1/activities?q={q}")).await.body["data"].clone();
+            assert_eq!(notes.as_array().map(Vec::len), Some(1), "{q}: {notes}");
+            assert_eq!(notes[0]["deal_id"], deal["id"]);
+            assert_eq!(notes[0]["kind"], "note");
+        }
+    }
+);
+
+both!(
+    custom_money_fields_and_task_assignees_import,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        app.api
+            .create(
+                "field_definitions",
+                json!({"object": "contact", "key": "budget", "label": "Budget", "kind": "money"}),
+            )
+            .await;
+        let csv = "Email,Budget\nana@example.com,\"kr. 1.250,50\"\nbo@example.com,€99\n";
+        let path = write(&dir, "m.csv", csv.as_bytes());
+        let mut r = req(ObjectKind::Contact, "m.csv");
+        r.mapping = vec![("Budget".into(), "custom.budget".into())];
+        let report = import(app, &path, r).await;
+        assert_eq!((report.import.created, report.import.failed), (2, 0));
+        let ana = find(app, "ana@example.com").await;
+        assert_eq!(
+            ana[0]["custom"]["budget"],
+            json!({"amount": 125050, "currency": "DKK"})
+        );
+        let bo = find(app, "bo@example.com").await;
+        assert_eq!(
+            bo[0]["custom"]["budget"],
+            json!({"amount": 9900, "currency": "EUR"})
+        );
+
+        let csv = "Title,Owner,Due\nCall Ana,admin@acme.test,2030-01-02 09:00\n";
+        let path = write(&dir, "t.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Task, "t.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (1, 0),
+            "{:?}",
+            report.rejects
+        );
+        let tasks = app.api.get("/api/v1/tasks").await.body;
+        let me = app
+            .app
+            .caller_by_email("admin@acme.test")
+            .await
+            .unwrap()
+            .user
+            .id
+            .to_string();
+        assert_eq!(tasks["data"][0]["assignee_id"], me.as_str());
+        assert_eq!(tasks["data"][0]["due_at"], "2030-01-02T09:00:00.000000Z");
+    }
+);
