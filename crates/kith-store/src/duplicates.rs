@@ -8,8 +8,8 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::bulk::{insert_rows, push_ids};
-use crate::db::{Exec, Sql, Tx};
+use crate::bulk::insert_rows;
+use crate::db::{Exec, List, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 fn ws_arg(ws: WorkspaceId) -> Scalar {
@@ -208,11 +208,9 @@ pub async fn set_status(
         .bind(ws_arg(ws))
         .push(" AND object = ")
         .bind(Scalar::Text(object.singular().into()))
-        .push(" AND a IN (");
-    push_ids(&mut sql, ids);
-    sql.push(") AND b IN (");
-    push_ids(&mut sql, ids);
-    sql.push(")");
+        .push(" AND a");
+    sql.bind_in(List::uuids(ids)).push(" AND b");
+    sql.bind_in(List::uuids(ids));
     ex.execute(sql).await
 }
 
@@ -251,9 +249,8 @@ pub async fn move_links(
                 .push(" AS link FROM ")
                 .push(other.table());
             sql.push(" WHERE workspace_id = ").bind(ws_arg(ws));
-            sql.push(" AND ").push(spec.name).push(" IN (");
-            push_ids(&mut sql, from);
-            sql.push(")");
+            sql.push(" AND ").push(spec.name);
+            sql.bind_in(List::uuids(from));
             let rows = tx.fetch_all(sql).await?;
             if rows.is_empty() {
                 continue;
@@ -272,9 +269,8 @@ pub async fn move_links(
             sql.push(other.table()).push(" SET ").push(spec.name);
             sql.push(" = ").bind(Scalar::Uuid(to));
             sql.push(" WHERE workspace_id = ").bind(ws_arg(ws));
-            sql.push(" AND ").push(spec.name).push(" IN (");
-            push_ids(&mut sql, from);
-            sql.push(")");
+            sql.push(" AND ").push(spec.name);
+            sql.bind_in(List::uuids(from));
             tx.execute(sql).await?;
         }
     }

@@ -9,8 +9,8 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::bulk::{insert_rows, push_ids, Insert};
-use crate::db::{Exec, Row, Sql, Tx};
+use crate::bulk::{insert_rows, Insert};
+use crate::db::{Exec, List, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 /// One import of a file.
@@ -432,9 +432,8 @@ pub async fn find_keys(
         sql.bind(ws_arg(ws))
             .push(" AND object = ")
             .bind(Scalar::Text(object.singular().into()))
-            .push(" AND key IN (");
-        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
-        sql.push(")");
+            .push(" AND key");
+        sql.bind_in(List::texts(chunk));
         for r in ex.fetch_all(sql).await? {
             if let (Some(k), Some(id)) = (r.text("key")?, r.uuid("record_id")?) {
                 out.insert(k, id);
@@ -488,9 +487,8 @@ pub async fn forget_keys(tx: &mut Tx, import: Uuid, records: &[Uuid]) -> Result<
         return Ok(());
     }
     let mut sql = Sql::new("DELETE FROM import_keys WHERE import_id = ");
-    sql.bind(Scalar::Uuid(import)).push(" AND record_id IN (");
-    push_ids(&mut sql, records);
-    sql.push(")");
+    sql.bind(Scalar::Uuid(import)).push(" AND record_id");
+    sql.bind_in(List::uuids(records));
     tx.execute(sql).await?;
     Ok(())
 }

@@ -29,7 +29,7 @@ pub mod sequences;
 pub mod timeline;
 pub mod workflows;
 
-pub use db::{Db, Dialect, Exec, Row, Sql, Tx};
+pub use db::{Db, Dialect, Exec, List, Row, Sql, Tx};
 pub use listing::{list, ListSpec};
 use uuid::Uuid;
 

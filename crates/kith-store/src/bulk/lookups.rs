@@ -9,13 +9,8 @@ use kith_core::Scalar;
 use uuid::Uuid;
 
 use super::ws_arg;
-use crate::db::{Exec, Sql, Tx};
+use crate::db::{Exec, List, Sql, Tx};
 use crate::{Error, WorkspaceId};
-
-/// Appends `ids` as bound values separated by commas (the inside of an `IN (…)`).
-pub(crate) fn push_ids(sql: &mut Sql, ids: &[Uuid]) {
-    sql.bind_list(ids.iter().map(|id| Scalar::Uuid(*id)));
-}
 
 /// Live contacts holding any of `values` as an identity of `kind` (email, phone, external).
 pub async fn contacts_by_identity(
@@ -32,9 +27,9 @@ pub async fn contacts_by_identity(
         sql.bind(ws_arg(ws))
             .push(" AND i.kind = ")
             .bind(Scalar::Text(kind.into()))
-            .push(" AND c.deleted_at IS NULL AND i.value IN (");
-        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
-        sql.push(") ORDER BY i.contact_id");
+            .push(" AND c.deleted_at IS NULL AND i.value");
+        sql.bind_in(List::texts(chunk))
+            .push(" ORDER BY i.contact_id");
         for r in ex.fetch_all(sql).await? {
             if let (Some(v), Some(id)) = (r.text("value")?, r.uuid("contact_id")?) {
                 out.push((v, id));
@@ -59,10 +54,8 @@ pub async fn ids_by_value(
         sql.push(" WHERE workspace_id = ")
             .bind(ws_arg(ws))
             .push(" AND deleted_at IS NULL AND ")
-            .push(column)
-            .push(" IN (");
-        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
-        sql.push(") ORDER BY id");
+            .push(column);
+        sql.bind_in(List::texts(chunk)).push(" ORDER BY id");
         for r in ex.fetch_all(sql).await? {
             if let (Some(v), Some(id)) = (r.text("v")?, r.uuid("id")?) {
                 out.push((v, id));
@@ -89,9 +82,8 @@ pub async fn linked(
             }
             let mut sql = Sql::new("SELECT DISTINCT ");
             sql.push(spec.name).push(" AS id FROM ").push(other.table());
-            sql.push(" WHERE ").push(spec.name).push(" IN (");
-            push_ids(&mut sql, ids);
-            sql.push(")");
+            sql.push(" WHERE ").push(spec.name);
+            sql.bind_in(List::uuids(ids));
             for r in ex.fetch_all(sql).await? {
                 out.extend(r.uuid("id")?);
             }
@@ -117,10 +109,9 @@ pub async fn remove_created(
     sql.push(object.table())
         .push(" WHERE workspace_id = ")
         .bind(ws_arg(ws))
-        .push(" AND id IN (");
+        .push(" AND id");
     let ids: Vec<Uuid> = candidates.iter().map(|(id, _)| *id).collect();
-    push_ids(&mut sql, &ids);
-    sql.push(")");
+    sql.bind_in(List::uuids(&ids));
     let wanted: HashMap<Uuid, i64> = candidates.iter().copied().collect();
     for r in tx.fetch_all(sql).await? {
         if let (Some(id), Some(v)) = (r.uuid("id")?, r.int("version")?) {
@@ -143,18 +134,16 @@ pub async fn remove_created(
             continue;
         }
         let mut sql = Sql::new("DELETE FROM ");
-        sql.push(table).push(" WHERE ").push(col).push(" IN (");
-        push_ids(&mut sql, &removed);
-        sql.push(")");
+        sql.push(table).push(" WHERE ").push(col);
+        sql.bind_in(List::uuids(&removed));
         tx.execute(sql).await?;
     }
     let mut sql = Sql::new("DELETE FROM ");
     sql.push(object.table())
         .push(" WHERE workspace_id = ")
         .bind(ws_arg(ws));
-    sql.push(" AND id IN (");
-    push_ids(&mut sql, &removed);
-    sql.push(")");
+    sql.push(" AND id");
+    sql.bind_in(List::uuids(&removed));
     tx.execute(sql).await?;
     Ok(removed)
 }

@@ -10,7 +10,7 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::db::{Bound, Exec, Sql, Tx};
+use crate::db::{Bound, Exec, List, Sql, Tx};
 use crate::events::past_tense;
 use crate::{Error, WorkspaceId};
 
@@ -410,9 +410,8 @@ pub async fn tag_ids(
     let names: Vec<&String> = names.into_iter().collect();
     for chunk in names.chunks(1000) {
         let mut sql = Sql::new("SELECT id, name FROM tags WHERE workspace_id = ");
-        sql.bind(ws_arg(ws)).push(" AND name IN (");
-        sql.bind_list(chunk.iter().map(|v| Scalar::Text(v.to_string())));
-        sql.push(")");
+        sql.bind(ws_arg(ws)).push(" AND name");
+        sql.bind_in(List::texts(chunk));
         for row in tx.fetch_all(sql).await? {
             if let (Some(id), Some(name)) = (row.uuid("id")?, row.text("name")?) {
                 ids.insert(name, id);

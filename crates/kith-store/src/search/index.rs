@@ -10,7 +10,7 @@ use kith_core::Scalar;
 use uuid::Uuid;
 
 use crate::bulk::Insert;
-use crate::db::{Exec, Sql, Tx};
+use crate::db::{Exec, List, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 /// `workspace_id = … AND object = …`: the key of a row of `search_scopes`.
@@ -252,9 +252,8 @@ pub async fn remove(tx: &mut Tx, ws: WorkspaceId, ids: &[Uuid]) -> Result<(), Er
     let docs = |sql: &mut Sql| {
         sql.push("search_docs WHERE workspace_id = ")
             .bind(Scalar::Uuid(ws.0))
-            .push(" AND record_id IN (");
-        sql.bind_list(ids.iter().map(|id| Scalar::Uuid(*id)));
-        sql.push(")");
+            .push(" AND record_id");
+        sql.bind_in(List::uuids(ids));
     };
     let mut sql = Sql::new("DELETE FROM search_terms WHERE doc IN (SELECT doc FROM ");
     docs(&mut sql);

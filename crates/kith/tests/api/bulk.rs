@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use kith_core::{Scalar, ScalarType};
 use kith_store::bulk::{insert_rows, pipelined, Insert};
-use kith_store::{Db, Dialect, Exec, Sql};
+use kith_store::{Db, Dialect, Exec, List, Sql};
 use serde_json::json;
 
 use crate::harness::both;
@@ -71,6 +71,18 @@ async fn read_back(db: &Db, name: &str) -> Vec<Vec<Scalar>> {
                 .collect()
         })
         .collect()
+}
+
+/// A fresh table `name` holding [`rows`], committed; the rows it holds.
+async fn stored(db: &Db, name: &str) -> Vec<Vec<Scalar>> {
+    create_table(db, name).await;
+    let rows = rows();
+    let mut tx = db.begin().await.unwrap();
+    insert_rows(&mut tx, name, COLUMNS, &rows, "")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    rows
 }
 
 fn time(micros: i64) -> Scalar {
@@ -325,5 +337,63 @@ both!(
             read_back(db, "bulk_probe_more").await,
             Vec::<Vec<Scalar>>::new()
         );
+    }
+);
+
+both!(
+    a_bound_list_matches_its_values_on_both_backends,
+    |app| async move {
+        let db = app.app.db();
+        let rows = stored(db, "bulk_probe").await;
+        let keys = |sql: Sql| async move {
+            db.clone()
+                .fetch_all(sql)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| r.int("k").unwrap().unwrap())
+                .collect::<Vec<_>>()
+        };
+        let uuid_of = |k: usize| match &rows[k][5] {
+            Scalar::Uuid(u) => *u,
+            _ => unreachable!("column u holds uuids"),
+        };
+
+        // Ids, with values around the list (placeholders before and after keep their
+        // places), one absent and one repeated.
+        let wanted: Vec<uuid::Uuid> = (1..3000).step_by(7).map(uuid_of).collect();
+        let mut ids = wanted.clone();
+        ids.push(uuid::Uuid::now_v7());
+        ids.push(wanted[0]);
+        let mut sql = Sql::new("SELECT k FROM bulk_probe WHERE k > ");
+        sql.bind(Scalar::Int(0)).push(" AND u");
+        sql.bind_in(List::uuids(&ids))
+            .push(" AND k < ")
+            .bind(Scalar::Int(3000))
+            .push(" ORDER BY k");
+        let expect: Vec<i64> = (1..3000).step_by(7).map(|k| k as i64).collect();
+        assert_eq!(keys(sql).await, expect);
+
+        // Texts, awkward ones included, and a statement appended to another.
+        let mut sql = Sql::new("SELECT k FROM bulk_probe WHERE k < ");
+        sql.bind(Scalar::Int(30));
+        let mut part = Sql::new(" AND t");
+        part.bind_in(List::texts(&["张伟", "\\N", "tab\there", "nobody"]));
+        sql.append(part);
+        sql.push(" ORDER BY k");
+        let expect: Vec<i64> = (1..30)
+            .filter(|k| {
+                let n = *k as usize;
+                !n.is_multiple_of(5)
+                    && ["张伟", "\\N", "tab\there"].contains(&AWKWARD[n % AWKWARD.len()])
+            })
+            .collect();
+        assert!(!expect.is_empty());
+        assert_eq!(keys(sql).await, expect);
+
+        // An empty list matches nothing, and is no syntax error.
+        let mut sql = Sql::new("SELECT k FROM bulk_probe WHERE t");
+        sql.bind_in(List::texts::<String>(&[]));
+        assert_eq!(keys(sql).await, Vec::<i64>::new());
     }
 );
