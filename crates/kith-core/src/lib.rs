@@ -5,6 +5,8 @@
 //! Not for: I/O of any kind. Nothing here touches a database, a socket or a clock that
 //! the caller did not hand in, so all of it is tested with plain unit tests.
 
+#[cfg(test)]
+mod awkward_input_tests;
 pub mod campaigns;
 mod contact_points;
 pub mod dedup;

@@ -68,10 +68,12 @@ impl<'a> Parser<'a> {
         let mut nodes = Vec::new();
         loop {
             let rest = &self.src[self.pos..];
-            let next = [rest.find("{{"), rest.find("{%")]
-                .into_iter()
-                .flatten()
-                .min();
+            // One scan for either opening: looking for `{{` and `{%` apart reads the
+            // whole rest each time for the one that is absent (quadratic in long text).
+            let next = rest
+                .match_indices('{')
+                .map(|(i, _)| i)
+                .find(|i| rest[i + 1..].starts_with(['{', '%']));
             let Some(rel) = next else {
                 if !rest.is_empty() {
                     nodes.push(Node::Text(rest.to_string()));
