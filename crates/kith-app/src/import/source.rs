@@ -13,6 +13,8 @@ use kith_core::import::{encoding, vcard};
 use super::bad;
 use crate::Error;
 
+mod xlsx;
+
 /// The formats Kith reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -120,7 +122,7 @@ pub fn open(
 ) -> Result<Opened, Error> {
     match format {
         Format::Csv => open_csv(path, encoding_label, delimiter, read),
-        Format::Xlsx => open_xlsx(path, read),
+        Format::Xlsx => xlsx::open(path, read),
         Format::Vcard => open_vcard(path, read),
     }
 }
@@ -232,75 +234,6 @@ impl<R: Read + Send + 'static> OwnedRecords for csv::Reader<R> {
     fn into_records_owned(self) -> Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send> {
         Box::new(self.into_records())
     }
-}
-
-fn open_xlsx(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
-    use calamine::{open_workbook, Data, Reader, Xlsx};
-    let size = std::fs::metadata(path).map_err(|e| io(path, e))?.len();
-    let mut book: Xlsx<_> =
-        open_workbook(path).map_err(|e| bad(format!("not a readable XLSX file: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| bad("the workbook has no sheet"))?
-        .map_err(|e| bad(format!("cannot read the first sheet: {e}")))?;
-    // The sheet is in memory now: report the whole file as read.
-    read.store(size, Ordering::Relaxed);
-    let cell = |d: &Data| -> String {
-        match d {
-            Data::Empty => String::new(),
-            Data::String(s) => s.clone(),
-            Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-            Data::Float(f) => f.to_string(),
-            Data::Int(i) => i.to_string(),
-            Data::Bool(b) => b.to_string(),
-            Data::DateTime(dt) => match dt.as_datetime() {
-                Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
-                Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
-                None => dt.as_f64().to_string(),
-            },
-            Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-            Data::Error(e) => format!("#{e:?}"),
-        }
-    };
-    let start_row = range.start().map(|(r, _)| r as u64).unwrap_or(0);
-    let mut rows = range.rows();
-    let headers: Vec<String> = match rows.next() {
-        Some(r) => r
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let h = cell(d).trim().to_string();
-                if h.is_empty() {
-                    format!("Column {}", i + 1)
-                } else {
-                    h
-                }
-            })
-            .collect(),
-        None => return Err(bad("the first sheet is empty: no header row")),
-    };
-    let data: Vec<RawRow> = rows
-        .enumerate()
-        .filter_map(|(i, r)| {
-            let cells: Vec<String> = r.iter().map(cell).collect();
-            if cells.iter().all(|c| c.trim().is_empty()) {
-                return None;
-            }
-            Some(RawRow {
-                line: start_row + i as u64 + 2,
-                cells,
-                problem: None,
-            })
-        })
-        .collect();
-    Ok(Opened {
-        headers,
-        preset: None,
-        encoding: None,
-        delimiter: None,
-        notes: vec![],
-        rows: Box::new(data.into_iter()),
-    })
 }
 
 /// The columns a vCard becomes, with the field each fills.

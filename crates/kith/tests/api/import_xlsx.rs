@@ -1,0 +1,99 @@
+//! XLSX imports read the first sheet as it streams: where the data starts, blank rows and
+//! cells, numbers and booleans, row numbers in the report past the read-ahead, and a
+//! file that is not a workbook.
+
+use kith_core::objects::ObjectKind;
+use rust_xlsxwriter::Workbook;
+
+use crate::harness::{both, tempfile_dir};
+use crate::import::{find, import, req, write};
+
+both!(
+    a_sheet_starting_at_b3_with_blank_rows_imports_every_row_by_its_sheet_row,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        // Header at B3 (rows and columns 0-based here), a blank row, a row of spaces.
+        for (c, h) in ["First name", "Last name", "Email", "Score", "Newsletter"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(2, 1 + c as u16, *h).unwrap();
+        }
+        let rows = 3_000u32;
+        for i in 0..rows {
+            // Sheet rows 4.. (1-based); row 6 stays blank, row 7 holds only spaces.
+            let r = 3 + i + u32::from(i >= 2) * 2;
+            sheet.write_string(r, 1, format!("Person{i}")).unwrap();
+            sheet.write_string(r, 2, "Østergård").unwrap();
+            let email = if i == rows - 2 {
+                "broken@".to_string()
+            } else {
+                format!("p{i}@example.dk")
+            };
+            sheet.write_string(r, 3, &email).unwrap();
+            sheet.write_number(r, 4, f64::from(i) + 0.5).unwrap();
+            sheet.write_boolean(r, 5, i % 2 == 0).unwrap();
+        }
+        sheet.write_string(6, 2, "   ").unwrap();
+        let path = write(&dir, "people.xlsx", &book.save_to_buffer().unwrap());
+        let mut r = req(ObjectKind::Contact, "people.xlsx");
+        r.create_fields = true;
+        let report = import(app, &path, r).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (rows as i64 - 1, 1),
+            "{:?}",
+            report.rejects
+        );
+        let rejects =
+            kith_store::imports::rejects(&mut app.app.db().clone(), report.import.id, 0, 10)
+                .await
+                .unwrap();
+        // Data row rows-2 sits at 0-based sheet row 3 + (rows-2) + 2: its 1-based number is one more.
+        assert_eq!(
+            rejects[0].line,
+            i64::from(3 + rows - 2 + 2 + 1),
+            "{rejects:?}"
+        );
+        assert_eq!(rejects[0].errors[0].0, "Email");
+
+        let first = find(app, "p0@example.dk").await;
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0]["first_name"], "Person0");
+        assert_eq!(first[0]["last_name"], "Østergård");
+        // Unknown columns become text fields holding what the sheet shows.
+        assert_eq!(first[0]["custom"]["score"], "0.5", "{:?}", first[0]);
+        assert_eq!(first[0]["custom"]["newsletter"], "true", "{:?}", first[0]);
+        let last = find(app, &format!("p{}@example.dk", rows - 1)).await;
+        assert_eq!(last[0]["first_name"], format!("Person{}", rows - 1));
+    }
+);
+
+both!(
+    a_file_that_is_not_a_workbook_is_refused_with_why,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let mut book = Workbook::new();
+        book.add_worksheet().write_string(0, 0, "Email").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        // Cut short, as an interrupted download leaves it.
+        let path = write(&dir, "cut.xlsx", &bytes[..bytes.len() / 2]);
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let err = app
+            .app
+            .import_file(
+                &caller,
+                &path,
+                &req(ObjectKind::Contact, "cut.xlsx"),
+                &|_| {},
+            )
+            .await
+            .expect_err("a cut workbook is refused");
+        assert!(
+            err.to_string().contains("not a readable XLSX file"),
+            "{err}"
+        );
+    }
+);
