@@ -18,6 +18,7 @@ pub mod jobs;
 pub mod listing;
 pub mod objects;
 pub mod search;
+pub mod seeded;
 pub mod segmentation;
 pub mod templates;
 mod values;

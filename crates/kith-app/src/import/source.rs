@@ -120,10 +120,64 @@ pub fn open(
     delimiter: Option<char>,
     read: Arc<AtomicU64>,
 ) -> Result<Opened, Error> {
-    match format {
+    let mut opened = match format {
         Format::Csv => open_csv(path, encoding_label, delimiter, read),
         Format::Xlsx => xlsx::open(path, read),
         Format::Vcard => open_vcard(path, read),
+    }?;
+    // NUL is in no text a person typed (old systems pad fields with it); PostgreSQL
+    // cannot store it, and a refused row holding one could not be kept for the error
+    // file. It goes, from every format alike.
+    for h in &mut opened.headers {
+        strip_nul(h);
+    }
+    let rows = std::mem::replace(&mut opened.rows, Box::new(std::iter::empty()));
+    opened.rows = Box::new(rows.map(|mut r| {
+        r.cells.iter_mut().for_each(strip_nul);
+        r
+    }));
+    Ok(opened)
+}
+
+fn strip_nul(s: &mut String) {
+    if s.contains('\0') {
+        s.retain(|c| c != '\0');
+    }
+}
+
+/// Reads text with every line break as `\n`: the CSV reader counts lines by `\n`
+/// alone, so in a file saved with `\r` breaks (Excel for the old Mac OS) every row was
+/// "line 1", and the refused rows of one file overwrote each other in the error file.
+struct LineBreaks<R> {
+    inner: R,
+    /// The last byte handed out was a `\r` turned into `\n`: a `\n` right after it
+    /// belongs to the same break.
+    after_cr: bool,
+}
+
+impl<R: Read> Read for LineBreaks<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.inner.read(buf)?;
+            if n == 0 {
+                return Ok(0);
+            }
+            let mut out = 0;
+            for i in 0..n {
+                let b = buf[i];
+                if b == b'\n' && self.after_cr {
+                    self.after_cr = false;
+                    continue;
+                }
+                self.after_cr = b == b'\r';
+                buf[out] = if self.after_cr { b'\n' } else { b };
+                out += 1;
+            }
+            // A read of nothing but the `\n` of a `\r\n` is no end of file.
+            if out > 0 {
+                return Ok(out);
+            }
+        }
     }
 }
 
@@ -163,10 +217,13 @@ fn open_csv(
         inner: BufReader::with_capacity(256 * 1024, file),
         read,
     };
-    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(Some(enc))
-        .bom_override(true)
-        .build(counted);
+    let decoded = LineBreaks {
+        inner: encoding_rs_io::DecodeReaderBytesBuilder::new()
+            .encoding(Some(enc))
+            .bom_override(true)
+            .build(counted),
+        after_cr: false,
+    };
     let reader = csv::ReaderBuilder::new()
         .delimiter(delim)
         .flexible(true)

@@ -16,6 +16,7 @@ mod events;
 mod export;
 mod export_round_trip;
 mod import;
+mod import_awkward;
 mod import_objects;
 mod import_xlsx;
 mod jobs;

@@ -48,6 +48,9 @@ struct Create {
     id: Uuid,
     row: Prepared,
     transition: Option<(Option<Uuid>, Uuid)>,
+    /// Later rows of the file merged into this one (`--on-duplicate update|merge`): they
+    /// count as updates when it is stored, and are refused with it when it is not.
+    absorbed: Vec<Reject>,
 }
 
 fn text(s: &str) -> Scalar {
@@ -126,6 +129,14 @@ impl<'a> Writer<'a> {
                     OnDuplicate::Skip => skipped += 1,
                     mode => {
                         absorb(&mut creates[i].row, &row, mode);
+                        let line = creates[i].row.line;
+                        creates[i].absorbed.push(reject(
+                            &row,
+                            vec![(
+                                String::new(),
+                                format!("is the same record as line {line}, which was refused"),
+                            )],
+                        ));
                         // What the new record took from this row finds it too, as it
                         // would once stored.
                         for k in match_keys(object, &creates[i].row) {
@@ -149,6 +160,7 @@ impl<'a> Writer<'a> {
                 id: Uuid::now_v7(),
                 row,
                 transition: None,
+                absorbed: vec![],
             });
         }
         // Links, defaults and object rules; a row whose link cannot be made is refused.
@@ -165,7 +177,10 @@ impl<'a> Writer<'a> {
         let mut linked_creates = vec![];
         for mut c in creates {
             match self.link(&mut tx, &mut c.row, &targets, now).await? {
-                Err(errors) => rejects.push(reject(&c.row, errors)),
+                Err(errors) => {
+                    rejects.push(reject(&c.row, errors));
+                    rejects.append(&mut c.absorbed);
+                }
                 Ok(()) => {
                     defaults(self.caller, object, &mut c.row.changes, now);
                     let mut errors = FieldErrors::default();
@@ -186,13 +201,14 @@ impl<'a> Writer<'a> {
                     } else {
                         let e = errors.0.into_iter().collect();
                         rejects.push(reject(&c.row, e));
+                        rejects.append(&mut c.absorbed);
                     }
                 }
             }
         }
         let created = linked_creates.len() as i64;
+        let mut updated: i64 = linked_creates.iter().map(|c| c.absorbed.len() as i64).sum();
         let mut items = self.insert_creates(&mut tx, linked_creates, now).await?;
-        let mut updated = 0;
         // Looked up after the creates: an update may link to a record this chunk made.
         let targets = self
             .link_targets(&mut tx, updates.iter().map(|(_, r)| r))

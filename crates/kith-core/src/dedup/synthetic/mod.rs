@@ -14,64 +14,8 @@ use uuid::Uuid;
 use super::contact_points::email_for_matching;
 use super::Person;
 use crate::search::fold_danish;
+pub(crate) use crate::seeded::Rng;
 use data::*;
-
-/// A small seeded random generator (SplitMix64): reproducible, and no dependency.
-pub(crate) struct Rng(u64);
-
-impl Rng {
-    pub(crate) fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (0 when n is 0).
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            (self.next() % n as u64) as usize
-        }
-    }
-
-    /// A uniform number in `0.0..1.0`.
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// True with probability `p`.
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-
-    /// A uniformly chosen element; None for an empty table.
-    fn pick<T: Copy>(&mut self, xs: &[T]) -> Option<T> {
-        xs.get(self.below(xs.len())).copied()
-    }
-
-    /// An element chosen with a skew towards the front (the common names).
-    fn skewed<T: Copy>(&mut self, xs: &[T]) -> Option<T> {
-        let i = (self.unit().powf(1.8) * xs.len() as f64) as usize;
-        xs.get(i.min(xs.len().saturating_sub(1))).copied()
-    }
-
-    fn digits(&mut self, n: usize) -> String {
-        (0..n)
-            .map(|_| char::from(b'0' + self.below(10) as u8))
-            .collect()
-    }
-
-    fn uuid(&mut self) -> Uuid {
-        Uuid::from_u64_pair(self.next(), self.next())
-    }
-}
 
 /// Which naming world a person comes from; decides names, emails, phones, places.
 #[derive(Clone, Copy, PartialEq, Eq)]
