@@ -22,6 +22,10 @@ pub(crate) async fn copy_rows(
     columns: &[&str],
     rows: &[Vec<Scalar>],
 ) -> Result<(), Error> {
+    // As binding does (a NUL would otherwise fail the COPY as a database error).
+    for v in rows.iter().flatten() {
+        crate::db::refuse_nul(v)?;
+    }
     // Names come from our own code, never from input (as in the INSERT path).
     let statement = format!("COPY {table} ({}) FROM STDIN", columns.join(", "));
     let mut rows = rows.iter();

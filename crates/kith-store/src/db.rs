@@ -218,6 +218,7 @@ fn sqlite_add(
     last_time: &mut Option<(DateTime<Utc>, String)>,
     a: Scalar,
 ) -> Result<(), Error> {
+    refuse_nul(&a)?;
     match a {
         Scalar::Time(t) => {
             let text = match last_time {
@@ -247,6 +248,32 @@ fn sqlite_add(
     Ok(())
 }
 
+/// PostgreSQL stores no NUL in text or JSON (SQLite would); refused alike on both, as
+/// bad input, so that no path can turn one into a 500 or a value only one backend keeps.
+/// The import drops NULs before it gets here, and field validation names the field.
+pub(crate) fn refuse_nul(a: &Scalar) -> Result<(), Error> {
+    fn in_json(v: &Value) -> bool {
+        match v {
+            Value::String(s) => s.contains('\0'),
+            Value::Array(a) => a.iter().any(in_json),
+            Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || in_json(v)),
+            _ => false,
+        }
+    }
+    match a {
+        Scalar::Text(s) if s.contains('\0') => Err(nul()),
+        Scalar::Json(j) if in_json(j) => Err(nul()),
+        _ => Ok(()),
+    }
+}
+
+fn nul() -> Error {
+    Error::Invalid(kith_core::Error::new(
+        "nul_character",
+        "a value holds a NUL character (U+0000), which cannot be stored or searched; remove it",
+    ))
+}
+
 /// How SQLite stores a timestamp: fixed-width RFC 3339 in UTC, so that text comparison
 /// is time order.
 pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
@@ -259,6 +286,9 @@ fn pg_args(args: Vec<Arg>) -> Result<PgArguments, Error> {
         let a = match a {
             Arg::One(a) => a,
             Arg::List(List::Text(v)) => {
+                if v.iter().any(|t| t.contains('\0')) {
+                    return Err(nul());
+                }
                 out.add(v).map_err(sqlx::Error::Encode)?;
                 continue;
             }
@@ -267,6 +297,7 @@ fn pg_args(args: Vec<Arg>) -> Result<PgArguments, Error> {
                 continue;
             }
         };
+        refuse_nul(&a)?;
         match a {
             Scalar::Null(ScalarType::Text) => out.add(None::<String>),
             Scalar::Null(ScalarType::Int) => out.add(None::<i64>),

@@ -314,3 +314,151 @@ both!(sql_looking_strings_are_plain_values, |app| async move {
         1
     );
 });
+
+both!(
+    nul_characters_anywhere_get_an_answer_never_a_500,
+    |app| async move {
+        // PostgreSQL stores no NUL in text or JSON; SQLite does. Every way a NUL can come in
+        // must be refused (or dropped) the same on both, never reach the database as a 500.
+        let api = &app.api;
+        let send = |method: Method, path: String, body: Option<serde_json::Value>| {
+            let api = api.clone();
+            async move {
+                let mut req = api
+                    .client
+                    .request(method.clone(), format!("{}{}", api.base, path))
+                    .bearer_auth(api.token.as_ref().unwrap());
+                if let Some(b) = &body {
+                    req = req.json(b);
+                }
+                let res = req.send().await.unwrap();
+                let status = res.status();
+                (
+                    status,
+                    format!("{method} {path} {body:?}: {}", res.text().await.unwrap()),
+                )
+            }
+        };
+        let nul = "a\u{0}b";
+        let mut failures = vec![];
+        let mut check = |(status, what): (StatusCode, String)| {
+            if status.is_server_error() {
+                failures.push(what);
+            }
+        };
+        for object in kith_core::objects::ObjectKind::ALL {
+            let path = format!("/api/v1/{}", object.plural());
+            for spec in object.fields().iter().filter(|f| !f.read_only) {
+                check(send(Method::POST, path.clone(), Some(json!({ spec.name: nul }))).await);
+                check(
+                    send(
+                        Method::POST,
+                        path.clone(),
+                        Some(json!({ spec.name: [nul] })),
+                    )
+                    .await,
+                );
+                check(
+                    send(
+                        Method::POST,
+                        path.clone(),
+                        Some(json!({ spec.name: {nul: nul} })),
+                    )
+                    .await,
+                );
+            }
+            check(
+                send(
+                    Method::POST,
+                    path.clone(),
+                    Some(json!({"custom": {nul: nul}})),
+                )
+                .await,
+            );
+            check(send(Method::GET, format!("{path}?q=a%00b"), None).await);
+            check(send(Method::GET, format!("{path}?sort=a%00b"), None).await);
+            check(
+                send(
+                    Method::GET,
+                    format!("{path}?filter=name%20%3D%20%22a%00b%22"),
+                    None,
+                )
+                .await,
+            );
+            check(
+            send(
+                Method::POST,
+                format!("{path}/query"),
+                Some(json!({"filter": {"field": "name", "op": "contains", "value": nul}, "q": nul})),
+            )
+            .await,
+        );
+        }
+        let c = api
+            .create(
+                "contacts",
+                json!({"first_name": "Ane", "email": "ane@example.dk"}),
+            )
+            .await;
+        let id = c["id"].as_str().unwrap();
+        check(
+            send(
+                Method::PATCH,
+                format!("/api/v1/contacts/{id}"),
+                Some(json!({"first_name": nul, "tags": [nul], "version": c["version"]})),
+            )
+            .await,
+        );
+        for path in [
+            "/api/v1/search?q=a%00b",
+            "/api/v1/contacts?q=%00",
+            "/api/v1/contacts/export?format=csv&q=a%00b",
+            "/api/v1/duplicates?object=a%00b",
+        ] {
+            check(send(Method::GET, path.to_string(), None).await);
+        }
+        let writes = [
+            (
+                "/api/v1/email-templates".to_string(),
+                json!({"name": nul, "subject": nul, "html": nul, "text": nul}),
+            ),
+            (
+                "/api/v1/auth/login".to_string(),
+                json!({"email": nul, "password": nul}),
+            ),
+            (
+                "/api/v1/merges".to_string(),
+                json!({"object": nul, "survivor": nul, "merged": [nul]}),
+            ),
+            (
+                "/api/v1/duplicates/dismiss".to_string(),
+                json!({"a": nul, "b": nul}),
+            ),
+            (
+                "/api/v1/workflows".to_string(),
+                json!({"name": nul, "trigger": {"kind": nul}, "steps": []}),
+            ),
+            (
+                "/api/v1/campaigns".to_string(),
+                json!({"name": nul, "template_id": nul, "segment_id": nul}),
+            ),
+            (
+                "/api/v1/sequences".to_string(),
+                json!({"name": nul, "steps": [{"subject": nul}]}),
+            ),
+            (
+                format!("/api/v1/contacts/{id}/emails"),
+                json!({"subject": nul, "text": nul}),
+            ),
+        ];
+        for (path, body) in writes {
+            check(send(Method::POST, path, Some(body)).await);
+        }
+        assert!(
+            failures.is_empty(),
+            "{} answers were 500:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+);

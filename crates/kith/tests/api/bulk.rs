@@ -397,3 +397,46 @@ both!(
         assert_eq!(keys(sql).await, Vec::<i64>::new());
     }
 );
+
+both!(
+    a_nul_is_refused_as_bad_input_by_every_write_path,
+    |app| async move {
+        let db = app.app.db();
+        let rows = stored(db, "bulk_probe").await;
+        let mut with_nul = rows[1].clone();
+        with_nul[0] = Scalar::Int(1_000_000);
+        with_nul[1] = Scalar::Text("a\0b".into());
+        let mut in_json = rows[2].clone();
+        in_json[0] = Scalar::Int(1_000_001);
+        in_json[8] = Scalar::Json(json!({"nested": ["ok", {"k\0": "v"}]}));
+        for row in [with_nul, in_json] {
+            // COPY on PostgreSQL (no tail), INSERT with a tail, and a bound statement.
+            for tail in ["", " ON CONFLICT DO NOTHING"] {
+                let mut tx = db.begin().await.unwrap();
+                let err = insert_rows(
+                    &mut tx,
+                    "bulk_probe",
+                    COLUMNS,
+                    std::slice::from_ref(&row),
+                    tail,
+                )
+                .await
+                .unwrap_err();
+                assert!(
+                    matches!(&err, kith_store::Error::Invalid(e) if e.code == "nul_character"),
+                    "{err}"
+                );
+            }
+            let mut sql = Sql::new("SELECT k FROM bulk_probe WHERE t = ");
+            sql.bind(row[1].clone())
+                .push(" OR j = ")
+                .bind(row[8].clone());
+            let refused = db.clone().fetch_all(sql).await.err();
+            assert!(
+                matches!(refused, Some(kith_store::Error::Invalid(_))),
+                "{refused:?}"
+            );
+        }
+        assert_eq!(read_back(db, "bulk_probe").await, rows, "nothing written");
+    }
+);
