@@ -13,6 +13,12 @@ pub(super) struct Logical {
 /// quoted-printable soft line breaks (a value ending in `=`) into logical lines.
 pub(super) fn unfold(text: &str) -> Vec<Logical> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    // Old Mac files break lines with a lone `\r`, which `lines()` does not split on.
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     let mut out: Vec<Logical> = Vec::new();
     let mut soft_break = false;
     for (i, raw) in text.lines().enumerate() {

@@ -292,3 +292,17 @@ fn odd_input_never_panics() {
     );
     assert_eq!(card.full_name, s("=ZZ=4A"));
 }
+
+#[test]
+fn old_mac_line_breaks_read_as_lines() {
+    let cards = parse(
+        "BEGIN:VCARD\rVERSION:3.0\rFN:Ane Hansen\rEND:VCARD\rBEGIN:VCARD\rFN:Bo Berg\rEMAIL:bo@example.dk\rEND:VCARD\r",
+    );
+    assert_eq!(cards.len(), 2);
+    let bo = cards[1].as_ref().unwrap();
+    assert_eq!(bo.full_name, s("Bo Berg"));
+    assert_eq!(bo.emails, vec!["bo@example.dk".to_string()]);
+    assert_eq!(bo.line, 5, "the line the card begins on");
+    let broken = parse("BEGIN:VCARD\r\nFN:Ane\r\nEND:VCARD\r\rBEGIN:VCARD\rEMAIL:x@example.dk\r");
+    assert_eq!(broken[1].as_ref().unwrap_err().line, 5);
+}
