@@ -241,13 +241,24 @@ pub async fn add_items(
     import: Uuid,
     items: &[Item],
 ) -> Result<(), Error> {
-    item_rows(ws, import, items).run(tx).await
+    // A record the import created is new: its entry cannot exist yet, so it needs no
+    // conflict clause, and without one PostgreSQL takes the rows by COPY.
+    let created = |i: &&Item| i.action == "created";
+    let mut fresh = item_rows(ws, import, items.iter().filter(created));
+    fresh.tail = "";
+    fresh.run(tx).await?;
+    item_rows(ws, import, items.iter().filter(|i| !created(i)))
+        .run(tx)
+        .await
 }
 
 /// The rows of [`add_items`].
-pub fn item_rows(ws: WorkspaceId, import: Uuid, items: &[Item]) -> Insert {
+pub fn item_rows<'a>(
+    ws: WorkspaceId,
+    import: Uuid,
+    items: impl Iterator<Item = &'a Item>,
+) -> Insert {
     let rows: Vec<Vec<Scalar>> = items
-        .iter()
         .map(|i| {
             vec![
                 ws_arg(ws),
