@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use kith_core::{Scalar, ScalarType};
 use uuid::Uuid;
 
-use crate::{Error, Exec, Row, Sql, WorkspaceId};
+use crate::{Error, Exec, List, Row, Sql, WorkspaceId};
 
 pub(crate) fn ws_arg(ws: WorkspaceId) -> Scalar {
     Scalar::Uuid(ws.0)
@@ -325,9 +325,10 @@ pub async fn suppressed_among(
     let mut out = std::collections::HashSet::new();
     for chunk in emails.chunks(500) {
         let mut sql = Sql::new("SELECT email FROM email_suppressions WHERE workspace_id = ");
-        sql.bind(ws_arg(ws)).push(" AND email IN (");
-        sql.bind_list(chunk.iter().map(|e| Scalar::Text(e.trim().to_lowercase())));
-        sql.push(")");
+        sql.bind(ws_arg(ws)).push(" AND email");
+        sql.bind_in(List::Text(
+            chunk.iter().map(|e| e.trim().to_lowercase()).collect(),
+        ));
         for r in ex.fetch_all(sql).await? {
             out.extend(r.text("email")?);
         }

@@ -16,7 +16,7 @@ use kith_core::{Scalar, ScalarType};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::db::{Db, Exec, Row, Sql, Tx};
+use crate::db::{Db, Exec, List, Row, Sql, Tx};
 use crate::{Error, WorkspaceId};
 
 /// One job as stored.
@@ -363,9 +363,8 @@ pub async fn release(
         .bind(Scalar::Time(now))
         .push(" WHERE status = 'running' AND locked_by = ")
         .bind(Scalar::Text(worker.into()))
-        .push(" AND id IN (")
-        .bind_list(ids.iter().map(|id| Scalar::Uuid(*id)))
-        .push(")");
+        .push(" AND id")
+        .bind_in(List::uuids(ids));
     db.clone().execute(sql).await
 }
 

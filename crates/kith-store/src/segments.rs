@@ -11,7 +11,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::bulk::insert_rows;
-use crate::db::{Exec, Sql, Tx};
+use crate::db::{Exec, List, Sql, Tx};
 use crate::listing::{compile, compile_for};
 use crate::{Error, WorkspaceId};
 
@@ -187,9 +187,8 @@ pub async fn refresh(
     add_members(tx, ws, seg, &entered, now).await?;
     for chunk in left.chunks(500) {
         let mut sql = Sql::new("DELETE FROM segment_members WHERE segment_id = ");
-        sql.bind(Scalar::Uuid(seg.id)).push(" AND record_id IN (");
-        sql.bind_list(chunk.iter().map(|id| Scalar::Uuid(*id)))
-            .push(")");
+        sql.bind(Scalar::Uuid(seg.id)).push(" AND record_id");
+        sql.bind_in(List::uuids(chunk));
         tx.execute(sql).await?;
     }
     emit_all(tx, ws, seg, "segment.entered", &entered, now).await?;

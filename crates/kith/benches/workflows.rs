@@ -90,18 +90,15 @@ async fn events(app: &App, ws: WorkspaceId, contacts: &[Uuid], n: usize) {
             })
             .collect();
         let mut tx = app.db().begin().await.unwrap();
-        let cols = [
-            "id",
-            "workspace_id",
-            "at",
-            "kind",
-            "object",
-            "record_id",
-            "payload",
-        ];
-        insert_rows(&mut tx, "events", &cols, &rows, "")
-            .await
-            .unwrap();
+        insert_rows(
+            &mut tx,
+            "events",
+            kith_store::bulk::EVENT_COLUMNS,
+            &rows,
+            "",
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
     }
 }

@@ -447,7 +447,7 @@ pub fn tagging_rows(
 }
 
 /// The columns of an `events` row the bulk path writes, in the order of its values.
-pub(crate) const EVENT_COLUMNS: &[&str] = &[
+pub const EVENT_COLUMNS: &[&str] = &[
     "id",
     "workspace_id",
     "at",
