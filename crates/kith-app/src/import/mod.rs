@@ -412,8 +412,9 @@ impl App {
                 import.status = "done".into();
                 import.bytes_done = import.bytes_total.max(import.bytes_done);
                 import.finished_at = Some(import.updated_at);
-                if !opened.notes.is_empty() {
-                    import.message = Some(opened.notes.join("; "));
+                let notes = opened.notes.list();
+                if !notes.is_empty() {
+                    import.message = Some(notes.join("; "));
                 }
             }
             // Another process runs this import: leave its status to that process.
@@ -436,7 +437,7 @@ impl App {
             import,
             mapping,
             rejects,
-            notes: opened.notes,
+            notes: opened.notes.list(),
             resumed: false,
         })
     }

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kith_core::import::{encoding, vcard};
 
@@ -88,10 +88,26 @@ pub struct Opened {
     pub encoding: Option<&'static str>,
     /// Delimiter used (CSV).
     pub delimiter: Option<char>,
-    /// Notes for the summary (e.g. photos skipped).
-    pub notes: Vec<String>,
+    /// Notes for the summary, some only known once every row is read.
+    pub notes: Notes,
     /// The data rows.
     pub rows: Box<dyn Iterator<Item = RawRow> + Send>,
+}
+
+/// Notes for an import's summary (e.g. photos skipped), shared with the reader that
+/// finds them.
+#[derive(Debug, Clone, Default)]
+pub struct Notes(Arc<Mutex<Vec<String>>>);
+
+impl Notes {
+    fn add(&self, note: String) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(note);
+    }
+
+    /// The notes so far.
+    pub fn list(&self) -> Vec<String> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
 }
 
 /// Counts bytes read, for progress by bytes.
@@ -123,7 +139,7 @@ pub fn open(
     let mut opened = match format {
         Format::Csv => open_csv(path, encoding_label, delimiter, read),
         Format::Xlsx => xlsx::open(path, read),
-        Format::Vcard => open_vcard(path, read),
+        Format::Vcard => open_vcard(path, encoding_label, read),
     }?;
     // NUL is in no text a person typed (old systems pad fields with it); PostgreSQL
     // cannot store it, and a refused row holding one could not be kept for the error
@@ -181,55 +197,76 @@ impl<R: Read> Read for LineBreaks<R> {
     }
 }
 
+/// A text file being decoded to UTF-8 with `\n` line breaks, and what was found.
+struct Text {
+    reader: LineBreaks<Box<dyn Read + Send>>,
+    encoding: &'static encoding_rs::Encoding,
+    /// The decoded first 64 KiB, for sniffing the delimiter.
+    sample: String,
+}
+
+/// Opens a text file in the encoding `encoding_label` names, or the one it is found in.
+fn open_text(
+    path: &Path,
+    encoding_label: Option<&str>,
+    read: Arc<AtomicU64>,
+) -> Result<Text, Error> {
+    let mut head = vec![];
+    File::open(path)
+        .and_then(|f| f.take(encoding::SAMPLE as u64).read_to_end(&mut head))
+        .map_err(|e| io(path, e))?;
+    let encoding = match encoding_label {
+        Some(l) => encoding::by_label(l).map_err(bad)?,
+        None => {
+            File::open(path)
+                .and_then(|f| encoding::detect_file(BufReader::with_capacity(256 * 1024, f)))
+                .map_err(|e| io(path, e))?
+                .encoding
+        }
+    };
+    let sample = encoding.decode(&head).0.into_owned();
+    let file = File::open(path).map_err(|e| io(path, e))?;
+    let counted = Counting {
+        inner: BufReader::with_capacity(256 * 1024, file),
+        read,
+    };
+    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
+        .encoding(Some(encoding))
+        .bom_override(true)
+        .build(counted);
+    Ok(Text {
+        reader: LineBreaks {
+            inner: Box::new(decoded),
+            after_cr: false,
+        },
+        encoding,
+        sample,
+    })
+}
+
+/// Why a row holding U+FFFD is refused: its bytes were not text in `label`.
+fn undecodable(label: &str) -> String {
+    format!("holds bytes that are not {label} text; choose the file's encoding with --encoding")
+}
+
 fn open_csv(
     path: &Path,
     encoding_label: Option<&str>,
     delimiter: Option<char>,
     read: Arc<AtomicU64>,
 ) -> Result<Opened, Error> {
-    let mut head = vec![0u8; 64 * 1024];
-    let n = {
-        let mut f = File::open(path).map_err(|e| io(path, e))?;
-        let mut n = 0;
-        while n < head.len() {
-            let m = f.read(&mut head[n..]).map_err(|e| io(path, e))?;
-            if m == 0 {
-                break;
-            }
-            n += m;
-        }
-        n
-    };
-    head.truncate(n);
-    let detected = encoding::detect(&head);
-    let enc = match encoding_label {
-        Some(l) => encoding::by_label(l).map_err(bad)?,
-        None => detected.encoding,
-    };
-    let (sample, _, _) = enc.decode(&head);
+    let text = open_text(path, encoding_label, read)?;
     let delim = match delimiter {
         Some(d) if d.is_ascii() => d as u8,
         Some(d) => return Err(bad(format!("delimiter `{d}` must be one ASCII character"))),
-        None => encoding::sniff_delimiter(&sample),
-    };
-    let file = File::open(path).map_err(|e| io(path, e))?;
-    let counted = Counting {
-        inner: BufReader::with_capacity(256 * 1024, file),
-        read,
-    };
-    let decoded = LineBreaks {
-        inner: encoding_rs_io::DecodeReaderBytesBuilder::new()
-            .encoding(Some(enc))
-            .bom_override(true)
-            .build(counted),
-        after_cr: false,
+        None => encoding::sniff_delimiter(&text.sample),
     };
     let reader = csv::ReaderBuilder::new()
         .delimiter(delim)
         .flexible(true)
         .has_headers(false)
         .buffer_capacity(256 * 1024)
-        .from_reader(decoded);
+        .from_reader(text.reader);
     let mut records = reader.into_records_owned();
     let headers = match records.next() {
         Some(Ok(r)) => r
@@ -247,16 +284,17 @@ fn open_csv(
         Some(Err(e)) => return Err(bad(format!("line 1: {e}"))),
         None => return Err(bad("the file is empty: no header row")),
     };
-    let label = enc.name();
+    let label = text.encoding.name();
     let rows = records.filter_map(move |r| match r {
         Ok(rec) => {
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             if rec.iter().all(|c| c.trim().is_empty()) {
                 return None;
             }
-            let problem = rec.iter().any(|c| c.contains('\u{fffd}')).then(|| {
-                format!("holds bytes that are not {label} text; choose the file's encoding with --encoding")
-            });
+            let problem = rec
+                .iter()
+                .any(|c| c.contains('\u{fffd}'))
+                .then(|| undecodable(label));
             Some(RawRow {
                 line,
                 cells: rec.iter().map(str::to_string).collect(),
@@ -277,7 +315,7 @@ fn open_csv(
         preset: None,
         encoding: Some(label),
         delimiter: Some(delim as char),
-        notes: vec![],
+        notes: Notes::default(),
         rows: Box::new(rows),
     })
 }
@@ -316,39 +354,67 @@ const VCARD_COLUMNS: &[(&str, Option<&str>)] = &[
     ("UID", Some("external_id")),
 ];
 
-fn open_vcard(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
-    let bytes = std::fs::read(path).map_err(|e| io(path, e))?;
-    read.store(bytes.len() as u64, Ordering::Relaxed);
-    let detected = encoding::detect(&bytes);
-    let (text, _, _) = detected.encoding.decode(&bytes);
+fn open_vcard(
+    path: &Path,
+    encoding_label: Option<&str>,
+    read: Arc<AtomicU64>,
+) -> Result<Opened, Error> {
+    let text = open_text(path, encoding_label, read)?;
+    let label = text.encoding.name();
+    let notes = Notes::default();
+    let mut lines = std::io::BufRead::lines(BufReader::new(text.reader));
+    let mut cards = Some(vcard::Cards::default());
+    let mut ready = std::collections::VecDeque::new();
     let mut photos = 0;
-    let rows: Vec<RawRow> = vcard::parse(&text)
-        .into_iter()
-        .map(|card| match card {
-            Ok(c) => {
-                photos += c.skipped.len();
-                vcard_row(c)
+    let summary = notes.clone();
+    let rows = std::iter::from_fn(move || loop {
+        if let Some(row) = ready.pop_front() {
+            return Some(row);
+        }
+        let reading = cards.as_mut()?;
+        let found = match lines.next() {
+            Some(Ok(line)) => reading.line(&line).into_iter().collect(),
+            Some(Err(e)) => {
+                let line = reading.lines() + 1;
+                cards = None;
+                vec![Err(vcard::CardError {
+                    line,
+                    message: format!("cannot be read: {e}"),
+                })]
             }
-            Err(e) => RawRow {
-                line: e.line as u64,
-                cells: vec![],
-                problem: Some(e.message),
-            },
-        })
-        .collect();
-    let mut notes = vec![];
-    if photos > 0 {
-        notes.push(format!(
-            "{photos} photo(s) or other binary properties were skipped"
-        ));
-    }
+            None => cards.take().map(vcard::Cards::finish).unwrap_or_default(),
+        };
+        for card in found {
+            ready.push_back(match card {
+                Ok(c) => {
+                    photos += c.skipped.len();
+                    let mut row = vcard_row(c);
+                    if row.cells.iter().any(|c| c.contains('\u{fffd}')) {
+                        row.problem = Some(undecodable(label));
+                    }
+                    row
+                }
+                Err(e) => RawRow {
+                    line: e.line as u64,
+                    cells: vec![],
+                    problem: Some(e.message),
+                },
+            });
+        }
+        // The photos are counted as the cards go by; the note is known at the end.
+        if cards.is_none() && photos > 0 {
+            summary.add(format!(
+                "{photos} photo(s) or other binary properties were skipped"
+            ));
+        }
+    });
     Ok(Opened {
         headers: VCARD_COLUMNS.iter().map(|(h, _)| h.to_string()).collect(),
         preset: Some(VCARD_COLUMNS.iter().map(|(_, t)| *t).collect()),
-        encoding: Some(detected.encoding.name()),
+        encoding: Some(label),
         delimiter: None,
         notes,
-        rows: Box::new(rows.into_iter()),
+        rows: Box::new(rows),
     })
 }
 

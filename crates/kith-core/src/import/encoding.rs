@@ -2,6 +2,8 @@
 //! the machine's legacy code page: GBK (read as GB18030, its superset) on Chinese
 //! Windows and windows-1252 on Danish Windows. A file carries no label, so we look.
 
+use std::io::Read;
+
 use encoding_rs::{Encoding, GB18030, UTF_16BE, UTF_16LE, UTF_8, WINDOWS_1252};
 
 /// The encoding a sample was found to be in, and why, for the import report.
@@ -46,6 +48,42 @@ pub fn detect(sample: &[u8]) -> Detected {
         }
         Err(_) => legacy(sample),
     }
+}
+
+/// Bytes of a file's start `detect_file` reads first, and the size of the stretch it
+/// looks at further in.
+pub const SAMPLE: usize = 64 * 1024;
+
+/// Guesses the encoding of a whole file: `detect` on its first 64 KiB, unless those
+/// are plain ASCII. Then the first stretch that is not decides, read as the file
+/// streams by: a customer list sorted by name puts Danish Æ, Ø and Å last, and an
+/// ASCII start proves nothing about them. A file whose start already holds UTF-8 text
+/// stays UTF-8, so a stray legacy byte later costs one refused row, not every name.
+pub fn detect_file(mut file: impl Read) -> std::io::Result<Detected> {
+    let head = read_up_to(&mut file, Vec::new(), SAMPLE)?;
+    if !head.is_ascii() || head.len() < SAMPLE {
+        return Ok(detect(&head));
+    }
+    let mut chunk = vec![0u8; 256 * 1024];
+    loop {
+        let n = file.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(detect(&head));
+        }
+        if let Some(at) = chunk[..n].iter().position(|b| !b.is_ascii()) {
+            let stretch = read_up_to(&mut file, chunk[at..n].to_vec(), SAMPLE)?;
+            return Ok(detect(&stretch));
+        }
+    }
+}
+
+/// Reads on from `file` until `bytes` holds `len` bytes or the file ends.
+fn read_up_to(file: &mut impl Read, mut bytes: Vec<u8>, len: usize) -> std::io::Result<Vec<u8>> {
+    let had = bytes.len();
+    if had < len {
+        file.take((len - had) as u64).read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 fn found(encoding: &'static Encoding, reason: &'static str) -> Detected {

@@ -5,7 +5,7 @@
 
 mod lines;
 
-use lines::{unfold, Property};
+use lines::{Logical, Property, Unfold};
 
 /// One contact read from a vCard; text is unescaped and decoded.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -79,27 +79,63 @@ pub struct CardError {
 /// A card without END:VCARD, or without any name, email or phone, is an error that
 /// points at its BEGIN:VCARD line.
 pub fn parse(text: &str) -> Vec<Result<Card, CardError>> {
-    let mut out = Vec::new();
-    let mut open: Option<Building> = None;
-    for line in unfold(text) {
-        let upper = line.text.trim().to_ascii_uppercase();
-        if upper == "BEGIN:VCARD" {
-            if let Some(card) = open.take() {
-                out.push(Err(unfinished(card.card.line)));
+    // Old Mac files break lines with a lone `\r`, which `lines()` does not split on.
+    let text = if text.contains('\r') {
+        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
+    let mut reader = Cards::default();
+    let mut out: Vec<_> = text.lines().filter_map(|l| reader.line(l)).collect();
+    out.extend(reader.finish());
+    out
+}
+
+/// Reads cards from a file one line at a time, so a file of any size streams: feed
+/// every line with `line`, then call `finish`. Gives what `parse` gives.
+#[derive(Default)]
+pub struct Cards {
+    unfold: Unfold,
+    open: Option<Building>,
+}
+
+impl Cards {
+    /// Takes the file's next line (without its line break); returns the card or error
+    /// it completes, if any.
+    pub fn line(&mut self, raw: &str) -> Option<Result<Card, CardError>> {
+        let logical = self.unfold.push(raw)?;
+        self.logical(logical)
+    }
+
+    /// The file has ended: the cards still being read (at most two).
+    pub fn finish(mut self) -> Vec<Result<Card, CardError>> {
+        let last = std::mem::take(&mut self.unfold).finish();
+        let mut out: Vec<_> = last.and_then(|l| self.logical(l)).into_iter().collect();
+        if let Some(card) = self.open {
+            out.push(Err(unfinished(card.card.line)));
+        }
+        out
+    }
+
+    /// The number of file lines taken so far.
+    pub fn lines(&self) -> usize {
+        self.unfold.lines()
+    }
+
+    fn logical(&mut self, line: Logical) -> Option<Result<Card, CardError>> {
+        let text = line.text.trim();
+        if text.eq_ignore_ascii_case("BEGIN:VCARD") {
+            let before = self.open.replace(Building::new(line.number));
+            before.map(|card| Err(unfinished(card.card.line)))
+        } else if text.eq_ignore_ascii_case("END:VCARD") {
+            self.open.take().map(Building::finish)
+        } else {
+            if let (Some(card), Some(prop)) = (self.open.as_mut(), Property::read(&line.text)) {
+                card.add(&prop);
             }
-            open = Some(Building::new(line.number));
-        } else if upper == "END:VCARD" {
-            if let Some(card) = open.take() {
-                out.push(card.finish());
-            }
-        } else if let (Some(card), Some(prop)) = (open.as_mut(), Property::read(&line.text)) {
-            card.add(&prop);
+            None
         }
     }
-    if let Some(card) = open {
-        out.push(Err(unfinished(card.card.line)));
-    }
-    out
 }
 
 fn unfinished(line: usize) -> CardError {

@@ -193,6 +193,131 @@ both!(
     }
 );
 
+/// 3,000 vCards, every 100th with a 2.1 base64 photo block, well past the 64 KiB an
+/// encoding is first judged by. Card 0 is named `first` (bytes as given); card 2,500
+/// is Søren in windows-1252. Returns the file and the line card 2,500 begins on.
+fn phone_vcf(first: &[u8]) -> (Vec<u8>, usize) {
+    let mut vcf: Vec<u8> = vec![];
+    let (mut line, mut soren_line) = (1, 0);
+    for i in 0..3000 {
+        let name: &[u8] = match i {
+            0 => first,
+            2500 => b"Kierkegaard;S\xf8ren",
+            _ => b"Hansen;Ane",
+        };
+        if i == 2500 {
+            soren_line = line;
+        }
+        vcf.extend_from_slice(b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:");
+        vcf.extend_from_slice(name);
+        vcf.extend_from_slice(
+            format!(";;;\r\nEMAIL:p{i}@example.dk\r\nUID:card-{i}\r\n").as_bytes(),
+        );
+        line += 5;
+        if i % 100 == 0 {
+            vcf.extend_from_slice(b"PHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRg\r\n");
+            for _ in 0..20 {
+                vcf.extend_from_slice(b"  AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n");
+            }
+            vcf.extend_from_slice(b"\r\n");
+            line += 22;
+        }
+        vcf.extend_from_slice(b"END:VCARD\r\n");
+        line += 1;
+    }
+    assert!(vcf.len() > 256 * 1024, "spans several read buffers");
+    (vcf, soren_line)
+}
+
+both!(
+    a_large_vcard_file_streams_and_finds_its_encoding_past_the_start,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        // All ASCII up to Søren: the first bytes that are not decide.
+        let (vcf, _) = phone_vcf(b"Hansen;Ane");
+        let path = write(&dir, "phone.vcf", &vcf);
+        let report = import(app, &path, req(ObjectKind::Contact, "phone.vcf")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (3000, 0), "{i:?}");
+        assert_eq!(i.rows_done, 3000);
+        assert_eq!(i.options["encoding_used"], "windows-1252");
+        assert_eq!(
+            report.notes,
+            vec!["30 photo(s) or other binary properties were skipped".to_string()]
+        );
+        let soren = find(app, "p2500@example.dk").await;
+        assert_eq!(
+            (
+                soren[0]["first_name"].as_str(),
+                soren[0]["last_name"].as_str()
+            ),
+            (Some("Søren"), Some("Kierkegaard"))
+        );
+        assert_eq!(find(app, "p2999@example.dk").await[0]["first_name"], "Ane");
+    }
+);
+
+both!(
+    a_stray_legacy_byte_in_a_utf8_vcard_file_is_one_refused_card,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let (vcf, soren_line) = phone_vcf("Ærø;Åse".as_bytes());
+        let path = write(&dir, "phone.vcf", &vcf);
+        let report = import(app, &path, req(ObjectKind::Contact, "phone.vcf")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (2999, 1), "{i:?}");
+        assert_eq!(i.options["encoding_used"], "UTF-8");
+        assert_eq!(find(app, "p0@example.dk").await[0]["first_name"], "Åse");
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let errors =
+            String::from_utf8(app.app.import_errors_csv(&caller, i.id).await.unwrap()).unwrap();
+        let refused: Vec<&str> = errors.lines().skip(1).collect();
+        assert_eq!(refused.len(), 1, "{errors}");
+        assert!(
+            refused[0].contains(&format!(
+                ",{soren_line},holds bytes that are not UTF-8 text; choose the file's encoding"
+            )),
+            "{errors}"
+        );
+        // With the encoding chosen, the refused card comes in and nothing else twice.
+        let mut again = req(ObjectKind::Contact, "phone.vcf");
+        again.encoding = Some("windows-1252".into());
+        let report = import(app, &path, again).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.skipped, i.failed), (1, 2999, 0), "{i:?}");
+        let soren = find(app, "p2500@example.dk").await;
+        assert_eq!(soren[0]["first_name"], "Søren");
+        assert_eq!(count(app, "contacts").await, 3000);
+    }
+);
+
+both!(
+    a_danish_csv_sorted_by_name_is_read_as_windows_1252,
+    |app| async move {
+        // Æ, Ø and Å sort last in Danish: 64 KiB of plain ASCII names, then Ørsted.
+        let dir = tempfile_dir::Dir::new();
+        let mut csv = b"Efternavn;Fornavn;E-mail\r\n".to_vec();
+        for i in 0..4000 {
+            csv.extend_from_slice(format!("Andersen;Anne;a{i}@example.dk\r\n").as_bytes());
+        }
+        csv.extend_from_slice(b"\xd8rsted;S\xf8ren;orsted@example.dk\r\n");
+        assert!(csv.len() > 64 * 1024);
+        let path = write(&dir, "kunder.csv", &csv);
+        let report = import(app, &path, req(ObjectKind::Contact, "kunder.csv")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (4001, 0), "{i:?}");
+        assert_eq!(i.options["encoding_used"], "windows-1252");
+        let orsted = find(app, "orsted@example.dk").await;
+        assert_eq!(
+            (
+                orsted[0]["first_name"].as_str(),
+                orsted[0]["last_name"].as_str()
+            ),
+            (Some("Søren"), Some("Ørsted"))
+        );
+    }
+);
+
 both!(vcard_and_xlsx_files_import_like_csv, |app| async move {
     let dir = tempfile_dir::Dir::new();
     let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Nielsen;Mette;;;\r\nFN:Mette Nielsen\r\nEMAIL;TYPE=INTERNET;TYPE=HOME:mette@example.dk\r\nEMAIL;TYPE=INTERNET;TYPE=WORK:mette@work.dk\r\nTEL;TYPE=CELL:+45 30 11 22 33\r\nTEL;TYPE=WORK:+45 70 12 34 56\r\nORG:Lego A/S\r\nBDAY:1980-03-01\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n 2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:王芳\r\nN:王;芳;;;\r\nTEL;VALUE=uri;TYPE=cell:tel:+86-139-1234-5678\r\nEND:VCARD\r\n";

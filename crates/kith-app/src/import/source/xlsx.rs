@@ -80,7 +80,7 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
         preset: None,
         encoding: None,
         delimiter: None,
-        notes: vec![],
+        notes: super::Notes::default(),
         rows: Box::new(rows),
     })
 }

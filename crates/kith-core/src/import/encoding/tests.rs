@@ -176,3 +176,28 @@ fn a_single_column_or_empty_sample_gives_comma() {
 fn a_cut_off_last_line_does_not_mislead() {
     assert_eq!(sniff_delimiter("a;b;c\n1;2;3\n4;5,6,7,8,9"), b';');
 }
+
+#[test]
+fn a_file_that_starts_in_ascii_is_judged_by_its_first_other_bytes() {
+    let ascii_rows = "Andersen;Anne;Aarhus\n".repeat(SAMPLE / 10);
+    let file = |tail: &[u8]| [ascii_rows.as_bytes(), tail].concat();
+    let danish = file(&encode(WINDOWS_1252, "Ørsted;Søren;Århus\n"));
+    assert_eq!(detect(&danish[..SAMPLE]).encoding, UTF_8, "the start alone");
+    assert_eq!(detect_file(&danish[..]).unwrap().encoding, WINDOWS_1252);
+    let chinese = file(&encode(GB18030, "王;芳;北京市朝阳区\n"));
+    assert_eq!(detect_file(&chinese[..]).unwrap().encoding, GB18030);
+    let utf8 = file("Ørsted;Søren;Århus\n".as_bytes());
+    assert_eq!(detect_file(&utf8[..]).unwrap().encoding, UTF_8);
+    assert_eq!(detect_file(ascii_rows.as_bytes()).unwrap().encoding, UTF_8);
+    // UTF-8 text in the start decides: a later legacy byte is that row's problem.
+    let mixed = [
+        "Ørsted;Søren;Århus\n".as_bytes(),
+        ascii_rows.as_bytes(),
+        &encode(WINDOWS_1252, "Ørsted;Søren;Århus\n"),
+    ]
+    .concat();
+    assert_eq!(detect_file(&mixed[..]).unwrap().encoding, UTF_8);
+    // Small files are the start only, as before.
+    let small = encode(WINDOWS_1252, "Navn\nSøren\n");
+    assert_eq!(detect_file(&small[..]).unwrap(), detect(&small));
+}

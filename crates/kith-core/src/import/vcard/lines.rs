@@ -10,45 +10,62 @@ pub(super) struct Logical {
 }
 
 /// Joins folded lines (a line break followed by a space or tab) and 2.1
-/// quoted-printable soft line breaks (a value ending in `=`) into logical lines.
-pub(super) fn unfold(text: &str) -> Vec<Logical> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    // Old Mac files break lines with a lone `\r`, which `lines()` does not split on.
-    let text = if text.contains('\r') {
-        std::borrow::Cow::Owned(text.replace("\r\n", "\n").replace('\r', "\n"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    };
-    let mut out: Vec<Logical> = Vec::new();
-    let mut soft_break = false;
-    for (i, raw) in text.lines().enumerate() {
+/// quoted-printable soft line breaks (a value ending in `=`) into logical lines, one
+/// file line at a time: a logical line is only known to be whole when the next one
+/// starts, so each is handed out one line late, and the last by `finish`.
+#[derive(Default)]
+pub(super) struct Unfold {
+    pending: Option<Logical>,
+    soft_break: bool,
+    number: usize,
+}
+
+impl Unfold {
+    /// Takes the next file line (without its line break); returns the logical line it
+    /// completes, if any.
+    pub(super) fn push(&mut self, raw: &str) -> Option<Logical> {
+        self.number += 1;
+        let raw = match self.number {
+            1 => raw.strip_prefix('\u{feff}').unwrap_or(raw),
+            _ => raw,
+        };
         let raw = raw.strip_suffix('\r').unwrap_or(raw);
         let boundary = raw.trim().eq_ignore_ascii_case("END:VCARD")
             || raw.trim().eq_ignore_ascii_case("BEGIN:VCARD");
-        if let Some(last) = out.last_mut() {
-            if soft_break && !boundary {
+        if let Some(last) = self.pending.as_mut() {
+            if self.soft_break && !boundary {
                 last.text.pop();
                 last.text.push_str(raw);
-                soft_break = last.text.ends_with('=');
-                continue;
+                self.soft_break = last.text.ends_with('=');
+                return None;
             }
             if let Some(rest) = raw.strip_prefix([' ', '\t']) {
                 last.text.push_str(rest);
-                soft_break = is_quoted_printable(&last.text) && last.text.ends_with('=');
-                continue;
+                self.soft_break = is_quoted_printable(&last.text) && last.text.ends_with('=');
+                return None;
             }
         }
-        soft_break = false;
+        self.soft_break = false;
         // Blank lines end 2.1 base64 blocks; lines without a colon are such data.
-        if raw.contains(':') {
-            out.push(Logical {
-                number: i + 1,
-                text: raw.to_string(),
-            });
-            soft_break = is_quoted_printable(raw) && raw.ends_with('=');
+        if !raw.contains(':') {
+            return None;
         }
+        self.soft_break = is_quoted_printable(raw) && raw.ends_with('=');
+        self.pending.replace(Logical {
+            number: self.number,
+            text: raw.to_string(),
+        })
     }
-    out
+
+    /// The last logical line, once the file has ended.
+    pub(super) fn finish(self) -> Option<Logical> {
+        self.pending
+    }
+
+    /// The number of file lines taken so far.
+    pub(super) fn lines(&self) -> usize {
+        self.number
+    }
 }
 
 fn is_quoted_printable(line: &str) -> bool {

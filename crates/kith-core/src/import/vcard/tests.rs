@@ -306,3 +306,36 @@ fn old_mac_line_breaks_read_as_lines() {
     let broken = parse("BEGIN:VCARD\r\nFN:Ane\r\nEND:VCARD\r\rBEGIN:VCARD\rEMAIL:x@example.dk\r");
     assert_eq!(broken[1].as_ref().unwrap_err().line, 5);
 }
+
+#[test]
+fn cards_come_out_as_soon_as_their_last_line_is_read() {
+    let mut cards = super::Cards::default();
+    let lines = [
+        "BEGIN:VCARD",
+        "FN:Ane Hansen",
+        "NOTE:first half",
+        "  and second half",
+        "END:VCARD",
+        "BEGIN:VCARD",
+        "FN:Bo Berg",
+        "BEGIN:VCARD",
+        "EMAIL:cut@example.dk",
+    ];
+    let mut out: Vec<(usize, Result<Card, CardError>)> = vec![];
+    for line in lines {
+        if let Some(card) = cards.line(line) {
+            out.push((cards.lines(), card));
+        }
+    }
+    // A logical line is whole once the next begins, so END:VCARD (line 5) is known at
+    // line 6, and Bo's card is known to be cut off when the next BEGIN is followed.
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].0, 6);
+    let ane = out[0].1.as_ref().unwrap();
+    assert_eq!(ane.note, s("first half and second half"));
+    assert_eq!(out[1].0, 9);
+    assert_eq!(out[1].1.as_ref().unwrap_err().line, 6);
+    let rest = cards.finish();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].as_ref().unwrap_err().line, 8);
+}
