@@ -15,7 +15,7 @@ use kith_core::search::typo::is_vocabulary_term;
 use kith_core::Scalar;
 use uuid::Uuid;
 
-use crate::db::{Exec, Sql, Tx};
+use crate::db::{Exec, List, Sql, Tx};
 use crate::records::{decode, select_columns, Record};
 use crate::{Error, WorkspaceId};
 
@@ -72,9 +72,11 @@ pub async fn known_words(
         return Ok(vec![]);
     }
     let mut sql = Sql::new("SELECT term FROM search_vocabulary WHERE workspace_id = ");
-    sql.bind(ws_arg(ws)).push(" AND term IN (");
-    sql.bind_list(candidates.iter().map(|c| Scalar::Text(c.clone())));
-    sql.push(") ORDER BY term");
+    // One array on PostgreSQL: a word's few hundred candidates as placeholders were a
+    // statement to parse and plan for every length (1.6x the time per lookup).
+    sql.bind(ws_arg(ws)).push(" AND term");
+    sql.bind_in(List::Text(candidates.iter().cloned().collect()));
+    sql.push(" ORDER BY term");
     ex.fetch_all(sql)
         .await?
         .iter()
@@ -128,9 +130,7 @@ fn term_condition(sql: &mut Sql, col: &str, term: &Term) {
             .push(" < ")
             .bind(Scalar::Text(prefix_end(&term.text)));
     } else {
-        sql.push(col).push(" IN (");
-        sql.bind_list(term.typos.iter().map(|t| Scalar::Text(t.clone())));
-        sql.push(")");
+        sql.push(col).bind_in(List::texts(&term.typos));
     }
 }
 
