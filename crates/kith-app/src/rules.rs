@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use kith_core::fields::{self, Changes};
+use kith_core::fields::{self, Changes, MAX_CUSTOM_FIELDS};
 use kith_core::filter::{resolve_field, Filter};
 use kith_core::listing::Sort;
 use kith_core::objects::ObjectKind;
@@ -147,6 +147,22 @@ impl App {
                         .field("options")
                         .expect("field definitions have options");
                     changes.set(spec, Scalar::Json(json!([])));
+                }
+                let target = match changes.get("object") {
+                    Some(Scalar::Text(s)) if current.is_none() => ObjectKind::from_singular(s),
+                    _ => None,
+                };
+                if let Some(target) = target {
+                    let defined = store::custom_defs(tx, ws(caller), target).await?.len();
+                    if defined >= MAX_CUSTOM_FIELDS {
+                        errors.add(
+                            "object",
+                            format!(
+                                "{} already have {defined} custom fields, the most a workspace may define; remove unused ones first",
+                                target.plural()
+                            ),
+                        );
+                    }
                 }
             }
             _ => {}

@@ -69,7 +69,7 @@ pub struct FileArgs {
     /// Phone region for numbers without +, instead of the workspace's (e.g. DK, CN).
     #[arg(long, value_name = "CC")]
     region: Option<String>,
-    /// Text encoding of a CSV (utf-8, gbk, gb18030, windows-1252 …); detected if absent.
+    /// Text encoding of a CSV or vCard file (utf-8, gbk, gb18030, windows-1252 …); detected if absent.
     #[arg(long)]
     encoding: Option<String>,
     /// CSV delimiter; detected if absent.

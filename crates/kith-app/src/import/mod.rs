@@ -83,7 +83,7 @@ pub struct ImportRequest {
     pub file_name: String,
     /// Format; detected from the name and content when None.
     pub format: Option<Format>,
-    /// Text encoding of a CSV; detected when None.
+    /// Text encoding of a CSV or vCard file; detected when None.
     pub encoding: Option<String>,
     /// CSV delimiter; detected when None.
     pub delimiter: Option<char>,
@@ -466,8 +466,19 @@ impl App {
                     .collect()
             })
             .unwrap_or_default();
+        // A refused row can hold values beyond the header (a spreadsheet column without
+        // a name): they get columns of their own, so the line and reasons stay in theirs.
+        let mut width = headers.len();
+        let mut after = 0;
+        loop {
+            let page = store::rejects(&mut self.db.clone(), id, after, 1000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.line;
+            width = page.iter().map(|r| r.cells.len()).fold(width, usize::max);
+        }
         let mut out = csv::Writer::from_writer(vec![]);
         let mut head = headers.clone();
+        head.extend((head.len()..width).map(|i| format!("Column {}", i + 1)));
         head.extend(rows::REPORT_COLUMNS.iter().map(|c| c.to_string()));
         out.write_record(&head).map_err(|e| bad(e.to_string()))?;
         let mut after = 0;
@@ -477,7 +488,7 @@ impl App {
             after = last.line;
             for r in &page {
                 let mut row = r.cells.clone();
-                row.resize(headers.len().max(row.len()), String::new());
+                row.resize(width, String::new());
                 row.push(r.line.to_string());
                 row.push(r.reasons());
                 out.write_record(&row).map_err(|e| bad(e.to_string()))?;

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode};
+use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
     parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
@@ -149,6 +149,14 @@ impl Mapping {
                 }
             }
         }
+        if defs.len() + new_fields.len() > MAX_CUSTOM_FIELDS {
+            return Err(bad(format!(
+                "the file has {} columns no field matches: as custom fields they would give {} {} custom fields, more than the {MAX_CUSTOM_FIELDS} a workspace may define; check the delimiter, or choose the columns with --map COLUMN=FIELD and leave out --create-fields",
+                new_fields.len(),
+                object.plural(),
+                defs.len() + new_fields.len(),
+            )));
+        }
         for (h, t) in &cols {
             if let Some(Target::Custom(k)) = t {
                 if !defs.iter().any(|d| &d.key == k) && !new_fields.contains(k) {
@@ -241,6 +249,16 @@ impl Prepared {
     }
 }
 
+/// Checks a cell that becomes a record beside the row (a note, a company) as that
+/// record's field is checked through the API, so an import stores nothing the API
+/// would refuse.
+fn beside(object: ObjectKind, field: &str, cell: &str, ctx: &Context<'_>) -> Result<(), String> {
+    match object.field(field) {
+        Some(spec) => fields::parse(spec.kind, &Value::String(cell.to_string()), ctx).map(drop),
+        None => Ok(()),
+    }
+}
+
 /// What the reader's thread makes of a row.
 #[derive(Debug, Clone)]
 pub enum Outcome {
@@ -325,12 +343,15 @@ impl RowRules<'_> {
                 }
                 Target::Pseudo(p) => match *p {
                     "full_name" => full_name = Some(cell.to_string()),
-                    "tags" => tags.extend(
-                        cell.split([',', ';', '，', '；'])
-                            .map(str::trim)
-                            .filter(|t| !t.is_empty())
-                            .map(String::from),
-                    ),
+                    "tags" => {
+                        column_of.push(("tags".into(), header.clone()));
+                        tags.extend(
+                            cell.split([',', ';', '，', '；'])
+                                .map(str::trim)
+                                .filter(|t| !t.is_empty())
+                                .map(String::from),
+                        )
+                    }
                     "mobile" if no_phone_column && !input.contains_key("phone") => {
                         column_of.push(("phone".into(), header.clone()));
                         input.insert("phone".into(), cell.into());
@@ -348,8 +369,14 @@ impl RowRules<'_> {
                         }
                     }
                     "external_id" => external_id = Some(cell.to_string()),
-                    "notes" => notes = Some(cell.to_string()),
-                    "company" => links.company = Some(collapse(cell)),
+                    "notes" => match beside(ObjectKind::Activity, "body", cell, &self.ctx) {
+                        Ok(()) => notes = Some(cell.to_string()),
+                        Err(e) => bad(e),
+                    },
+                    "company" => match beside(ObjectKind::Company, "name", cell, &self.ctx) {
+                        Ok(()) => links.company = Some(collapse(cell)),
+                        Err(e) => bad(e),
+                    },
                     "company_domain" => links.company_domain = Some(cell.to_lowercase()),
                     "contact_email" => links.contact_email = Some(cell.to_lowercase()),
                     "owner" => links.owner = Some(cell.to_lowercase()),

@@ -268,7 +268,7 @@ fn open_csv(
         .buffer_capacity(256 * 1024)
         .from_reader(text.reader);
     let mut records = reader.into_records_owned();
-    let headers = match records.next() {
+    let headers: Vec<String> = match records.next() {
         Some(Ok(r)) => r
             .iter()
             .enumerate()
@@ -285,19 +285,42 @@ fn open_csv(
         None => return Err(bad("the file is empty: no header row")),
     };
     let label = text.encoding.name();
+    let width = headers.len();
     let rows = records.filter_map(move |r| match r {
         Ok(rec) => {
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
             if rec.iter().all(|c| c.trim().is_empty()) {
                 return None;
             }
-            let problem = rec
+            let mut problem = rec
                 .iter()
                 .any(|c| c.contains('\u{fffd}'))
                 .then(|| undecodable(label));
+            let mut cells: Vec<String> = rec.iter().map(str::to_string).collect();
+            if cells.len() > width {
+                let extra = cells.split_off(width);
+                // More values than columns is nearly always a value holding the
+                // delimiter unquoted, which shifts the rest into the wrong columns: the
+                // row is refused, its overflow kept in the last column for the fix.
+                if extra.iter().any(|c| !c.trim().is_empty()) {
+                    problem.get_or_insert_with(|| {
+                        format!(
+                            "has {} values where the header has {width} columns: a value may hold an unquoted `{}`; quote it or fix the row",
+                            width + extra.len(),
+                            delim as char
+                        )
+                    });
+                    if let Some(last) = cells.last_mut() {
+                        for e in extra {
+                            last.push(delim as char);
+                            last.push_str(&e);
+                        }
+                    }
+                }
+            }
             Some(RawRow {
                 line,
-                cells: rec.iter().map(str::to_string).collect(),
+                cells,
                 problem,
             })
         }

@@ -7,6 +7,11 @@ use serde_json::Value;
 use super::{date, expect_str, json_type, parse, text, url, Context, Kind};
 use crate::{normalise_email, normalise_phone, FieldErrors, PhoneRegion, Scalar, ScalarType};
 
+/// The most custom fields a workspace may define for one object: enough for any real
+/// migration (Salesforce allows 500 per object), and a guard against an import whose
+/// wrong delimiter turns every value into a column.
+pub const MAX_CUSTOM_FIELDS: usize = 500;
+
 /// A custom field as defined in a workspace.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomDef {

@@ -9,7 +9,7 @@ mod line_items;
 mod value;
 
 use custom::parse_custom;
-pub use custom::{custom_value, CustomDef};
+pub use custom::{custom_value, CustomDef, MAX_CUSTOM_FIELDS};
 pub use line_items::lines_total;
 pub use value::{date, datetime, parse};
 use value::{expect_str, json_type, parse_tags, text, url};

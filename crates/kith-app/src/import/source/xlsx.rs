@@ -56,7 +56,7 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
         Ok(Sheet::Failed(_, e)) => return Err(bad(e)),
         Err(_) => return Err(bad("the first sheet is empty: no header row")),
     };
-    let headers = header
+    let headers: Vec<String> = header
         .cells
         .iter()
         .enumerate()
@@ -65,8 +65,18 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
             h => h.to_string(),
         })
         .collect();
-    let rows = rx.into_iter().map(|m| match m {
-        Sheet::Row(r) => r,
+    let width = headers.len();
+    let rows = rx.into_iter().map(move |m| match m {
+        // A value in a column without a header would go nowhere: the row waits in the
+        // error file until the column is named or the value cleared.
+        Sheet::Row(mut r) => {
+            if let Some(text) = r.cells.iter().skip(width).find(|c| !c.is_empty()) {
+                r.problem.get_or_insert(format!(
+                    "has a value right of the header row's last column ({text:?}): name that column in the header row, or clear the value"
+                ));
+            }
+            r
+        }
         Sheet::Failed(line, e) => RawRow {
             line,
             cells: vec![],
