@@ -100,9 +100,8 @@ impl Mapping {
                     Some(p) => p.get(i).copied().flatten(),
                     None => columns::guess(object, h),
                 };
-                // The first column of a meaning wins; later ones are offered, not used.
                 let target = guess
-                    .filter(|g| taken.insert(*g))
+                    .and_then(|g| claim(object, g, &mut taken))
                     .and_then(|g| parse_target(object, g).ok().flatten())
                     .or_else(|| {
                         let key = h.strip_prefix("custom.")?;
@@ -249,6 +248,26 @@ impl Prepared {
     }
 }
 
+/// The target of a column guessed as `guess`. The first column of a meaning wins; a
+/// contact's later email and phone columns (`Email`, `Email` as old systems export
+/// home and work) add identities, and tags and notes columns add up. Other repeats are
+/// offered, not used.
+fn claim(
+    object: ObjectKind,
+    guess: &'static str,
+    taken: &mut BTreeSet<&'static str>,
+) -> Option<&'static str> {
+    let adds_up = ["tags", "notes", "email2", "mobile"].contains(&guess);
+    if taken.insert(guess) || adds_up {
+        return Some(guess);
+    }
+    match (object, guess) {
+        (ObjectKind::Contact, "email") => Some("email2"),
+        (ObjectKind::Contact, "phone") => Some("mobile"),
+        _ => None,
+    }
+}
+
 /// Checks a cell that becomes a record beside the row (a note, a company) as that
 /// record's field is checked through the API, so an import stores nothing the API
 /// would refuse.
@@ -296,7 +315,7 @@ impl RowRules<'_> {
         let mut identities: Vec<Value> = vec![];
         let mut links = Links::default();
         let mut external_id = None;
-        let mut notes = None;
+        let mut notes_parts: Vec<&str> = vec![];
         let mut full_name = None;
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
@@ -369,10 +388,7 @@ impl RowRules<'_> {
                         }
                     }
                     "external_id" => external_id = Some(cell.to_string()),
-                    "notes" => match beside(ObjectKind::Activity, "body", cell, &self.ctx) {
-                        Ok(()) => notes = Some(cell.to_string()),
-                        Err(e) => bad(e),
-                    },
+                    "notes" => notes_parts.push(cell),
                     "company" => match beside(ObjectKind::Company, "name", cell, &self.ctx) {
                         Ok(()) => links.company = Some(collapse(cell)),
                         Err(e) => bad(e),
@@ -384,6 +400,14 @@ impl RowRules<'_> {
                     "pipeline" => links.pipeline = Some(collapse(cell)),
                     _ => {}
                 },
+            }
+        }
+        let mut notes = None;
+        if !notes_parts.is_empty() {
+            let text = notes_parts.join("\n\n");
+            match beside(ObjectKind::Activity, "body", &text, &self.ctx) {
+                Ok(()) => notes = Some(text),
+                Err(e) => errors.push((self.header_of("notes"), e)),
             }
         }
         if let Some(n) = full_name {

@@ -4,10 +4,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+mod currency;
 mod custom;
 mod line_items;
 mod value;
 
+pub use currency::is_currency;
 use custom::parse_custom;
 pub use custom::{custom_value, CustomDef, MAX_CUSTOM_FIELDS};
 pub use line_items::lines_total;

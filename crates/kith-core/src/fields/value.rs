@@ -71,7 +71,7 @@ pub fn parse(kind: Kind, value: &Value, ctx: &Context<'_>) -> Result<Scalar, Str
         Kind::DateTime => datetime(expect_str(value)?).map(Scalar::Time),
         Kind::Currency => {
             let s = expect_str(value)?.trim().to_ascii_uppercase();
-            if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+            if super::currency::is_currency(&s) {
                 Ok(Scalar::Text(s))
             } else {
                 Err(format!("`{s}` is not an ISO 4217 currency code"))

@@ -318,6 +318,56 @@ both!(
     }
 );
 
+both!(
+    repeated_email_phone_tags_and_notes_columns_all_come_in,
+    |app| async move {
+        // Old systems export home and work as two columns of the same name.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Email,Phone,Phone,Tags,Tags,Notes,Notes\n\
+                   Ane Hansen,ane@example.dk,ane@work.dk,+45 30 11 22 33,+45 70 12 34 56,vip,nordic,Met at the fair,Wants a quote\n";
+        let path = write(&dir, "twice.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "twice.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.rejects);
+        let targets: Vec<String> = report
+            .mapping
+            .columns
+            .iter()
+            .map(|(_, t)| t.as_ref().map(|t| t.name()).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "full_name",
+                "email",
+                "email2",
+                "phone",
+                "mobile",
+                "tags",
+                "tags",
+                "notes",
+                "notes"
+            ]
+        );
+        let ane = find(app, "ane@work.dk").await;
+        assert_eq!(ane.len(), 1, "the second email is found");
+        assert_eq!(ane[0]["email"], "ane@example.dk");
+        assert_eq!(ane[0]["phone"], "+4530112233");
+        let ids = ane[0]["identities"].as_array().unwrap();
+        assert!(ids.iter().any(|i| i["value"] == "+4570123456"), "{ids:?}");
+        assert_eq!(ane[0]["tags"], json!(["nordic", "vip"]));
+        let mut db = app.app.db().clone();
+        let notes = db
+            .fetch_all(Sql::new("SELECT body FROM activities WHERE kind = 'note'"))
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            notes[0].text("body").unwrap().as_deref(),
+            Some("Met at the fair\n\nWants a quote")
+        );
+    }
+);
+
 both!(vcard_and_xlsx_files_import_like_csv, |app| async move {
     let dir = tempfile_dir::Dir::new();
     let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Nielsen;Mette;;;\r\nFN:Mette Nielsen\r\nEMAIL;TYPE=INTERNET;TYPE=HOME:mette@example.dk\r\nEMAIL;TYPE=INTERNET;TYPE=WORK:mette@work.dk\r\nTEL;TYPE=CELL:+45 30 11 22 33\r\nTEL;TYPE=WORK:+45 70 12 34 56\r\nORG:Lego A/S\r\nBDAY:1980-03-01\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n 2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:王芳\r\nN:王;芳;;;\r\nTEL;VALUE=uri;TYPE=cell:tel:+86-139-1234-5678\r\nEND:VCARD\r\n";

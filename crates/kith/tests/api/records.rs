@@ -54,6 +54,19 @@ both!(
             "a new deal starts in the first stage"
         );
         assert_eq!(deal["currency"], "DKK", "workspace currency is the default");
+        let priced = |currency: &str| {
+            api.post(
+                "/api/v1/deals",
+                json!({"name": "Priced", "amount": 100, "currency": currency}),
+            )
+        };
+        assert_eq!(priced("sek").await.body["currency"], "SEK");
+        let res = priced("PCS").await;
+        assert_eq!(
+            res.body["error"]["fields"]["currency"], "`PCS` is not an ISO 4217 currency code",
+            "{}",
+            res.body
+        );
         assert_eq!(deal["status"], "open");
         assert_eq!(task["done"], false);
         assert!(activity["occurred_at"].is_string());

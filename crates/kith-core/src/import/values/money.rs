@@ -35,8 +35,8 @@ pub fn decimals(currency: &str) -> u32 {
 /// alone and followed by exactly three digits it is a thousands separator (`1.234` and
 /// `1,234` are both 1234), otherwise a decimal one (`12,5`). Spaces of any width and
 /// apostrophes group thousands. Symbols and codes before or after set the currency:
-/// kr/kr./DKK → DKK, € → EUR, $ → USD, £ → GBP, ¥/￥/元/RMB → CNY, or any three-letter
-/// code. Minor units follow the currency (`decimals`); extra decimals are rounded half
+/// kr/kr./DKK → DKK, € → EUR, $ → USD, £ → GBP, ¥/￥/元/RMB → CNY, or any ISO 4217
+/// code (`12 stk` is no amount). Minor units follow the currency (`decimals`); extra decimals are rounded half
 /// away from zero. `(1.234,56)`, `-1.234,56` and `1.234,56-` are negative.
 pub fn parse_money(s: &str) -> Result<Money, String> {
     let text = s.trim();
@@ -89,9 +89,7 @@ fn currency(text: &str) -> Result<Option<String>, String> {
         "$" | "us$" | "usd" => "USD",
         "£" | "gbp" => "GBP",
         "¥" | "￥" | "元" | "rmb" | "cny" | "人民币" | "rmb¥" | "rmb ¥" => "CNY",
-        other if other.len() == 3 && other.bytes().all(|b| b.is_ascii_alphabetic()) => {
-            return Ok(Some(other.to_ascii_uppercase()))
-        }
+        other if crate::fields::is_currency(other) => return Ok(Some(other.to_ascii_uppercase())),
         _ => {
             let shown: String = text.trim().chars().take(20).collect();
             return Err(format!("not an amount: unknown currency \"{shown}\""));
@@ -285,6 +283,12 @@ mod tests {
             assert!(err.starts_with("not an amount"), "{s:?}: {err}");
         }
         assert!(parse_money("5 bananas").unwrap_err().contains("bananas"));
+        // Three letters are a currency only when ISO 4217 says so: not pieces, not typos.
+        for s in ["12 stk", "100 pcs", "12abc"] {
+            let err = parse_money(s).unwrap_err();
+            assert!(err.contains("unknown currency"), "{s:?}: {err}");
+        }
+        assert_eq!(amount("12 sek"), (1200, code("SEK")));
         assert!(parse_money("$5 EUR")
             .unwrap_err()
             .contains("two currencies"));
