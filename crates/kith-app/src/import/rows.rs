@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
-    parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
+    parse_birthday, parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
@@ -530,6 +530,10 @@ fn cell_value(
     order: DateOrder,
 ) -> Result<(Value, Option<String>), String> {
     Ok(match kind {
+        Kind::Date if name == "birthday" => {
+            let today = chrono::Utc::now().date_naive();
+            (parse_birthday(cell, order, today)?.to_string().into(), None)
+        }
         Kind::Date => (parse_date(cell, order)?.to_string().into(), None),
         Kind::DateTime => {
             let t = parse_datetime(cell, order)?.and_utc();

@@ -368,6 +368,31 @@ both!(
     }
 );
 
+both!(
+    birthdays_with_two_digit_years_are_in_the_past,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Fornavn;E-mail;Fødselsdag\n\
+                   Ane;ane@example.dk;1.3.69\n\
+                   Bo;bo@example.dk;1. marts 2069\n";
+        let path = write(&dir, "born.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "born.csv")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (1, 1), "{i:?}");
+        assert_eq!(
+            find(app, "ane@example.dk").await[0]["birthday"],
+            "1969-03-01"
+        );
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let errors =
+            String::from_utf8(app.app.import_errors_csv(&caller, i.id).await.unwrap()).unwrap();
+        assert!(
+            errors.contains(",3,Fødselsdag: 2069-03-01 is in the future; a birthday cannot be"),
+            "{errors}"
+        );
+    }
+);
+
 both!(vcard_and_xlsx_files_import_like_csv, |app| async move {
     let dir = tempfile_dir::Dir::new();
     let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Nielsen;Mette;;;\r\nFN:Mette Nielsen\r\nEMAIL;TYPE=INTERNET;TYPE=HOME:mette@example.dk\r\nEMAIL;TYPE=INTERNET;TYPE=WORK:mette@work.dk\r\nTEL;TYPE=CELL:+45 30 11 22 33\r\nTEL;TYPE=WORK:+45 70 12 34 56\r\nORG:Lego A/S\r\nBDAY:1980-03-01\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n 2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:王芳\r\nN:王;芳;;;\r\nTEL;VALUE=uri;TYPE=cell:tel:+86-139-1234-5678\r\nEND:VCARD\r\n";

@@ -1,7 +1,7 @@
 //! Dates and times as people and spreadsheets write them in Denmark, China and the
 //! English-speaking world.
 
-use chrono::{Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
 
 /// Which number comes first in a date such as 01/03/2026 when both could be the month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,6 +61,24 @@ pub fn parse_date(s: &str, order: DateOrder) -> Result<NaiveDate, String> {
     let s = narrow(s);
     let (date, _) = split_time(&s);
     date_only(date, order)
+}
+
+/// Reads a birthday as [`parse_date`] does, knowing it is not in the future: a
+/// two-digit year that would put it after `today` is the century before (`1.3.69` is
+/// 1969, not 2069), and a birthday with its year written out after `today` is refused.
+pub fn parse_birthday(s: &str, order: DateOrder, today: NaiveDate) -> Result<NaiveDate, String> {
+    let date = parse_date(s, order)?;
+    if date <= today {
+        return Ok(date);
+    }
+    let text = narrow(s);
+    // Excel day numbers and 20690301 carry their year whole, as 1. marts 2069 does.
+    let year_written =
+        text.contains(&date.year().to_string()) || text.bytes().all(|b| b.is_ascii_digit());
+    match date.with_year(date.year() - 100) {
+        Some(earlier) if !year_written => Ok(earlier),
+        _ => Err(format!("{date} is in the future; a birthday cannot be")),
+    }
 }
 
 /// Reads a date and time of day (for when an activity happened): any form

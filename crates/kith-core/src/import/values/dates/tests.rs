@@ -104,6 +104,22 @@ fn two_digit_years_pivot_at_1970() {
 }
 
 #[test]
+fn birthdays_with_two_digit_years_are_in_the_past() {
+    let today = day(2026, 12, 7);
+    let born = |s: &str| parse_birthday(s, DayFirst, today);
+    assert_eq!(born("1.3.69"), Ok(day(1969, 3, 1)));
+    assert_eq!(born("12/4/85"), Ok(day(1985, 4, 12)));
+    assert_eq!(born("7.12.26"), Ok(day(2026, 12, 7)), "born today");
+    assert_eq!(born("8.12.26"), Ok(day(1926, 12, 8)));
+    assert_eq!(born("１.３.６９"), Ok(day(1969, 3, 1)), "full-width digits");
+    for written_out in ["1. marts 2069", "2069-03-01", "20690301", "60000"] {
+        let err = born(written_out).unwrap_err();
+        assert!(err.contains("is in the future"), "{written_out}: {err}");
+    }
+    assert!(born("31.2.69").unwrap_err().contains("no day 31"));
+}
+
+#[test]
 fn excel_day_numbers_are_dates() {
     assert_eq!(parse_date("45352", DayFirst), Ok(day(2024, 3, 1)));
     assert_eq!(parse_date("44927", DayFirst), Ok(day(2023, 1, 1)));
