@@ -20,16 +20,19 @@ impl PhoneRegion {
     }
 }
 
-/// Checks and lower-cases an email address.
+/// Checks and lower-cases an email address. Written as mail programs and their exports
+/// write it (`Ane Hansen <ane@example.dk>`, `<ane@example.dk>`, `mailto:ane@example.dk`,
+/// a trailing dot), the address alone is kept.
 pub fn normalise_email(raw: &str) -> Result<String, String> {
     let s = raw.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
     }
-    if s.len() > 254 {
+    let address = address_of(s);
+    if address.len() > 254 {
         return Err("is longer than 254 characters".into());
     }
-    let parsed = email_address::EmailAddress::from_str(s)
+    let parsed = email_address::EmailAddress::from_str(address)
         .map_err(|e| format!("`{s}` is not a valid email address ({e})"))?;
     let domain = parsed.domain();
     if !domain.contains('.') || domain.starts_with('[') {
@@ -37,7 +40,21 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
             "`{s}` is not a valid email address (domain has no dot)"
         ));
     }
-    Ok(s.to_lowercase())
+    Ok(format!("{}@{domain}", parsed.local_part()).to_lowercase())
+}
+
+/// The address in `Name <address>`, `mailto:address` or `address.`.
+fn address_of(s: &str) -> &str {
+    let mut a = s;
+    if let (Some(open), true) = (a.rfind('<'), a.ends_with('>')) {
+        a = a[open + 1..a.len() - 1].trim();
+    }
+    if a.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
+    {
+        a = a[7..].trim();
+    }
+    a.strip_suffix('.').unwrap_or(a)
 }
 
 /// Parses a phone number as people write it and returns it in E.164 (`+4520123456`);
@@ -57,12 +74,30 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
             "`{s}` has no country code and the workspace has no default phone region"
         ));
     }
-    let number = phonenumber::parse(region.map(|r| r.0), s)
+    // "+44 (0)20 7946 0958": the trunk 0 in brackets is dialled only from inside the
+    // country, so business cards print it beside the country code; it is no digit of
+    // the number.
+    let dialled = strip_trunk_zero(s);
+    let number = phonenumber::parse(region.map(|r| r.0), &dialled)
         .map_err(|_| format!("`{s}` is not a phone number"))?;
     if !number.is_valid() {
         return Err(format!("`{s}` is not a valid phone number"));
     }
     Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+}
+
+/// `s` without a bracketed trunk zero, `(0)` or `( 0 )`.
+fn strip_trunk_zero(s: &str) -> std::borrow::Cow<'_, str> {
+    let Some(open) = s.find('(') else {
+        return s.into();
+    };
+    let Some(len) = s[open..].find(')') else {
+        return s.into();
+    };
+    if s[open + 1..open + len].trim() != "0" {
+        return s.into();
+    }
+    format!("{} {}", &s[..open], &s[open + len + 1..]).into()
 }
 
 #[cfg(test)]
@@ -75,6 +110,28 @@ mod tests {
             normalise_email("  Ana@Example.COM ").unwrap(),
             "ana@example.com"
         );
+    }
+
+    #[test]
+    fn addresses_as_mail_programs_write_them_keep_the_address() {
+        for written in [
+            "Ane Hansen <Ane@Example.dk>",
+            "\"Hansen, Ane\" <ane@example.dk>",
+            "<ane@example.dk>",
+            "mailto:ane@example.dk",
+            "MAILTO: ane@example.dk",
+            "ane@example.dk.",
+            "Ane <mailto:ane@example.dk>",
+        ] {
+            assert_eq!(
+                normalise_email(written).as_deref(),
+                Ok("ane@example.dk"),
+                "{written}"
+            );
+        }
+        assert!(normalise_email("Ane Hansen <>").is_err());
+        assert!(normalise_email("<ane@example.dk").is_err());
+        assert!(normalise_email("ane@example.dk..").is_err());
     }
 
     #[test]
@@ -111,6 +168,25 @@ mod tests {
             normalise_phone("138 0013 8000", Some(cn)).unwrap(),
             "+8613800138000"
         );
+    }
+
+    #[test]
+    fn a_bracketed_trunk_zero_is_no_digit_of_the_number() {
+        let cn = PhoneRegion::parse("CN").ok();
+        for (written, e164) in [
+            ("+86 (0)10 1234 5678", "+861012345678"),
+            ("+44 (0)20 7946 0958", "+442079460958"),
+            ("+49 ( 0 ) 30 901820", "+4930901820"),
+            ("(0)10 1234 5678", "+861012345678"),
+        ] {
+            assert_eq!(normalise_phone(written, cn).unwrap(), e164, "{written}");
+        }
+        // Other brackets stay as they are: area codes, unbalanced ones.
+        assert_eq!(
+            normalise_phone("(010) 1234 5678", cn).unwrap(),
+            "+861012345678"
+        );
+        assert!(normalise_phone("+86 (0 10 1234 5678", cn).is_ok());
     }
 
     #[test]

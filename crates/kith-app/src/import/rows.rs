@@ -329,6 +329,18 @@ impl RowRules<'_> {
             let mut bad = |m: String| errors.push((header.clone(), m));
             match target {
                 Target::Field(spec) => {
+                    // `a@x.dk; b@x.dk` in a contact's Email column: the first is the
+                    // email, the others are more ways to reach and find the same person.
+                    let mut cell = cell;
+                    if self.object == ObjectKind::Contact {
+                        if let Some((first, more)) = several(spec.name, cell) {
+                            cell = first;
+                            for v in more {
+                                column_of.push(("identities".into(), header.clone()));
+                                identities.push(json!({"kind": spec.name, "value": v}));
+                            }
+                        }
+                    }
                     match cell_value(spec.kind, spec.name, cell, self.date_order) {
                         Ok((v, currency)) => {
                             column_of.push((spec.name.to_string(), header.clone()));
@@ -501,6 +513,22 @@ fn split_many(cell: &str) -> impl Iterator<Item = &str> {
     cell.split([',', ';', '，', '；'])
         .map(str::trim)
         .filter(|s| !s.is_empty())
+}
+
+/// A cell of `field` (email or phone) that holds several, split: the first and the
+/// rest. Only when every part looks like one (an `@`; six digits), since a display name
+/// (`"Hansen, Ane" <ane@x.dk>`) holds a comma too.
+fn several<'a>(field: &str, cell: &'a str) -> Option<(&'a str, Vec<&'a str>)> {
+    let looks_like = |part: &str| match field {
+        "email" => part.contains('@'),
+        "phone" => part.chars().filter(char::is_ascii_digit).count() >= 6,
+        _ => false,
+    };
+    let mut parts = split_many(cell);
+    let first = parts.next()?;
+    let more: Vec<&str> = parts.collect();
+    (!more.is_empty() && looks_like(first) && more.iter().all(|p| looks_like(p)))
+        .then_some((first, more))
 }
 
 /// A hash of everything a row writes: equal rows, equal keys.

@@ -393,6 +393,35 @@ both!(
     }
 );
 
+both!(
+    addresses_as_mail_programs_write_them_and_several_per_cell_come_in,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Phone\n\
+                   Ane Hansen,Ane Hansen <Ane@Example.dk>,+45 70 12 34 56\n\
+                   Bo Berg,\"bo@example.dk; bo@work.dk\",\"+45 30 11 22 33, +45 40 12 34 56\"\n\
+                   Cy Holm,mailto:cy@example.dk,\n\
+                   Di Lund,\"\"\"Lund, Di\"\" <di@example.dk>\",\n";
+        let path = write(&dir, "outlook.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "outlook.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (4, 0),
+            "{:?}",
+            report.rejects
+        );
+        assert_eq!(find(app, "ane hansen").await[0]["email"], "ane@example.dk");
+        assert_eq!(find(app, "cy holm").await[0]["email"], "cy@example.dk");
+        assert_eq!(find(app, "di lund").await[0]["email"], "di@example.dk");
+        let bo = find(app, "bo@work.dk").await;
+        assert_eq!(bo.len(), 1, "the second address finds Bo");
+        assert_eq!(bo[0]["email"], "bo@example.dk");
+        assert_eq!(bo[0]["phone"], "+4530112233");
+        let ids = bo[0]["identities"].as_array().unwrap();
+        assert!(ids.iter().any(|i| i["value"] == "+4540123456"), "{ids:?}");
+    }
+);
+
 both!(vcard_and_xlsx_files_import_like_csv, |app| async move {
     let dir = tempfile_dir::Dir::new();
     let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nN:Nielsen;Mette;;;\r\nFN:Mette Nielsen\r\nEMAIL;TYPE=INTERNET;TYPE=HOME:mette@example.dk\r\nEMAIL;TYPE=INTERNET;TYPE=WORK:mette@work.dk\r\nTEL;TYPE=CELL:+45 30 11 22 33\r\nTEL;TYPE=WORK:+45 70 12 34 56\r\nORG:Lego A/S\r\nBDAY:1980-03-01\r\nPHOTO;ENCODING=b;TYPE=JPEG:/9j/4AAQSkZJRgABAQAAAQABAAD\r\n 2wBDAAgGBgcGBQgHBwcJCQgKDBQNDAsLDBkSEw8U\r\nEND:VCARD\r\nBEGIN:VCARD\r\nVERSION:4.0\r\nFN:王芳\r\nN:王;芳;;;\r\nTEL;VALUE=uri;TYPE=cell:tel:+86-139-1234-5678\r\nEND:VCARD\r\n";
