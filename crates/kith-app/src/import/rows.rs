@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
-    parse_birthday, parse_bool, parse_date, parse_datetime, parse_money, split_full_name, DateOrder,
+    formula_error, is_spelled_out_blank, parse_birthday, parse_bool, parse_date, parse_datetime,
+    parse_money, split_full_name, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
@@ -323,10 +324,16 @@ impl RowRules<'_> {
         for (i, (header, target)) in self.mapping.columns.iter().enumerate() {
             let Some(target) = target else { continue };
             let cell = raw.cells.get(i).map(|c| c.trim()).unwrap_or("");
-            if cell.is_empty() {
+            if cell.is_empty() || is_spelled_out_blank(cell) {
                 continue;
             }
             let mut bad = |m: String| errors.push((header.clone(), m));
+            if let Some(error) = formula_error(cell) {
+                bad(format!(
+                    "`{error}` is an Excel error from a broken formula, not a value; fix the formula or clear the cell"
+                ));
+                continue;
+            }
             match target {
                 Target::Field(spec) => {
                     // `a@x.dk; b@x.dk` in a contact's Email column: the first is the

@@ -9,6 +9,28 @@ pub use dates::{parse_birthday, parse_date, parse_datetime, DateOrder};
 pub use money::{decimals, parse_money, Money};
 pub use names::split_full_name;
 
+/// Whether a cell spells out "no value": `NULL`, `null` and `\N` as database dumps
+/// write it, `N/A`, `n/a`, a lone `-`, and Excel's `#N/A` (a lookup that found
+/// nothing). Such a cell is read as empty, not stored as a city called NULL. `Null`
+/// stays: it is a surname.
+pub fn is_spelled_out_blank(cell: &str) -> bool {
+    matches!(
+        cell.trim(),
+        "NULL" | "null" | "\\N" | "N/A" | "n/a" | "-" | "#N/A"
+    )
+}
+
+/// The Excel error a broken formula left in a cell (`#REF!`, `#VALUE!`, `#DIV/0!`,
+/// `#NAME?`, `#NUM!`, `#NULL!`, `#DATA!`), if it holds one: a value went missing there.
+pub fn formula_error(cell: &str) -> Option<&str> {
+    let cell = cell.trim();
+    [
+        "#REF!", "#VALUE!", "#DIV/0!", "#NAME?", "#NUM!", "#NULL!", "#DATA!",
+    ]
+    .contains(&cell)
+    .then_some(cell)
+}
+
 /// Reads yes or no: yes/no, y/n, true/false, 1/0, ja/nej, j, sand/falsk, 是/否, on/off,
 /// and `x` or ✓ as a ticked box.
 pub fn parse_bool(s: &str) -> Result<bool, String> {
@@ -36,6 +58,20 @@ mod tests {
         for s in ["no", "N", "false", "0", "nej", "NEJ", "否", "off"] {
             assert_eq!(parse_bool(s), Ok(false), "{s:?}");
         }
+    }
+
+    #[test]
+    fn empty_values_spelled_out_are_told_from_values_and_broken_formulas() {
+        for blank in ["NULL", "null", "\\N", " N/A ", "n/a", "-", "#N/A"] {
+            assert!(is_spelled_out_blank(blank), "{blank:?}");
+            assert_eq!(formula_error(blank), None, "{blank:?}");
+        }
+        for value in ["Null", "NA", "None", "--", "0", "n/a/b", "Hansen"] {
+            assert!(!is_spelled_out_blank(value), "{value:?}");
+        }
+        assert_eq!(formula_error(" #REF! "), Some("#REF!"));
+        assert_eq!(formula_error("#DIV/0!"), Some("#DIV/0!"));
+        assert_eq!(formula_error("#hashtag"), None);
     }
 
     #[test]

@@ -200,3 +200,56 @@ both!(
         assert_eq!(res.status, StatusCode::CREATED, "per object: {}", res.body);
     }
 );
+
+both!(
+    spelled_out_blanks_are_empty_and_broken_formulas_are_refused,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,City,Phone\n\
+                   Xa One,x1@example.dk,#N/A,#N/A\n\
+                   Xb Two,x2@example.dk,#REF!,\n\
+                   Xc Three,x3@example.dk,NULL,\\N\n\
+                   Jennifer Null,x4@example.dk,Null,-\n";
+        let path = write(&dir, "dump.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "dump.csv")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (3, 1), "{i:?}");
+        let one = &find(app, "x1@example.dk").await[0];
+        assert_eq!(
+            (one["city"].is_null(), one["phone"].is_null()),
+            (true, true)
+        );
+        assert!(find(app, "x3@example.dk").await[0]["city"].is_null());
+        let null = &find(app, "x4@example.dk").await[0];
+        assert_eq!(
+            (&null["last_name"], &null["city"]),
+            (&json!("Null"), &json!("Null"))
+        );
+        let rows = error_file(app, i.id).await;
+        assert_eq!(
+            rows[1][5],
+            "City: `#REF!` is an Excel error from a broken formula, not a value; fix the formula or clear the cell"
+        );
+
+        // The same from a workbook, where the error is a cell type of its own.
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["Name", "Email", "City"].iter().enumerate() {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_string(1, 0, "Yo Berg").unwrap();
+        sheet.write_string(1, 1, "yo@example.dk").unwrap();
+        let broken = rust_xlsxwriter::Formula::new("=Sheet2!A1").set_result("#REF!");
+        sheet.write_formula(1, 2, broken).unwrap();
+        let path = write(&dir, "sheet.xlsx", &book.save_to_buffer().unwrap());
+        let report = import(app, &path, req(ObjectKind::Contact, "sheet.xlsx")).await;
+        assert_eq!(report.import.failed, 1, "{:?}", report.import);
+        let rows = error_file(app, report.import.id).await;
+        assert_eq!(rows[1][2], "#REF!");
+        assert!(
+            rows[1][4].starts_with("City: `#REF!` is an Excel error"),
+            "{:?}",
+            rows[1]
+        );
+    }
+);

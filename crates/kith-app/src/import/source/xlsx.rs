@@ -213,6 +213,7 @@ fn text(d: &DataRef<'_>) -> String {
             Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
             None => dt.as_f64().to_string(),
         },
-        DataRef::Error(e) => format!("#{e:?}"),
+        // As Excel shows it (#REF!), so the row rules know it for what it is.
+        DataRef::Error(e) => e.to_string(),
     }
 }
