@@ -412,7 +412,13 @@ impl RowRules<'_> {
                         Ok(()) => links.company = Some(collapse(cell)),
                         Err(e) => bad(e),
                     },
-                    "company_domain" => links.company_domain = Some(cell.to_lowercase()),
+                    "company_domain" => {
+                        match fields::parse(Kind::Domain, &Value::String(cell.into()), &self.ctx) {
+                            Ok(Scalar::Text(domain)) => links.company_domain = Some(domain),
+                            Ok(_) => {}
+                            Err(e) => bad(e),
+                        }
+                    }
                     "contact_email" => links.contact_email = Some(cell.to_lowercase()),
                     "owner" => links.owner = Some(cell.to_lowercase()),
                     "stage" => links.stage = Some(collapse(cell)),

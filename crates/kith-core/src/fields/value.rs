@@ -144,8 +144,19 @@ pub(super) fn url(s: &str) -> Result<String, String> {
 }
 
 pub(super) fn domain(s: &str) -> Result<String, String> {
-    let s = s.trim().trim_end_matches('.').to_lowercase();
-    let s = s.strip_prefix("www.").unwrap_or(&s).to_string();
+    // People paste the website's address (`https://www.Nordlys.dk/kontakt`): its host
+    // is the domain.
+    let lower = s.trim().to_lowercase();
+    let (address, port_allowed) = ["https://", "http://"]
+        .iter()
+        .find_map(|scheme| lower.strip_prefix(scheme))
+        .map_or((lower.as_str(), false), |rest| (rest, true));
+    let mut host = address.split(['/', '?', '#']).next().unwrap_or("");
+    if port_allowed {
+        host = host.split(':').next().unwrap_or("");
+    }
+    let host = host.trim_end_matches('.');
+    let s = host.strip_prefix("www.").unwrap_or(host).to_string();
     let ok = s.contains('.')
         && s.len() <= 253
         && s.split('.').all(|l| {
@@ -300,5 +311,20 @@ mod tests {
         assert!(url("javascript:alert(1)").is_err());
         assert_eq!(domain("WWW.Example.DK.").unwrap(), "example.dk");
         assert!(domain("not a domain").is_err());
+        for pasted in [
+            "https://www.Nordlys.dk/",
+            "http://nordlys.dk/kontakt?x=1",
+            "HTTPS://nordlys.dk:443",
+            "https://www.nordlys.dk.#top",
+        ] {
+            assert_eq!(domain(pasted).unwrap(), "nordlys.dk", "{pasted}");
+        }
+        assert!(domain("https://").is_err());
+        assert!(domain("ftp://nordlys.dk").is_err());
+        assert_eq!(domain("www.nordlys.dk/kontakt").unwrap(), "nordlys.dk");
+        assert!(
+            domain("nordlys.dk:80").is_err(),
+            "a port only after a scheme"
+        );
     }
 }

@@ -115,3 +115,30 @@ both!(
         assert_eq!(tasks["data"][0]["due_at"], "2030-01-02T09:00:00.000000Z");
     }
 );
+
+both!(
+    a_pasted_website_address_gives_the_domain,
+    |app| async move {
+        // Domain columns in old systems hold whatever was pasted: the site's address.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Company,Domain\nNordlys A/S,https://www.Nordlys.dk/kontakt\n";
+        let path = write(&dir, "co.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Company, "co.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.import);
+        let companies = app.api.get("/api/v1/companies").await.body;
+        assert_eq!(companies["data"][0]["domain"], "nordlys.dk");
+        // A contact's company domain written so links to that company.
+        let csv = "Email,Company domain\nane@example.com,http://nordlys.dk/\n";
+        let path = write(&dir, "c.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "c.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.import);
+        let ane = find(app, "ane@example.com").await;
+        assert_eq!(ane[0]["company_id"], companies["data"][0]["id"]);
+        let companies = app.api.get("/api/v1/companies").await.body;
+        assert_eq!(
+            companies["data"].as_array().unwrap().len(),
+            1,
+            "no second company"
+        );
+    }
+);
