@@ -393,7 +393,15 @@ impl Export {
             self.out = Some(match self.format {
                 ExportFormat::Csv => Output::Csv,
                 ExportFormat::Vcard => Output::Vcard,
-                ExportFormat::Xlsx => Output::Xlsx(Box::new(table::Sheet::new(&headers)?)),
+                ExportFormat::Xlsx => {
+                    let zone = self
+                        .caller
+                        .workspace
+                        .time_zone
+                        .parse()
+                        .unwrap_or(chrono_tz::UTC);
+                    Output::Xlsx(Box::new(table::Sheet::new(&headers, zone)?))
+                }
             });
         }
         let cells = |r: &crate::Record| -> Vec<columns::Cell> {

@@ -101,11 +101,14 @@ pub(crate) struct Sheet {
     date: Format,
     time: Format,
     money: Format,
+    /// Excel has no time zones: times are written as the workspace's wall clock, as
+    /// people read them and as the importer reads them back.
+    zone: chrono_tz::Tz,
 }
 
 impl Sheet {
     /// A workbook with one sheet and a bold, frozen header row.
-    pub(crate) fn new(headers: &[String]) -> Result<Sheet, Error> {
+    pub(crate) fn new(headers: &[String], zone: chrono_tz::Tz) -> Result<Sheet, Error> {
         let mut book = Workbook::new();
         let bold = Format::new().set_bold();
         let ws = book.add_worksheet_with_constant_memory().map_err(failed)?;
@@ -122,6 +125,7 @@ impl Sheet {
             date: Format::new().set_num_format("yyyy-mm-dd"),
             time: Format::new().set_num_format("yyyy-mm-dd hh:mm:ss"),
             money: Format::new().set_num_format("#,##0.00"),
+            zone,
         })
     }
 
@@ -135,6 +139,7 @@ impl Sheet {
             .into());
         }
         let (row, date, time, money) = (self.row, &self.date, &self.time, &self.money);
+        let zone = self.zone;
         let ws = self.book.worksheet_from_index(0).map_err(failed)?;
         for (i, cell) in cells.iter().enumerate() {
             let col = col(i)?;
@@ -155,6 +160,7 @@ impl Sheet {
                     None => text(ws, &d.to_string()),
                 },
                 Cell::Time(t) => {
+                    let t = t.with_timezone(&zone);
                     let x = excel_date(t.year(), t.month(), t.day()).and_then(|x| {
                         x.and_hms(t.hour() as u16, t.minute() as u8, t.second())
                             .ok()

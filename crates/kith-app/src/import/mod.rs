@@ -359,6 +359,8 @@ impl App {
             let object = req.object;
             let order = req.date_order;
             let currency = caller.workspace.currency.clone();
+            let time_zone: chrono_tz::Tz =
+                caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
             let mut rows_iter = opened.rows;
             tokio::task::spawn_blocking(move || {
                 let rules = rows::RowRules {
@@ -369,6 +371,7 @@ impl App {
                         custom: &defs,
                     },
                     date_order: order,
+                    time_zone,
                     currency: currency.clone(),
                 };
                 let mut batch = Vec::with_capacity(CHUNK);

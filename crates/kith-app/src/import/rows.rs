@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
-    formula_error, is_spelled_out_blank, parse_birthday, parse_bool, parse_date, parse_datetime,
+    formula_error, is_spelled_out_blank, parse_birthday, parse_bool, parse_date, parse_datetime_in,
     parse_money, split_full_name, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
@@ -298,6 +298,8 @@ pub struct RowRules<'a> {
     pub ctx: Context<'a>,
     /// How to read 01/02/2026.
     pub date_order: DateOrder,
+    /// Where times written without an offset were written (the workspace's zone).
+    pub time_zone: chrono_tz::Tz,
     /// Currency of money written without one (the workspace's).
     pub currency: String,
 }
@@ -348,7 +350,7 @@ impl RowRules<'_> {
                             }
                         }
                     }
-                    match cell_value(spec.kind, spec.name, cell, self.date_order) {
+                    match cell_value(spec.kind, spec.name, cell, self.date_order, &self.time_zone) {
                         Ok((v, currency)) => {
                             column_of.push((spec.name.to_string(), header.clone()));
                             input.insert(spec.name.to_string(), v);
@@ -569,6 +571,7 @@ fn cell_value(
     name: &str,
     cell: &str,
     order: DateOrder,
+    tz: &chrono_tz::Tz,
 ) -> Result<(Value, Option<String>), String> {
     Ok(match kind {
         Kind::Date if name == "birthday" => {
@@ -577,7 +580,7 @@ fn cell_value(
         }
         Kind::Date => (parse_date(cell, order)?.to_string().into(), None),
         Kind::DateTime => {
-            let t = parse_datetime(cell, order)?.and_utc();
+            let t = parse_datetime_in(cell, order, tz)?;
             (
                 t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
                 None,
@@ -632,15 +635,30 @@ fn custom_cell(kind: &str, cell: &str, order: DateOrder, currency: &str) -> Resu
     })
 }
 
-/// A whole number written with any thousands separator: `1.200`, `1,200`, `1 200`.
+/// A whole number written with any thousands separator: `1.200`, `1,200`, `1 200`. A
+/// separator before anything but groups of three is a decimal one (`2,5`), and a
+/// fraction is no whole number: it was read as 25.
 fn integer(cell: &str) -> Result<i64, String> {
-    let digits: String = cell
+    let bad = || format!("`{cell}` is not a whole number");
+    let compact: String = cell
         .chars()
-        .filter(|c| !c.is_whitespace() && !matches!(c, '.' | ',' | '\'' | '\u{a0}' | '\u{202f}'))
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\'' | '\u{a0}' | '\u{202f}'))
         .collect();
-    digits
+    let (sign, number) = match compact.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", compact.as_str()),
+    };
+    let separators: BTreeSet<char> = number.chars().filter(|c| matches!(c, '.' | ',')).collect();
+    let mut groups = number.split(['.', ',']);
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    let grouped = !rest.is_empty();
+    if separators.len() > 1 || (grouped && (first.len() > 3 || rest.iter().any(|g| g.len() != 3))) {
+        return Err(bad());
+    }
+    format!("{sign}{first}{}", rest.concat())
         .parse::<i64>()
-        .map_err(|_| format!("`{cell}` is not a whole number"))
+        .map_err(|_| bad())
 }
 
 /// Country names as old systems write them, to ISO codes; codes pass through.

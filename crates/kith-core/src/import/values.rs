@@ -5,7 +5,7 @@ mod dates;
 mod money;
 mod names;
 
-pub use dates::{parse_birthday, parse_date, parse_datetime, DateOrder};
+pub use dates::{parse_birthday, parse_date, parse_datetime, parse_datetime_in, DateOrder};
 pub use money::{decimals, parse_money, Money};
 pub use names::split_full_name;
 

@@ -112,7 +112,8 @@ both!(
             .id
             .to_string();
         assert_eq!(tasks["data"][0]["assignee_id"], me.as_str());
-        assert_eq!(tasks["data"][0]["due_at"], "2030-01-02T09:00:00.000000Z");
+        // 09:00 on the workspace's clock (Copenhagen, winter) is 08:00 UTC.
+        assert_eq!(tasks["data"][0]["due_at"], "2030-01-02T08:00:00.000000Z");
     }
 );
 
@@ -139,6 +140,54 @@ both!(
             companies["data"].as_array().unwrap().len(),
             1,
             "no second company"
+        );
+    }
+);
+
+both!(
+    times_without_an_offset_are_the_workspace_s_clock_and_xlsx_keeps_them,
+    |app| async move {
+        // The workspace is in Europe/Copenhagen: 10:00 in July is 08:00 UTC. A time
+        // that says its offset keeps it.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Type,Subject,Date\n\
+                   meeting,Kickoff,2026-07-01 10:00\n\
+                   call,Follow-up,2026-07-01T10:00:00Z\n\
+                   note,Winter,15.01.2026 kl. 9.30\n";
+        let path = write(&dir, "history.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Activity, "history.csv")).await;
+        assert_eq!(report.import.created, 3, "{:?}", report.rejects);
+        let times = |body: serde_json::Value| {
+            let mut t: Vec<(String, String)> = body["data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| {
+                    let s = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+                    (s("subject"), s("occurred_at"))
+                })
+                .collect();
+            t.sort();
+            t
+        };
+        let before = times(app.api.get("/api/v1/activities").await.body);
+        assert_eq!(
+            before,
+            [
+                ("Follow-up".into(), "2026-07-01T10:00:00.000000Z".into()),
+                ("Kickoff".into(), "2026-07-01T08:00:00.000000Z".into()),
+                ("Winter".into(), "2026-01-15T08:30:00.000000Z".into()),
+            ]
+        );
+        // XLSX has no zones: the export writes the wall clock, the import reads it so.
+        let xlsx = crate::export::download(&app.api, "/api/v1/activities/export?format=xlsx").await;
+        let fresh = crate::harness::TestApp::spawn(app.backend).await;
+        let path = write(&dir, "history.xlsx", &xlsx.bytes);
+        let report = import(&fresh, &path, req(ObjectKind::Activity, "history.xlsx")).await;
+        assert_eq!(report.import.created, 3, "{:?}", report.rejects);
+        assert_eq!(
+            times(fresh.api.get("/api/v1/activities").await.body),
+            before
         );
     }
 );

@@ -1,7 +1,7 @@
 //! Dates and times as people and spreadsheets write them in Denmark, China and the
 //! English-speaking world.
 
-use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 
 /// Which number comes first in a date such as 01/03/2026 when both could be the month.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -85,20 +85,51 @@ pub fn parse_birthday(s: &str, order: DateOrder, today: NaiveDate) -> Result<Nai
 /// [`parse_date`] reads, then optionally `HH:MM[:SS]`, AM/PM, and a UTC offset or `Z`,
 /// which is applied so the result is UTC. A date alone is midnight.
 pub fn parse_datetime(s: &str, order: DateOrder) -> Result<NaiveDateTime, String> {
+    let (local, offset) = written_datetime(s, order)?;
+    local
+        .checked_sub_signed(Duration::seconds(offset.unwrap_or(0)))
+        .ok_or_else(|| TIME_HELP.to_string())
+}
+
+/// Reads a date and time as [`parse_datetime`] does, except that one written without
+/// an offset is wall-clock time in `tz` (the workspace's): an export from the office's
+/// old system says 10:00 for a meeting at ten, local time. A time the clocks skip (02:30
+/// as summer time starts) is read an hour later; one they pass twice, the first time.
+pub fn parse_datetime_in<Tz: TimeZone>(
+    s: &str,
+    order: DateOrder,
+    tz: &Tz,
+) -> Result<DateTime<Utc>, String> {
+    let (local, offset) = written_datetime(s, order)?;
+    if let Some(offset) = offset {
+        return local
+            .checked_sub_signed(Duration::seconds(offset))
+            .map(|t| t.and_utc())
+            .ok_or_else(|| TIME_HELP.to_string());
+    }
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| {
+            let later = local.checked_add_signed(Duration::hours(1))?;
+            tz.from_local_datetime(&later).earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
+        .ok_or_else(|| TIME_HELP.to_string())
+}
+
+/// A date and time as written, and its offset east of UTC in seconds when it says one.
+fn written_datetime(s: &str, order: DateOrder) -> Result<(NaiveDateTime, Option<i64>), String> {
     let s = narrow(s);
     if let Some(serial) = excel_datetime(&s) {
-        return Ok(serial);
+        return Ok((serial, None));
     }
     let (date, time) = split_time(&s);
     let date = date_only(date, order)?;
     let Some(time) = time else {
-        return Ok(date.and_time(NaiveTime::MIN));
+        return Ok((date.and_time(NaiveTime::MIN), None));
     };
-    let (time, offset_seconds) = time_of_day(time).ok_or(TIME_HELP)?;
-    let local = date.and_time(time);
-    local
-        .checked_sub_signed(Duration::seconds(offset_seconds))
-        .ok_or_else(|| TIME_HELP.to_string())
+    let (time, offset) = time_of_day(time).ok_or(TIME_HELP)?;
+    Ok((date.and_time(time), offset))
 }
 
 /// Full-width digits and punctuation (２０２６／３／１, １０：００) as ASCII, and
@@ -288,18 +319,19 @@ fn excel_datetime(s: &str) -> Option<NaiveDateTime> {
 }
 
 /// "14:30", "2:30:15 PM", "10:00:00.123+01:00", "10:00Z": the time, and the offset
-/// east of UTC in seconds.
-fn time_of_day(s: &str) -> Option<(NaiveTime, i64)> {
+/// east of UTC in seconds when one is written.
+fn time_of_day(s: &str) -> Option<(NaiveTime, Option<i64>)> {
     let mut t = s.trim().to_ascii_lowercase();
-    let mut offset = 0i64;
+    let mut offset = None;
     for utc in ["utc", "gmt", "z"] {
         if let Some(rest) = t.strip_suffix(utc) {
             t = rest.trim_end().to_string();
+            offset = Some(0);
             break;
         }
     }
     if let Some(i) = t.rfind(['+', '-']) {
-        offset = utc_offset(&t[i..])?;
+        offset = Some(utc_offset(&t[i..])?);
         t.truncate(i);
     }
     let t = t.trim_end();

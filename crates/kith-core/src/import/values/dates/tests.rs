@@ -186,6 +186,33 @@ fn activity_times_are_read_with_their_time_of_day() {
 }
 
 #[test]
+fn times_without_an_offset_are_the_workspace_s_wall_clock() {
+    let cph = chrono_tz::Europe::Copenhagen;
+    let utc = |s: &str| parse_datetime_in(s, DayFirst, &cph).map(|t| t.naive_utc());
+    // Winter (UTC+1) and summer (UTC+2) in Denmark.
+    assert_eq!(utc("01.03.2026 kl. 10:00"), Ok(at(2026, 3, 1, 9, 0, 0)));
+    assert_eq!(utc("2026-07-01 10:00"), Ok(at(2026, 7, 1, 8, 0, 0)));
+    assert_eq!(
+        utc("2026-07-01"),
+        Ok(at(2026, 6, 30, 22, 0, 0)),
+        "local midnight"
+    );
+    assert_eq!(utc("45352.5"), Ok(at(2024, 3, 1, 11, 0, 0)), "Excel's too");
+    // A written offset wins over the zone.
+    assert_eq!(utc("2026-07-01T10:00:00Z"), Ok(at(2026, 7, 1, 10, 0, 0)));
+    assert_eq!(utc("2026-07-01 10:00 +05:30"), Ok(at(2026, 7, 1, 4, 30, 0)));
+    // 29 March 2026 02:30 never happens in Copenhagen; 25 October 02:30 happens twice.
+    assert_eq!(utc("2026-03-29 02:30"), Ok(at(2026, 3, 29, 1, 30, 0)));
+    assert_eq!(utc("2026-10-25 02:30"), Ok(at(2026, 10, 25, 0, 30, 0)));
+    let shanghai = chrono_tz::Asia::Shanghai;
+    assert_eq!(
+        parse_datetime_in("2026年3月1日 09:05", DayFirst, &shanghai).map(|t| t.naive_utc()),
+        Ok(at(2026, 3, 1, 1, 5, 0))
+    );
+    assert!(parse_datetime_in("tomorrow", DayFirst, &cph).is_err());
+}
+
+#[test]
 fn times_with_an_offset_are_converted_to_utc() {
     assert_eq!(
         parse_datetime("2026-03-01T10:00:00Z", DayFirst),
