@@ -191,3 +191,22 @@ both!(
         );
     }
 );
+
+both!(
+    whole_numbers_read_thousands_separators_and_refuse_fractions,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Company;Employees\nA;1.200\nB;12 000\nC;2,5\nD;1.234,00\nE;-\n";
+        let path = write(&dir, "n.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Company, "n.csv")).await;
+        assert_eq!((report.import.created, report.import.failed), (3, 2));
+        let list = app.api.get("/api/v1/companies?sort=name").await.body;
+        let employees: Vec<&serde_json::Value> = list["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| &c["employees"])
+            .collect();
+        assert_eq!(employees, [&json!(1200), &json!(12000), &json!(null)]);
+    }
+);
