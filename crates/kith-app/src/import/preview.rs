@@ -141,6 +141,7 @@ impl App {
     ) -> Result<Import, Error> {
         crate::records::check_import(caller)?;
         let mut import = self.draft(caller, id).await?;
+        let before = import.clone();
         let object = ObjectKind::from_singular(&import.object).ok_or(Error::NotFound("object"))?;
         for (col, target) in &mapping {
             super::rows::parse_target(object, target)
@@ -154,6 +155,13 @@ impl App {
         import.options["on_duplicate"] = on_duplicate.as_str().into();
         import.updated_at = Utc::now();
         store::save(&mut self.db.clone(), caller.workspace.id, &import).await?;
+        // Choices the file cannot take (more new custom fields than a workspace may
+        // have) are refused here, keeping the last good ones: stored, they would leave
+        // the wizard with nothing to show but the error.
+        if let Err(e) = self.preview_import(caller, id).await {
+            store::save(&mut self.db.clone(), caller.workspace.id, &before).await?;
+            return Err(e);
+        }
         Ok(import)
     }
 

@@ -3,6 +3,7 @@
 //! a spreadsheet column without a header, and more new custom fields than a workspace
 //! may define. Each refused row stays whole in the error file.
 
+use kith_app::import::OnDuplicate;
 use kith_core::fields::MAX_CUSTOM_FIELDS;
 use kith_core::objects::ObjectKind;
 use reqwest::StatusCode;
@@ -11,6 +12,17 @@ use serde_json::json;
 
 use crate::harness::{both, tempfile_dir, TestApp};
 use crate::import::{count, find, import, req, write};
+
+/// A file of one contact with `columns` columns no field matches.
+fn wide_csv(columns: usize) -> String {
+    let mut head = vec!["Email".to_string()];
+    let mut row = vec!["a@example.com".to_string()];
+    for c in 0..columns {
+        head.push(format!("Extra {c}"));
+        row.push(format!("v{c}"));
+    }
+    format!("{}\n{}\n", head.join(";"), row.join(";"))
+}
 
 /// The import's error file as CSV records: header first.
 async fn error_file(app: &TestApp, id: uuid::Uuid) -> Vec<Vec<String>> {
@@ -145,15 +157,7 @@ both!(
     no_more_custom_fields_than_a_workspace_may_define,
     |app| async move {
         let dir = tempfile_dir::Dir::new();
-        let file = |columns: usize| {
-            let mut head = vec!["Email".to_string()];
-            let mut row = vec!["a@example.com".to_string()];
-            for c in 0..columns {
-                head.push(format!("Extra {c}"));
-                row.push(format!("v{c}"));
-            }
-            format!("{}\n{}\n", head.join(";"), row.join(";"))
-        };
+        let file = wide_csv;
         // A delimiter gone wrong makes every value a column: refused before anything
         // is written, not 501 new fields.
         let path = write(&dir, "wide.csv", file(MAX_CUSTOM_FIELDS + 1).as_bytes());
@@ -251,5 +255,36 @@ both!(
             "{:?}",
             rows[1]
         );
+    }
+);
+
+both!(
+    a_draft_keeps_its_last_good_choices_when_the_file_cannot_take_new_ones,
+    |app| async move {
+        // In the wizard: ticking "make unknown columns custom fields" on such a file is
+        // refused with the reason, and the draft can still be shown and changed.
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let wide = wide_csv(MAX_CUSTOM_FIELDS + 1);
+        let draft = app
+            .app
+            .draft_import(
+                &caller,
+                wide.as_bytes(),
+                &req(ObjectKind::Contact, "wide.csv"),
+            )
+            .await
+            .unwrap();
+        let err = app
+            .app
+            .set_import_mapping(&caller, draft.id, vec![], true, OnDuplicate::Skip)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("more than the 500"), "{err}");
+        let kept = app.app.import_status(&caller, draft.id).await.unwrap();
+        assert_eq!(kept.options["create_fields"], false);
+        let preview = app.app.preview_import(&caller, draft.id).await.unwrap();
+        assert_eq!(preview.rows.len(), 1);
+        assert_eq!(count(app, "field_definitions").await, 0);
     }
 );
