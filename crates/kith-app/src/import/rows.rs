@@ -421,7 +421,13 @@ impl RowRules<'_> {
                             Err(e) => bad(e),
                         }
                     }
-                    "contact_email" => links.contact_email = Some(cell.to_lowercase()),
+                    "contact_email" => {
+                        match fields::parse(Kind::Email, &Value::String(cell.into()), &self.ctx) {
+                            Ok(Scalar::Text(email)) => links.contact_email = Some(email),
+                            Ok(_) => {}
+                            Err(e) => bad(e),
+                        }
+                    }
                     "owner" => links.owner = Some(cell.to_lowercase()),
                     "stage" => links.stage = Some(collapse(cell)),
                     "pipeline" => links.pipeline = Some(collapse(cell)),

@@ -20,7 +20,7 @@ both!(
             )
             .await;
         let csv = "Deal Name;Beløb;Forventet lukning;Fase;Virksomhed;Contact Email;Notes\n\
-            Big order;kr. 1.234,50;1. marts 2026;Proposal;Nordlys ApS;ana@example.com;Ring tilbage i marts\n\
+            Big order;kr. 1.234,50;1. marts 2026;Proposal;Nordlys ApS;Ana <Ana@Example.com>;Ring tilbage i marts\n\
             Bad stage;100;;Nowhere;;;\n\
             Yuan deal;¥12,000;2026年3月1日;Lead;;;首次联系 in Shenzhen\n";
         let path = write(&dir, "deals.csv", csv.as_bytes());
