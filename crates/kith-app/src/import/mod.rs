@@ -3,6 +3,7 @@
 //! import killed half-way resumes exactly where it stopped, a file imported twice
 //! creates nothing twice, and an import can be taken back as a whole.
 
+mod cells;
 mod preview;
 mod revert;
 mod rows;

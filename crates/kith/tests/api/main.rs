@@ -18,6 +18,7 @@ mod export_round_trip;
 mod import;
 mod import_awkward;
 mod import_limits;
+mod import_messy;
 mod import_objects;
 mod import_xlsx;
 mod jobs;

@@ -1,0 +1,180 @@
+//! How one cell is read: dates, times, money and numbers as people type them, several
+//! values in one cell, and cells that become records of their own (a note, a company),
+//! checked as the API checks them.
+
+use std::collections::BTreeSet;
+
+use kith_core::fields::{self, Context, Kind};
+use kith_core::import::values::{
+    parse_birthday, parse_bool, parse_date, parse_datetime_in, parse_money, DateOrder,
+};
+use kith_core::objects::ObjectKind;
+use serde_json::{json, Value};
+
+/// Checks a cell that becomes a record beside the row (a note, a company) as that
+/// record's field is checked through the API, so an import stores nothing the API
+/// would refuse.
+pub(super) fn beside(
+    object: ObjectKind,
+    field: &str,
+    cell: &str,
+    ctx: &Context<'_>,
+) -> Result<(), String> {
+    match object.field(field) {
+        Some(spec) => fields::parse(spec.kind, &Value::String(cell.to_string()), ctx).map(drop),
+        None => Ok(()),
+    }
+}
+
+pub(super) fn collapse(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+pub(super) fn split_many(cell: &str) -> impl Iterator<Item = &str> {
+    cell.split([',', ';', '，', '；'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+/// A cell of `field` (email or phone) that holds several, split: the first and the
+/// rest. Only when every part looks like one (an `@`; six digits), since a display name
+/// (`"Hansen, Ane" <ane@x.dk>`) holds a comma too.
+pub(super) fn several<'a>(field: &str, cell: &'a str) -> Option<(&'a str, Vec<&'a str>)> {
+    let looks_like = |part: &str| match field {
+        "email" => part.contains('@'),
+        "phone" => part.chars().filter(char::is_ascii_digit).count() >= 6,
+        _ => false,
+    };
+    let mut parts = split_many(cell);
+    let first = parts.next()?;
+    let more: Vec<&str> = parts.collect();
+    (!more.is_empty() && looks_like(first) && more.iter().all(|p| looks_like(p)))
+        .then_some((first, more))
+}
+
+/// Reads a cell for a built-in field: dates, times, money and numbers as people type
+/// them; everything else as text for the field checks. Also returns a currency found
+/// in a money cell.
+pub(super) fn cell_value(
+    kind: Kind,
+    name: &str,
+    cell: &str,
+    order: DateOrder,
+    tz: &chrono_tz::Tz,
+) -> Result<(Value, Option<String>), String> {
+    Ok(match kind {
+        Kind::Date if name == "birthday" => {
+            let today = chrono::Utc::now().date_naive();
+            (parse_birthday(cell, order, today)?.to_string().into(), None)
+        }
+        Kind::Date => (parse_date(cell, order)?.to_string().into(), None),
+        Kind::DateTime => {
+            let t = parse_datetime_in(cell, order, tz)?;
+            (
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true).into(),
+                None,
+            )
+        }
+        Kind::Int { .. } if name == "amount" || name == "total" => {
+            let m = parse_money(cell)?;
+            (m.minor.into(), m.currency)
+        }
+        Kind::Int { .. } => (integer(cell)?.into(), None),
+        Kind::Bool => (parse_bool(cell)?.into(), None),
+        Kind::Country => (country(cell).into(), None),
+        Kind::Currency => (cell.to_uppercase().into(), None),
+        Kind::Choice(options) => {
+            let lower = cell.to_lowercase();
+            let v = options
+                .iter()
+                .find(|o| **o == lower || o.replace('_', " ") == lower)
+                .map(|o| o.to_string())
+                .unwrap_or(cell.to_string());
+            (v.into(), None)
+        }
+        _ => (cell.into(), None),
+    })
+}
+
+pub(super) fn custom_cell(
+    kind: &str,
+    cell: &str,
+    order: DateOrder,
+    currency: &str,
+) -> Result<Value, String> {
+    Ok(match kind {
+        "date" => parse_date(cell, order)?.to_string().into(),
+        "boolean" => parse_bool(cell)?.into(),
+        "money" => {
+            let m = parse_money(cell)?;
+            json!({"amount": m.minor, "currency": m.currency.as_deref().unwrap_or(currency)})
+        }
+        "number" => {
+            let t: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
+            let t = if t.contains(',') && !t.contains('.') {
+                t.replace(',', ".")
+            } else {
+                t.replace(',', "")
+            };
+            let f: f64 = t.parse().map_err(|_| format!("`{cell}` is not a number"))?;
+            serde_json::Number::from_f64(f)
+                .map(Value::Number)
+                .ok_or_else(|| format!("`{cell}` is not a number"))?
+        }
+        "multi_select" => split_many(cell)
+            .map(String::from)
+            .collect::<Vec<_>>()
+            .into(),
+        _ => cell.into(),
+    })
+}
+
+/// A whole number written with any thousands separator: `1.200`, `1,200`, `1 200`. A
+/// separator before anything but groups of three is a decimal one (`2,5`), and a
+/// fraction is no whole number: it was read as 25.
+fn integer(cell: &str) -> Result<i64, String> {
+    let bad = || format!("`{cell}` is not a whole number");
+    let compact: String = cell
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '\'' | '\u{a0}' | '\u{202f}'))
+        .collect();
+    let (sign, number) = match compact.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", compact.as_str()),
+    };
+    let separators: BTreeSet<char> = number.chars().filter(|c| matches!(c, '.' | ',')).collect();
+    let mut groups = number.split(['.', ',']);
+    let first = groups.next().unwrap_or_default();
+    let rest: Vec<&str> = groups.collect();
+    let grouped = !rest.is_empty();
+    if separators.len() > 1 || (grouped && (first.len() > 3 || rest.iter().any(|g| g.len() != 3))) {
+        return Err(bad());
+    }
+    format!("{sign}{first}{}", rest.concat())
+        .parse::<i64>()
+        .map_err(|_| bad())
+}
+
+/// Country names as old systems write them, to ISO codes; codes pass through.
+fn country(cell: &str) -> String {
+    let lower = cell.trim().to_lowercase();
+    let code = match lower.as_str() {
+        "denmark" | "danmark" | "丹麦" => "DK",
+        "china" | "kina" | "中国" | "中华人民共和国" | "prc" => "CN",
+        "sweden" | "sverige" | "瑞典" => "SE",
+        "norway" | "norge" | "挪威" => "NO",
+        "germany" | "tyskland" | "deutschland" | "德国" => "DE",
+        "united kingdom" | "uk" | "storbritannien" | "england" | "英国" => "GB",
+        "united states" | "usa" | "us" | "the united states" | "美国" => "US",
+        "finland" | "芬兰" => "FI",
+        "iceland" | "island" => "IS",
+        "netherlands" | "holland" | "nederland" | "荷兰" => "NL",
+        "france" | "frankrig" | "法国" => "FR",
+        "hong kong" | "香港" => "HK",
+        "taiwan" | "台湾" => "TW",
+        "singapore" | "新加坡" => "SG",
+        "japan" | "日本" => "JP",
+        _ => return cell.trim().to_uppercase(),
+    };
+    code.to_string()
+}

@@ -1,0 +1,240 @@
+//! What exports from old systems hold, read right: an encoding that shows only past the
+//! first 64 KiB, vCards by the thousand with photos, a stray legacy byte, home and work
+//! columns of the same name, several values in one cell, two-digit birth years, and
+//! addresses as mail programs write them.
+
+use kith_core::objects::ObjectKind;
+use kith_store::{Exec, Sql};
+use serde_json::json;
+
+use crate::harness::{both, tempfile_dir};
+use crate::import::{count, find, import, req, write};
+
+/// 3,000 vCards, every 100th with a 2.1 base64 photo block, well past the 64 KiB an
+/// encoding is first judged by. Card 0 is named `first` (bytes as given); card 2,500
+/// is Søren in windows-1252. Returns the file and the line card 2,500 begins on.
+fn phone_vcf(first: &[u8]) -> (Vec<u8>, usize) {
+    let mut vcf: Vec<u8> = vec![];
+    let (mut line, mut soren_line) = (1, 0);
+    for i in 0..3000 {
+        let name: &[u8] = match i {
+            0 => first,
+            2500 => b"Kierkegaard;S\xf8ren",
+            _ => b"Hansen;Ane",
+        };
+        if i == 2500 {
+            soren_line = line;
+        }
+        vcf.extend_from_slice(b"BEGIN:VCARD\r\nVERSION:2.1\r\nN:");
+        vcf.extend_from_slice(name);
+        vcf.extend_from_slice(
+            format!(";;;\r\nEMAIL:p{i}@example.dk\r\nUID:card-{i}\r\n").as_bytes(),
+        );
+        line += 5;
+        if i % 100 == 0 {
+            vcf.extend_from_slice(b"PHOTO;ENCODING=BASE64;TYPE=JPEG:/9j/4AAQSkZJRg\r\n");
+            for _ in 0..20 {
+                vcf.extend_from_slice(b"  AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\r\n");
+            }
+            vcf.extend_from_slice(b"\r\n");
+            line += 22;
+        }
+        vcf.extend_from_slice(b"END:VCARD\r\n");
+        line += 1;
+    }
+    assert!(vcf.len() > 256 * 1024, "spans several read buffers");
+    (vcf, soren_line)
+}
+
+both!(
+    a_large_vcard_file_streams_and_finds_its_encoding_past_the_start,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        // All ASCII up to Søren: the first bytes that are not decide.
+        let (vcf, _) = phone_vcf(b"Hansen;Ane");
+        let path = write(&dir, "phone.vcf", &vcf);
+        let report = import(app, &path, req(ObjectKind::Contact, "phone.vcf")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (3000, 0), "{i:?}");
+        assert_eq!(i.rows_done, 3000);
+        assert_eq!(i.options["encoding_used"], "windows-1252");
+        assert_eq!(
+            report.notes,
+            vec!["30 photo(s) or other binary properties were skipped".to_string()]
+        );
+        let soren = find(app, "p2500@example.dk").await;
+        assert_eq!(
+            (
+                soren[0]["first_name"].as_str(),
+                soren[0]["last_name"].as_str()
+            ),
+            (Some("Søren"), Some("Kierkegaard"))
+        );
+        assert_eq!(find(app, "p2999@example.dk").await[0]["first_name"], "Ane");
+    }
+);
+
+both!(
+    a_stray_legacy_byte_in_a_utf8_vcard_file_is_one_refused_card,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let (vcf, soren_line) = phone_vcf("Ærø;Åse".as_bytes());
+        let path = write(&dir, "phone.vcf", &vcf);
+        let report = import(app, &path, req(ObjectKind::Contact, "phone.vcf")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (2999, 1), "{i:?}");
+        assert_eq!(i.options["encoding_used"], "UTF-8");
+        assert_eq!(find(app, "p0@example.dk").await[0]["first_name"], "Åse");
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let errors =
+            String::from_utf8(app.app.import_errors_csv(&caller, i.id).await.unwrap()).unwrap();
+        let refused: Vec<&str> = errors.lines().skip(1).collect();
+        assert_eq!(refused.len(), 1, "{errors}");
+        assert!(
+            refused[0].contains(&format!(
+                ",{soren_line},holds bytes that are not UTF-8 text; choose the file's encoding"
+            )),
+            "{errors}"
+        );
+        // With the encoding chosen, the refused card comes in and nothing else twice.
+        let mut again = req(ObjectKind::Contact, "phone.vcf");
+        again.encoding = Some("windows-1252".into());
+        let report = import(app, &path, again).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.skipped, i.failed), (1, 2999, 0), "{i:?}");
+        let soren = find(app, "p2500@example.dk").await;
+        assert_eq!(soren[0]["first_name"], "Søren");
+        assert_eq!(count(app, "contacts").await, 3000);
+    }
+);
+
+both!(
+    a_danish_csv_sorted_by_name_is_read_as_windows_1252,
+    |app| async move {
+        // Æ, Ø and Å sort last in Danish: 64 KiB of plain ASCII names, then Ørsted.
+        let dir = tempfile_dir::Dir::new();
+        let mut csv = b"Efternavn;Fornavn;E-mail\r\n".to_vec();
+        for i in 0..4000 {
+            csv.extend_from_slice(format!("Andersen;Anne;a{i}@example.dk\r\n").as_bytes());
+        }
+        csv.extend_from_slice(b"\xd8rsted;S\xf8ren;orsted@example.dk\r\n");
+        assert!(csv.len() > 64 * 1024);
+        let path = write(&dir, "kunder.csv", &csv);
+        let report = import(app, &path, req(ObjectKind::Contact, "kunder.csv")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (4001, 0), "{i:?}");
+        assert_eq!(i.options["encoding_used"], "windows-1252");
+        let orsted = find(app, "orsted@example.dk").await;
+        assert_eq!(
+            (
+                orsted[0]["first_name"].as_str(),
+                orsted[0]["last_name"].as_str()
+            ),
+            (Some("Søren"), Some("Ørsted"))
+        );
+    }
+);
+
+both!(
+    repeated_email_phone_tags_and_notes_columns_all_come_in,
+    |app| async move {
+        // Old systems export home and work as two columns of the same name.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Email,Phone,Phone,Tags,Tags,Notes,Notes\n\
+                   Ane Hansen,ane@example.dk,ane@work.dk,+45 30 11 22 33,+45 70 12 34 56,vip,nordic,Met at the fair,Wants a quote\n";
+        let path = write(&dir, "twice.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "twice.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.rejects);
+        let targets: Vec<String> = report
+            .mapping
+            .columns
+            .iter()
+            .map(|(_, t)| t.as_ref().map(|t| t.name()).unwrap_or_default())
+            .collect();
+        assert_eq!(
+            targets,
+            [
+                "full_name",
+                "email",
+                "email2",
+                "phone",
+                "mobile",
+                "tags",
+                "tags",
+                "notes",
+                "notes"
+            ]
+        );
+        let ane = find(app, "ane@work.dk").await;
+        assert_eq!(ane.len(), 1, "the second email is found");
+        assert_eq!(ane[0]["email"], "ane@example.dk");
+        assert_eq!(ane[0]["phone"], "+4530112233");
+        let ids = ane[0]["identities"].as_array().unwrap();
+        assert!(ids.iter().any(|i| i["value"] == "+4570123456"), "{ids:?}");
+        assert_eq!(ane[0]["tags"], json!(["nordic", "vip"]));
+        let mut db = app.app.db().clone();
+        let notes = db
+            .fetch_all(Sql::new("SELECT body FROM activities WHERE kind = 'note'"))
+            .await
+            .unwrap();
+        assert_eq!(notes.len(), 1);
+        assert_eq!(
+            notes[0].text("body").unwrap().as_deref(),
+            Some("Met at the fair\n\nWants a quote")
+        );
+    }
+);
+
+both!(
+    birthdays_with_two_digit_years_are_in_the_past,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Fornavn;E-mail;Fødselsdag\n\
+                   Ane;ane@example.dk;1.3.69\n\
+                   Bo;bo@example.dk;1. marts 2069\n";
+        let path = write(&dir, "born.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "born.csv")).await;
+        let i = &report.import;
+        assert_eq!((i.created, i.failed), (1, 1), "{i:?}");
+        assert_eq!(
+            find(app, "ane@example.dk").await[0]["birthday"],
+            "1969-03-01"
+        );
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let errors =
+            String::from_utf8(app.app.import_errors_csv(&caller, i.id).await.unwrap()).unwrap();
+        assert!(
+            errors.contains(",3,Fødselsdag: 2069-03-01 is in the future; a birthday cannot be"),
+            "{errors}"
+        );
+    }
+);
+
+both!(
+    addresses_as_mail_programs_write_them_and_several_per_cell_come_in,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Phone\n\
+                   Ane Hansen,Ane Hansen <Ane@Example.dk>,+45 70 12 34 56\n\
+                   Bo Berg,\"bo@example.dk; bo@work.dk\",\"+45 30 11 22 33, +45 40 12 34 56\"\n\
+                   Cy Holm,mailto:cy@example.dk,\n\
+                   Di Lund,\"\"\"Lund, Di\"\" <di@example.dk>\",\n";
+        let path = write(&dir, "outlook.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "outlook.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (4, 0),
+            "{:?}",
+            report.rejects
+        );
+        assert_eq!(find(app, "ane hansen").await[0]["email"], "ane@example.dk");
+        assert_eq!(find(app, "cy holm").await[0]["email"], "cy@example.dk");
+        assert_eq!(find(app, "di lund").await[0]["email"], "di@example.dk");
+        let bo = find(app, "bo@work.dk").await;
+        assert_eq!(bo.len(), 1, "the second address finds Bo");
+        assert_eq!(bo[0]["email"], "bo@example.dk");
+        assert_eq!(bo[0]["phone"], "+4530112233");
+        let ids = bo[0]["identities"].as_array().unwrap();
+        assert!(ids.iter().any(|i| i["value"] == "+4540123456"), "{ids:?}");
+    }
+);
