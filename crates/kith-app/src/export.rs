@@ -394,12 +394,7 @@ impl Export {
                 ExportFormat::Csv => Output::Csv,
                 ExportFormat::Vcard => Output::Vcard,
                 ExportFormat::Xlsx => {
-                    let zone = self
-                        .caller
-                        .workspace
-                        .time_zone
-                        .parse()
-                        .unwrap_or(chrono_tz::UTC);
+                    let zone = self.caller.time_zone();
                     Output::Xlsx(Box::new(table::Sheet::new(&headers, zone)?))
                 }
             });

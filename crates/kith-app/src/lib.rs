@@ -118,6 +118,17 @@ impl Caller {
     pub fn role(&self) -> Role {
         Role::parse(&self.user.role).unwrap_or(Role::ReadOnly)
     }
+
+    /// The caller's workspace's time zone.
+    pub fn time_zone(&self) -> chrono_tz::Tz {
+        time_zone(&self.workspace.time_zone)
+    }
+}
+
+/// The zone a workspace's `time_zone` names; UTC when it names none (settings only
+/// store IANA names, so that is a workspace from before the setting).
+pub fn time_zone(name: &str) -> chrono_tz::Tz {
+    name.parse().unwrap_or(chrono_tz::UTC)
 }
 
 /// The one error type of kith-app; kith-web maps each to a status code.

@@ -9,6 +9,7 @@ use kith_core::import::values::{
     parse_birthday, parse_bool, parse_date, parse_datetime_in, parse_money, DateOrder,
 };
 use kith_core::objects::ObjectKind;
+use kith_core::Scalar;
 use serde_json::{json, Value};
 
 /// Checks a cell that becomes a record beside the row (a note, a company) as that
@@ -21,8 +22,17 @@ pub(super) fn beside(
     ctx: &Context<'_>,
 ) -> Result<(), String> {
     match object.field(field) {
-        Some(spec) => fields::parse(spec.kind, &Value::String(cell.to_string()), ctx).map(drop),
+        Some(spec) => as_field(spec.kind, cell, ctx).map(drop),
         None => Ok(()),
+    }
+}
+
+/// A cell as a field of `kind` reads it through the API: checked, and in its stored
+/// form (`Ana <Ana@x.dk>` → `ana@x.dk`).
+pub(super) fn as_field(kind: Kind, cell: &str, ctx: &Context<'_>) -> Result<String, String> {
+    match fields::parse(kind, &Value::String(cell.to_string()), ctx)? {
+        Scalar::Text(s) => Ok(s),
+        _ => Ok(cell.to_string()),
     }
 }
 

@@ -360,8 +360,7 @@ impl App {
             let object = req.object;
             let order = req.date_order;
             let currency = caller.workspace.currency.clone();
-            let time_zone: chrono_tz::Tz =
-                caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
+            let time_zone = caller.time_zone();
             let mut rows_iter = opened.rows;
             tokio::task::spawn_blocking(move || {
                 let rules = rows::RowRules {

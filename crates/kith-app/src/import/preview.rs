@@ -93,7 +93,6 @@ impl App {
             .as_deref()
             .or(caller.workspace.phone_region.as_deref())
             .and_then(|r| PhoneRegion::parse(r).ok());
-        let time_zone: chrono_tz::Tz = caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
         let rules = RowRules {
             object,
             mapping: &mapping,
@@ -102,7 +101,7 @@ impl App {
                 custom: &all_defs,
             },
             date_order: req.date_order,
-            time_zone,
+            time_zone: caller.time_zone(),
             currency: caller.workspace.currency.clone(),
         };
         let rows: Vec<RawRow> = opened.rows.take(PREVIEW_ROWS).collect();

@@ -13,7 +13,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::bad;
-use super::cells::{beside, cell_value, collapse, custom_cell, several, split_many};
+use super::cells::{as_field, beside, cell_value, collapse, custom_cell, several, split_many};
 use super::source::RawRow;
 use crate::Error;
 
@@ -373,12 +373,7 @@ impl RowRules<'_> {
                     "full_name" => full_name = Some(cell.to_string()),
                     "tags" => {
                         column_of.push(("tags".into(), header.clone()));
-                        tags.extend(
-                            cell.split([',', ';', '，', '；'])
-                                .map(str::trim)
-                                .filter(|t| !t.is_empty())
-                                .map(String::from),
-                        )
+                        tags.extend(split_many(cell).map(String::from))
                     }
                     "mobile" if no_phone_column && !input.contains_key("phone") => {
                         column_of.push(("phone".into(), header.clone()));
@@ -402,20 +397,14 @@ impl RowRules<'_> {
                         Ok(()) => links.company = Some(collapse(cell)),
                         Err(e) => bad(e),
                     },
-                    "company_domain" => {
-                        match fields::parse(Kind::Domain, &Value::String(cell.into()), &self.ctx) {
-                            Ok(Scalar::Text(domain)) => links.company_domain = Some(domain),
-                            Ok(_) => {}
-                            Err(e) => bad(e),
-                        }
-                    }
-                    "contact_email" => {
-                        match fields::parse(Kind::Email, &Value::String(cell.into()), &self.ctx) {
-                            Ok(Scalar::Text(email)) => links.contact_email = Some(email),
-                            Ok(_) => {}
-                            Err(e) => bad(e),
-                        }
-                    }
+                    "company_domain" => match as_field(Kind::Domain, cell, &self.ctx) {
+                        Ok(domain) => links.company_domain = Some(domain),
+                        Err(e) => bad(e),
+                    },
+                    "contact_email" => match as_field(Kind::Email, cell, &self.ctx) {
+                        Ok(email) => links.contact_email = Some(email),
+                        Err(e) => bad(e),
+                    },
                     "owner" => links.owner = Some(cell.to_lowercase()),
                     "stage" => links.stage = Some(collapse(cell)),
                     "pipeline" => links.pipeline = Some(collapse(cell)),

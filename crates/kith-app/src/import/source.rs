@@ -211,15 +211,18 @@ fn open_text(
     encoding_label: Option<&str>,
     read: Arc<AtomicU64>,
 ) -> Result<Text, Error> {
+    let mut file = File::open(path).map_err(|e| io(path, e))?;
     let mut head = vec![];
-    File::open(path)
-        .and_then(|f| f.take(encoding::SAMPLE as u64).read_to_end(&mut head))
+    (&mut file)
+        .take(encoding::SAMPLE as u64)
+        .read_to_end(&mut head)
         .map_err(|e| io(path, e))?;
     let encoding = match encoding_label {
         Some(l) => encoding::by_label(l).map_err(bad)?,
+        // The start again, then the rest of the same file only if detection reads on.
         None => {
-            File::open(path)
-                .and_then(|f| encoding::detect_file(BufReader::with_capacity(256 * 1024, f)))
+            let rest = BufReader::with_capacity(256 * 1024, file);
+            encoding::detect_file(head.as_slice().chain(rest))
                 .map_err(|e| io(path, e))?
                 .encoding
         }

@@ -381,6 +381,6 @@ impl App {
         let w = kith_store::accounts::workspace(&self.db, ws)
             .await?
             .ok_or(Error::NotFound("workspace"))?;
-        Ok(w.time_zone.parse().unwrap_or(chrono_tz::UTC))
+        Ok(crate::time_zone(&w.time_zone))
     }
 }

@@ -268,7 +268,7 @@ impl Worker {
             let due = job_schedules::due(&mut tx, now, 100).await?;
             let n = due.len();
             for (s, tz) in due {
-                let tz: chrono_tz::Tz = tz.parse().unwrap_or(chrono_tz::UTC);
+                let tz = crate::time_zone(&tz);
                 let tick = s.next_run_at;
                 let job = NewJob {
                     kind: s.kind.clone(),

@@ -288,13 +288,7 @@ pub async fn act(
             let at = chrono::NaiveDateTime::parse_from_str(one(&form, "at"), "%Y-%m-%dT%H:%M")
                 .ok()
                 .and_then(|t| {
-                    let tz: chrono_tz::Tz = v
-                        .caller
-                        .workspace
-                        .time_zone
-                        .parse()
-                        .unwrap_or(chrono_tz::UTC);
-                    t.and_local_timezone(tz)
+                    t.and_local_timezone(v.caller.time_zone())
                         .single()
                         .map(|t| t.with_timezone(&chrono::Utc))
                 });

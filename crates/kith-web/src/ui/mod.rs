@@ -251,7 +251,7 @@ impl FromRequestParts<State> for Viewer {
                         .map(Lang::negotiate)
                         .unwrap_or(Lang::En)
                 });
-                let tz = caller.workspace.time_zone.parse().unwrap_or(chrono_tz::UTC);
+                let tz = caller.time_zone();
                 Ok(Viewer {
                     caller,
                     csrf,
