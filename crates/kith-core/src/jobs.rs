@@ -140,19 +140,13 @@ impl Cadence {
             Cadence::DailyAt(at) => {
                 let local_day = after.with_timezone(tz).date_naive();
                 // Today's tick if still ahead, else tomorrow's; a day whose time falls in
-                // a daylight-saving gap ticks at the first moment after the gap.
+                // a daylight-saving gap ticks as far past the gap as the time was into it.
                 for offset in 0..3 {
                     let Some(day) = local_day.checked_add_days(Days::new(offset)) else {
                         break;
                     };
                     let naive = day.and_time(at);
-                    let local = tz.from_local_datetime(&naive).earliest().or_else(|| {
-                        (1..=3).find_map(|h| {
-                            tz.from_local_datetime(&(naive + chrono::Duration::hours(h)))
-                                .earliest()
-                        })
-                    });
-                    if let Some(t) = local.map(|t| t.with_timezone(&Utc)) {
+                    if let Some(t) = crate::wall_clock::to_utc(naive, tz) {
                         if t > after {
                             return t;
                         }

@@ -22,6 +22,7 @@ pub mod seeded;
 pub mod segmentation;
 pub mod templates;
 mod values;
+pub mod wall_clock;
 pub mod workflows;
 
 pub use contact_points::{normalise_email, normalise_phone, PhoneRegion};

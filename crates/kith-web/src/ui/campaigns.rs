@@ -284,15 +284,12 @@ pub async fn act(
     let app = &state.app;
     let result = match what.as_str() {
         "send" => {
-            // A datetime-local field is in the workspace's time zone.
-            let at = chrono::NaiveDateTime::parse_from_str(one(&form, "at"), "%Y-%m-%dT%H:%M")
-                .ok()
-                .and_then(|t| {
-                    t.and_local_timezone(v.caller.time_zone())
-                        .single()
-                        .map(|t| t.with_timezone(&chrono::Utc))
-                });
-            app.send_campaign(&v.caller, id, at).await
+            // A datetime-local field is in the workspace's time zone; empty is now. A time
+            // that does not read must not become "now": that sends a campaign early.
+            match send_at(one(&form, "at"), v.caller.time_zone()) {
+                Ok(at) => app.send_campaign(&v.caller, id, at).await,
+                Err(e) => Err(e),
+            }
         }
         "pause" => app.pause_campaign(&v.caller, id).await,
         "resume" => app.resume_campaign(&v.caller, id).await,
@@ -303,6 +300,24 @@ pub async fn act(
         Ok(_) => Redirect::to(&format!("/campaigns/{id}")).into_response(),
         Err(e) => show_page(&state, &v, id, Some(reason(&e))).await,
     }
+}
+
+/// When the send form says to send: None for now.
+fn send_at(
+    written: &str,
+    tz: chrono_tz::Tz,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, kith_app::Error> {
+    let written = written.trim();
+    if written.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| kith_core::wall_clock::to_utc(t, &tz))
+        .map(Some)
+        .ok_or_else(|| {
+            kith_core::Error::field("at", format!("`{written}` is not a date and time")).into()
+        })
 }
 
 const STEP_ROWS: usize = 5;

@@ -507,15 +507,9 @@ pub async fn deal(AxState(s): AxState<State>, v: Viewer, Path(id): Path<String>)
 
 /// `2026-12-01T09:30` in `tz` as an RFC 3339 UTC timestamp.
 fn local_to_utc(local: &str, tz: chrono_tz::Tz) -> Option<String> {
-    use chrono::TimeZone;
     let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").ok()?;
-    let t = tz.from_local_datetime(&naive).earliest()?;
-    Some(
-        Scalar::Time(t.with_timezone(&chrono::Utc))
-            .to_json()
-            .as_str()?
-            .to_string(),
-    )
+    let t = kith_core::wall_clock::to_utc(naive, &tz)?;
+    Some(Scalar::Time(t).to_json().as_str()?.to_string())
 }
 
 fn parent(objects: &str, id: &str) -> Option<(ObjectKind, Uuid, &'static str)> {

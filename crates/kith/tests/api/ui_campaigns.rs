@@ -1,6 +1,6 @@
 //! Campaigns in Chromium, in Danish: a draft refused without a name keeps the choices,
-//! is made and sent from its page, and its report shows the message that arrived;
-//! a sequence is made from the form and a contact enrolled by email.
+//! is made, refuses a schedule time it cannot read, and is sent from its page; its
+//! report shows the message that arrived; a sequence is made from the form and a contact enrolled by email.
 
 use serde_json::json;
 
@@ -75,6 +75,15 @@ async fn a_campaign_is_made_sent_and_reported_and_a_sequence_enrols_in_danish() 
         .unwrap();
     b.until("document.querySelector('#campaign-send') !== null")
         .await;
+    assert!(b.text("h1").await.contains("Kladde"));
+    // A schedule time that does not read is refused; it must not send the campaign now.
+    b.eval("(() => { const at = document.querySelector('input[name=at]'); at.type = 'text'; at.removeAttribute('required'); at.value = '29.03.2026 kl 2:30'; at.form.submit(); })()").await;
+    b.until("document.querySelector('p.error') !== null").await;
+    assert!(
+        b.text("p.error").await.contains("at:"),
+        "{}",
+        b.text("p.error").await
+    );
     assert!(b.text("h1").await.contains("Kladde"));
     b.find("#campaign-send").await.click().await.unwrap();
     b.until("document.querySelector('h1') && document.querySelector('h1').textContent.includes('Planlagt')").await;

@@ -93,8 +93,8 @@ pub fn parse_datetime(s: &str, order: DateOrder) -> Result<NaiveDateTime, String
 
 /// Reads a date and time as [`parse_datetime`] does, except that one written without
 /// an offset is wall-clock time in `tz` (the workspace's): an export from the office's
-/// old system says 10:00 for a meeting at ten, local time. A time the clocks skip (02:30
-/// as summer time starts) is read an hour later; one they pass twice, the first time.
+/// old system says 10:00 for a meeting at ten, local time. A time the clocks skip or
+/// pass twice is read as [`crate::wall_clock::to_utc`] reads it.
 pub fn parse_datetime_in<Tz: TimeZone>(
     s: &str,
     order: DateOrder,
@@ -107,14 +107,7 @@ pub fn parse_datetime_in<Tz: TimeZone>(
             .map(|t| t.and_utc())
             .ok_or_else(|| TIME_HELP.to_string());
     }
-    tz.from_local_datetime(&local)
-        .earliest()
-        .or_else(|| {
-            let later = local.checked_add_signed(Duration::hours(1))?;
-            tz.from_local_datetime(&later).earliest()
-        })
-        .map(|t| t.with_timezone(&Utc))
-        .ok_or_else(|| TIME_HELP.to_string())
+    crate::wall_clock::to_utc(local, tz).ok_or_else(|| TIME_HELP.to_string())
 }
 
 /// A date and time as written, and its offset east of UTC in seconds when it says one.
