@@ -58,14 +58,34 @@ fn address_of(s: &str) -> &str {
 }
 
 /// Parses a phone number as people write it and returns it in E.164 (`+4520123456`);
-/// numbers without `+` are read in `region`'s numbering plan.
+/// numbers without `+` are read in `region`'s numbering plan. An extension
+/// (`ext. 12`, `x12`, `;ext=12`) is kept after the number as RFC 3966 writes it
+/// (`+4570123456;ext=12`): E.164 has no place for it, and a switchboard number without
+/// its extension does not reach the person.
 pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String, String> {
     let s = raw.trim();
     if s.is_empty() {
         return Err("must not be empty".into());
     }
+    // A number copied from a link.
+    let s = match s.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => s[4..].trim(),
+        _ => s,
+    };
+    // The stored form, which libphonenumber reads only inside a `tel:` URI.
+    let (s, stored_ext) = match s.to_ascii_lowercase().find(";ext=") {
+        Some(at) => {
+            let ext = s[at + 5..].trim();
+            if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(format!("`{s}` has an extension that is not digits"));
+            }
+            (s[..at].trim_end(), Some(ext))
+        }
+        None => (s, None),
+    };
     let digits = s.chars().filter(char::is_ascii_digit).count();
-    if !(3..=17).contains(&digits) {
+    // 17: the longest number (15) with its prefix `00`; extensions may add up to 7.
+    if !(3..=24).contains(&digits) {
         return Err(format!("`{s}` is not a phone number"));
     }
     let international = s.starts_with('+') || s.starts_with("00");
@@ -83,7 +103,17 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
     if !number.is_valid() {
         return Err(format!("`{s}` is not a valid phone number"));
     }
-    Ok(number.format().mode(phonenumber::Mode::E164).to_string())
+    let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
+    Ok(match stored_ext.or(number.extension().map(|e| &**e)) {
+        Some(ext) if !ext.is_empty() => format!("{e164};ext={ext}"),
+        _ => e164,
+    })
+}
+
+/// The number of a stored phone, without its extension: what dials, matches and is
+/// searched by its digits.
+pub fn phone_number(stored: &str) -> &str {
+    stored.split(';').next().unwrap_or(stored)
 }
 
 /// `s` without a bracketed trunk zero, `(0)` or `( 0 )`.
@@ -195,6 +225,37 @@ mod tests {
         assert!(err.contains("country code"), "{err}");
         assert!(normalise_phone("12", None).is_err());
         assert!(normalise_phone("hello", PhoneRegion::parse("DK").ok()).is_err());
+    }
+
+    #[test]
+    fn extensions_are_kept_after_the_number() {
+        let dk = PhoneRegion::parse("DK").ok();
+        let us = PhoneRegion::parse("US").ok();
+        for (written, region, stored) in [
+            ("+45 70 12 34 56 ext. 12", None, "+4570123456;ext=12"),
+            ("70 12 34 56 lokal 12", dk, "+4570123456"),
+            ("70 12 34 56 x12", dk, "+4570123456;ext=12"),
+            ("(650) 253-0000 ext 4321", us, "+16502530000;ext=4321"),
+            ("+1 650 253 0000 #4321", None, "+16502530000;ext=4321"),
+            (
+                "tel:+1-650-253-0000;ext=4321",
+                None,
+                "+16502530000;ext=4321",
+            ),
+        ] {
+            let got = normalise_phone(written, region);
+            // "lokal" is Danish for extension, which libphonenumber does not know: the
+            // number must then be refused or kept whole, never cut at the word.
+            if written.contains("lokal") {
+                assert_ne!(got.as_deref(), Ok(stored), "{written}");
+                continue;
+            }
+            assert_eq!(got.as_deref(), Ok(stored), "{written}");
+            // A stored number reads back as itself, so an edit that resends it is no change.
+            assert_eq!(normalise_phone(stored, None).as_deref(), Ok(stored));
+        }
+        assert_eq!(phone_number("+16502530000;ext=4321"), "+16502530000");
+        assert_eq!(phone_number("+4520123456"), "+4520123456");
     }
 
     #[test]

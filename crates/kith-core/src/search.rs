@@ -110,7 +110,7 @@ pub struct Document<'a> {
     pub texts: Vec<&'a str>,
     /// Email addresses (already normalised).
     pub emails: Vec<&'a str>,
-    /// Phone numbers in E.164.
+    /// Phone numbers in E.164, perhaps with an extension.
     pub phones: Vec<&'a str>,
 }
 
@@ -131,6 +131,7 @@ impl Document<'_> {
             }
         }
         for p in &self.phones {
+            let p = crate::contact_points::phone_number(p);
             let digits: String = p.chars().filter(char::is_ascii_digit).collect();
             if digits.len() >= 3 {
                 terms.insert(digits.clone());
@@ -279,6 +280,14 @@ mod tests {
         }
         .terms();
         assert!(finds(&t, "138 0013"));
+        // An extension is no part of the digits people dial first.
+        let t = Document {
+            phones: vec!["+4570123456;ext=12"],
+            ..Default::default()
+        }
+        .terms();
+        assert!(t.contains("70123456") && t.contains("4570123456"), "{t:?}");
+        assert!(!t.iter().any(|term| term.ends_with("12") && term.len() > 8));
     }
 
     #[test]

@@ -12,7 +12,7 @@ fn field_schema(f: &FieldSpec) -> Value {
         Kind::Key => json!({"type": "string", "pattern": "^[a-z][a-z0-9_]{0,63}$"}),
         Kind::Email => json!({"type": "string", "format": "email"}),
         Kind::Phone => {
-            json!({"type": "string", "description": "E.164 on output; national formats accepted on input"})
+            json!({"type": "string", "description": "E.164 on output, an extension after `;ext=`; national formats and extensions (`ext. 12`, `x12`) accepted on input"})
         }
         Kind::Url => json!({"type": "string", "format": "uri"}),
         Kind::Domain => json!({"type": "string", "format": "hostname"}),

@@ -58,9 +58,12 @@ pub(crate) fn is_usable_phone(digits: &str) -> bool {
     digits.len() >= 6 && tail.iter().any(|d| Some(d) != tail.first())
 }
 
-/// The digits of a phone number.
+/// The digits of a phone number, without its extension.
 pub(crate) fn phone_digits(phone: &str) -> String {
-    phone.chars().filter(char::is_ascii_digit).collect()
+    crate::contact_points::phone_number(phone)
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect()
 }
 
 /// The last 8 digits (a Danish number without its country code; the subscriber part
@@ -150,6 +153,7 @@ mod tests {
         assert_eq!(w, Some(weights::DIFFERENT_PHONES));
         assert_eq!(weight(compare_phones, "", "12345678"), None);
         assert_eq!(phone_tail("123"), "123");
+        assert_eq!(phone_digits("+4512345678;ext=99"), "4512345678");
     }
 
     #[test]

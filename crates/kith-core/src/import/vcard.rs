@@ -187,7 +187,7 @@ impl Building {
             }
             "TEL" => {
                 let text = p.text();
-                let number = strip_scheme(&text, "tel:").split(';').next().unwrap_or("");
+                let number = tel_number(strip_scheme(&text, "tel:"));
                 if !number.trim().is_empty() {
                     let mut kinds = Vec::new();
                     for kind in p.param("TYPE").map(str::to_lowercase) {
@@ -273,6 +273,21 @@ impl Building {
                 message: "this vCard has no name, email or phone".into(),
             })
         }
+    }
+}
+
+/// A `tel:` URI's number and extension (`+4570123456;ext=12`); its other parameters
+/// (`phone-context`, `isub`) are dropped, as the number is stored in E.164.
+fn tel_number(uri: &str) -> std::borrow::Cow<'_, str> {
+    let mut params = uri.split(';');
+    let number = params.next().unwrap_or("");
+    let ext = params.find_map(|p| {
+        let (name, value) = p.split_once('=')?;
+        (name.trim().eq_ignore_ascii_case("ext") && !value.trim().is_empty()).then_some(value)
+    });
+    match ext {
+        Some(ext) => format!("{number};ext={}", ext.trim()).into(),
+        None => number.into(),
     }
 }
 

@@ -143,7 +143,11 @@ const COMPANY: &[FieldSpec] = &[
         },
         "Number of employees.",
     ),
-    f("phone", Kind::Phone, "Main phone number, stored in E.164."),
+    f(
+        "phone",
+        Kind::Phone,
+        "Main phone number, stored in E.164 (an extension follows as `;ext=12`).",
+    ),
     f("email", Kind::Email, "Main email address."),
     ADDRESS[0],
     ADDRESS[1],
@@ -163,7 +167,11 @@ const CONTACT: &[FieldSpec] = &[
     f("first_name", Kind::Text(T), "Given name."),
     f("last_name", Kind::Text(T), "Family name."),
     f("email", Kind::Email, "Primary email address (lower-cased)."),
-    f("phone", Kind::Phone, "Primary phone number in E.164."),
+    f(
+        "phone",
+        Kind::Phone,
+        "Primary phone number in E.164 (an extension follows as `;ext=12`).",
+    ),
     f("job_title", Kind::Text(T), "Job title."),
     f("birthday", Kind::Date, "Date of birth, YYYY-MM-DD."),
     f(

@@ -143,6 +143,7 @@ fn match_word(word: &str, term: &Term) -> Option<(Hit, usize)> {
 }
 
 fn phone_match(text: &str, term: &str) -> Option<(Hit, usize, usize)> {
+    let text = crate::contact_points::phone_number(text);
     let digits: Vec<(usize, char)> = text
         .char_indices()
         .filter(|(_, c)| c.is_ascii_digit())
@@ -317,6 +318,15 @@ mod tests {
             ["452012"]
         );
         assert!(marked("+4520123456", FieldKind::Phone, &["3456"]).is_empty());
+        assert_eq!(
+            marked("+4520123456;ext=7", FieldKind::Phone, &["20123456"]),
+            ["20123456"]
+        );
+        let terms = [Term::prefix("20123456")];
+        assert_eq!(
+            mark("+4520123456;ext=7", FieldKind::Phone, &terms).1,
+            [Some(Hit::Exact)]
+        );
     }
 
     #[test]

@@ -238,3 +238,60 @@ both!(
         assert!(ids.iter().any(|i| i["value"] == "+4540123456"), "{ids:?}");
     }
 );
+
+both!(
+    phone_extensions_are_kept_found_and_exported,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Phone\n\
+                   Eva Krog,eva@example.dk,+45 70 12 34 56 ext. 12\n\
+                   Ib Holm,ib@example.dk,+45 70 12 34 56 x 34\n";
+        let path = write(&dir, "switchboard.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "switchboard.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (2, 0),
+            "the same switchboard with two extensions is two people: {:?}",
+            report.rejects
+        );
+        let vcf = "BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Lis Dahl\r\nN:Dahl;Lis;;;\r\n\
+                   TEL;VALUE=uri;TYPE=work:tel:+45-33-92-33-00;ext=123\r\nEND:VCARD\r\n";
+        let path = write(&dir, "lis.vcf", vcf.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "lis.vcf")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.rejects);
+
+        assert_eq!(
+            find(app, "eva krog").await[0]["phone"],
+            "+4570123456;ext=12"
+        );
+        assert_eq!(find(app, "ib holm").await[0]["phone"], "+4570123456;ext=34");
+        assert_eq!(
+            find(app, "lis dahl").await[0]["phone"],
+            "+4533923300;ext=123"
+        );
+        // Searched by the number people dial first; the extension is no part of it.
+        assert_eq!(find(app, "70 12 34 56").await.len(), 2);
+        assert_eq!(find(app, "33923300").await[0]["last_name"], "Dahl");
+
+        // The API reads and keeps the same form; an edit resending it is no change.
+        let lis = &find(app, "lis dahl").await[0];
+        let res = app
+            .api
+            .patch(
+                &format!("/api/v1/contacts/{}", lis["id"].as_str().unwrap()),
+                json!({"phone": "+45 33 92 33 00 ext. 124"}),
+            )
+            .await;
+        assert_eq!(res.status, reqwest::StatusCode::OK, "{}", res.body);
+        assert_eq!(res.body["phone"], "+4533923300;ext=124");
+
+        let vcard = crate::export::download(&app.api, "/api/v1/contacts/export?format=vcard").await;
+        let text = String::from_utf8(vcard.bytes).unwrap();
+        assert!(text.contains("tel:+4570123456;ext=12\r\n"), "{text}");
+        let cards = kith_core::import::vcard::parse(&text);
+        assert!(cards
+            .iter()
+            .flat_map(|c| c.as_ref().unwrap().phones.iter())
+            .any(|p| p.value == "+4533923300;ext=124"));
+    }
+);

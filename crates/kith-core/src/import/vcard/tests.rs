@@ -149,7 +149,7 @@ fn a_version_4_card_reads_uris_and_preferences() {
         card.phones,
         [
             phone("+45-20-30-40-50", &["cell", "voice"]),
-            phone("+45-33-92-33-00", &["work"])
+            phone("+45-33-92-33-00;ext=123", &["work"])
         ]
     );
     let address = card.address.clone().unwrap();
