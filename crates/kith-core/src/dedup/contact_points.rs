@@ -54,24 +54,38 @@ pub(crate) fn is_usable_email(email: &str) -> bool {
 /// Whether phone digits can be evidence: long enough, and not a placeholder such as
 /// `+4500000000` that many records carry.
 pub(crate) fn is_usable_phone(digits: &str) -> bool {
-    let tail = phone_tail(digits).as_bytes();
-    digits.len() >= 6 && tail.iter().any(|d| Some(d) != tail.first())
+    let number = without_extension(digits);
+    let tail = phone_tail(number).as_bytes();
+    number.len() >= 6 && tail.iter().any(|d| Some(d) != tail.first())
 }
 
-/// The digits of a phone number, without its extension.
+/// The digits of a phone number, and `x` and its extension's when it has one
+/// (`4570123456x12`).
 pub(crate) fn phone_digits(phone: &str) -> String {
-    crate::contact_points::phone_number(phone)
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect()
+    let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
+    let number = crate::contact_points::phone_number(phone);
+    match phone[number.len()..].split_once("ext=") {
+        Some((_, ext)) if !digits(ext).is_empty() => format!("{}x{}", digits(number), digits(ext)),
+        _ => digits(number),
+    }
 }
 
-/// The last 8 digits (a Danish number without its country code; the subscriber part
-/// of most others), or all of them when there are fewer.
+fn without_extension(digits: &str) -> &str {
+    digits.split('x').next().unwrap_or(digits)
+}
+
+fn extension(digits: &str) -> Option<&str> {
+    digits.split_once('x').map(|(_, ext)| ext)
+}
+
+/// The last 8 digits of the number (a Danish number without its country code; the
+/// subscriber part of most others), or all of them when there are fewer; never the
+/// extension.
 pub(crate) fn phone_tail(digits: &str) -> &str {
-    digits
-        .get(digits.len().saturating_sub(8)..)
-        .unwrap_or(digits)
+    let number = without_extension(digits);
+    number
+        .get(number.len().saturating_sub(8)..)
+        .unwrap_or(number)
 }
 
 /// Compares two sets of folded emails; nothing when either side has none.
@@ -98,9 +112,18 @@ pub(crate) fn compare_phones(a: &[String], b: &[String], ev: &mut Evidence) {
     if let Some(p) = a.iter().find(|p| b.contains(p)) {
         return ev.add("phone", weights::SAME_PHONE, || format!("same phone +{p}"));
     }
+    // A switchboard's number with two different extensions reaches two people; with
+    // one extension missing it may be the same person.
+    let may_be_same_line = |p: &str, q: &str| match (extension(p), extension(q)) {
+        (Some(x), Some(y)) => x == y,
+        _ => true,
+    };
     for p in a {
         let tail = phone_tail(p);
-        if tail.len() == 8 && b.iter().any(|q| phone_tail(q) == tail) {
+        if tail.len() == 8
+            && b.iter()
+                .any(|q| phone_tail(q) == tail && may_be_same_line(p, q))
+        {
             return ev.add("phone", weights::SAME_PHONE_TAIL, || {
                 format!("phones end in the same 8 digits {tail}")
             });
@@ -153,7 +176,19 @@ mod tests {
         assert_eq!(w, Some(weights::DIFFERENT_PHONES));
         assert_eq!(weight(compare_phones, "", "12345678"), None);
         assert_eq!(phone_tail("123"), "123");
-        assert_eq!(phone_digits("+4512345678;ext=99"), "4512345678");
+        assert_eq!(phone_digits("+4512345678;ext=99"), "4512345678x99");
+        assert_eq!(phone_tail("4512345678x99"), "12345678");
+        assert!(is_usable_phone("4512345678x99") && !is_usable_phone("4500000000x12"));
+        let w = weight(compare_phones, "4512345678x12", "4512345678x34");
+        assert_eq!(
+            w,
+            Some(weights::DIFFERENT_PHONES),
+            "two extensions, two people"
+        );
+        let w = weight(compare_phones, "4512345678x12", "4512345678");
+        assert_eq!(w, Some(weights::SAME_PHONE_TAIL));
+        let w = weight(compare_phones, "4512345678x12", "4512345678x12");
+        assert_eq!(w, Some(weights::SAME_PHONE));
     }
 
     #[test]
