@@ -1,7 +1,8 @@
 //! What an import refuses that it used to take: values the API would refuse (a note or a
 //! company name too long), rows with more values than the header has columns, values in
 //! a spreadsheet column without a header, and more new custom fields than a workspace
-//! may define. Each refused row stays whole in the error file.
+//! may define. Each refused row stays whole in the error file. And a dry run longer
+//! than one chunk says what the run will do.
 
 use kith_app::import::OnDuplicate;
 use kith_core::fields::MAX_CUSTOM_FIELDS;
@@ -286,5 +287,48 @@ both!(
         let preview = app.app.preview_import(&caller, draft.id).await.unwrap();
         assert_eq!(preview.rows.len(), 1);
         assert_eq!(count(app, "field_definitions").await, 0);
+    }
+);
+
+both!(
+    a_dry_run_over_several_chunks_counts_what_the_run_stores,
+    |app| async move {
+        // 12,000 rows are three chunks. Companies named in the first are made (and
+        // rolled back) by its check and named again in the next; two later rows repeat
+        // earlier ones, one with a new city (an update), one exactly (skipped).
+        let dir = tempfile_dir::Dir::new();
+        let mut csv = String::from("First Name,Email,Company,City\n");
+        for i in 0..12_000 {
+            let (email, city) = match i {
+                11_000 => ("p10@example.com".to_string(), "Odense"),
+                11_500 => ("p20@example.com".to_string(), "Aarhus"),
+                _ => (format!("p{i}@example.com"), "Aarhus"),
+            };
+            let name = if i == 11_500 {
+                "P20".to_string()
+            } else {
+                format!("P{i}")
+            };
+            let email = if i == 777 {
+                "broken".to_string()
+            } else {
+                email
+            };
+            csv.push_str(&format!("{name},{email},Company {},{city}\n", i % 7));
+        }
+        let path = write(&dir, "big.csv", csv.as_bytes());
+        let mut dry = req(ObjectKind::Contact, "big.csv");
+        dry.dry_run = true;
+        dry.on_duplicate = OnDuplicate::Update;
+        let checked = import(app, &path, dry).await.import;
+        assert_eq!(count(app, "contacts").await, 0);
+        assert_eq!(count(app, "companies").await, 0);
+        let mut run = req(ObjectKind::Contact, "big.csv");
+        run.on_duplicate = OnDuplicate::Update;
+        let stored = import(app, &path, run).await.import;
+        let counts = |i: &kith_store::imports::Import| (i.created, i.updated, i.skipped, i.failed);
+        assert_eq!(counts(&stored), (11_997, 1, 1, 1), "{stored:?}");
+        assert_eq!(counts(&checked), counts(&stored));
+        assert_eq!(count(app, "companies").await, 7);
     }
 );

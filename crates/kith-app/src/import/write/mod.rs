@@ -41,6 +41,15 @@ pub(super) struct Writer<'a> {
     stages: Vec<bulk::StageName>,
     /// Chunks stored by this run.
     chunks: u64,
+    /// A dry run: what its earlier chunks would have stored (hashes of row and match
+    /// keys), since each chunk's check is rolled back and the next would not see it.
+    checked: HashSet<u64>,
+}
+
+/// A key as a dry run remembers it: 8 bytes, not the string.
+fn checked_key(key: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().hash_one(key)
 }
 
 /// A record this chunk creates.
@@ -84,6 +93,7 @@ impl<'a> Writer<'a> {
             companies: HashMap::new(),
             stages,
             chunks: 0,
+            checked: HashSet::new(),
         })
     }
 
@@ -114,16 +124,28 @@ impl<'a> Writer<'a> {
         let known = store::find_keys(&mut tx, ws, object, &keys).await?;
         let matches = self.find_matches(&mut tx, &ready).await?;
         let mut skipped = 0i64;
+        let mut updated_earlier = 0i64;
         let mut seen_keys = HashSet::new();
         let mut creates: Vec<Create> = vec![];
         let mut pending: HashMap<String, usize> = HashMap::new();
         let mut updates: Vec<(Uuid, Prepared)> = vec![];
         for row in ready {
-            if known.contains_key(&row.key) || !seen_keys.insert(row.key.clone()) {
+            if known.contains_key(&row.key)
+                || !seen_keys.insert(row.key.clone())
+                || self.checked.contains(&checked_key(&row.key))
+            {
                 skipped += 1;
                 continue;
             }
             let ids = match_keys(object, &row);
+            if ids.iter().any(|k| self.checked.contains(&checked_key(k))) {
+                // A dry run's earlier chunk would have made this record.
+                match self.req.on_duplicate {
+                    OnDuplicate::Skip => skipped += 1,
+                    _ => updated_earlier += 1,
+                }
+                continue;
+            }
             if let Some(i) = ids.iter().find_map(|k| pending.get(k).copied()) {
                 match self.req.on_duplicate {
                     OnDuplicate::Skip => skipped += 1,
@@ -208,6 +230,15 @@ impl<'a> Writer<'a> {
         }
         let created = linked_creates.len() as i64;
         let mut updated: i64 = linked_creates.iter().map(|c| c.absorbed.len() as i64).sum();
+        updated += updated_earlier;
+        if self.req.dry_run {
+            for c in &linked_creates {
+                let keys = match_keys(object, &c.row)
+                    .into_iter()
+                    .chain([c.row.key.clone()]);
+                self.checked.extend(keys.map(|k| checked_key(&k)));
+            }
+        }
         let mut items = self.insert_creates(&mut tx, linked_creates, now).await?;
         // Looked up after the creates: an update may link to a record this chunk made.
         let targets = self
@@ -218,6 +249,9 @@ impl<'a> Writer<'a> {
                 Err(errors) => rejects.push(reject(&row, errors)),
                 Ok(()) => match self.update_one(&mut tx, id, &row, now).await? {
                     Some(item) => {
+                        if self.req.dry_run {
+                            self.checked.insert(checked_key(&row.key));
+                        }
                         updated += 1;
                         items.push(item);
                     }
@@ -236,8 +270,10 @@ impl<'a> Writer<'a> {
         self.import.bytes_done = bytes;
         self.import.updated_at = now;
         if self.req.dry_run {
-            // Everything was checked against the database; nothing is kept.
+            // Everything was checked against the database; nothing is kept, so no
+            // company this check made may be linked to by the next chunk.
             drop(tx);
+            self.companies.clear();
         } else {
             if !store::checkpoint(&mut tx, ws, &self.import, before).await? {
                 return Err(Error::Duplicate(
