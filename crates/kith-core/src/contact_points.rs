@@ -72,6 +72,8 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
         Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => s[4..].trim(),
         _ => s,
     };
+    let spelled = with_extension_marked(s);
+    let s = spelled.as_ref();
     // The stored form, which libphonenumber reads only inside a `tel:` URI.
     let (s, stored_ext) = match s.to_ascii_lowercase().find(";ext=") {
         Some(at) => {
@@ -114,6 +116,35 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
 /// searched by its digits.
 pub fn phone_number(stored: &str) -> &str {
     stored.split(';').next().unwrap_or(stored)
+}
+
+/// How our users write "extension" where libphonenumber knows only English forms:
+/// Danish (`lokal 12`, `lok. 12`) and Chinese (`转 123`, `分机 123`).
+const EXTENSION_WORDS: &[&str] = &["lokal", "lok.", "lok", "转", "轉", "分机", "分機"];
+
+/// `s` with a Danish or Chinese extension word written as `ext.`.
+fn with_extension_marked(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.bytes()
+        .all(|b| b.is_ascii_digit() || b" +-().".contains(&b))
+    {
+        return s.into();
+    }
+    let lower = s.to_lowercase();
+    if lower.len() != s.len() {
+        // Offsets in `lower` would not be offsets in `s`.
+        return s.into();
+    }
+    for word in EXTENSION_WORDS {
+        let Some(at) = lower.find(word) else { continue };
+        let (Some(head), Some(tail)) = (s.get(..at), s.get(at + word.len()..)) else {
+            continue;
+        };
+        let rest = tail.trim_start_matches([' ', ':', '.', '：']);
+        if rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return format!("{head} ext. {rest}").into();
+        }
+    }
+    s.into()
 }
 
 /// `s` without a bracketed trunk zero, `(0)` or `( 0 )`.
@@ -231,9 +262,13 @@ mod tests {
     fn extensions_are_kept_after_the_number() {
         let dk = PhoneRegion::parse("DK").ok();
         let us = PhoneRegion::parse("US").ok();
+        let cn = PhoneRegion::parse("CN").ok();
         for (written, region, stored) in [
             ("+45 70 12 34 56 ext. 12", None, "+4570123456;ext=12"),
-            ("70 12 34 56 lokal 12", dk, "+4570123456"),
+            ("70 12 34 56 lokal 12", dk, "+4570123456;ext=12"),
+            ("70 12 34 56, lok. 12", dk, "+4570123456;ext=12"),
+            ("010-8888 6666转123", cn, "+861088886666;ext=123"),
+            ("+86 10 8888 6666 分机：123", None, "+861088886666;ext=123"),
             ("70 12 34 56 x12", dk, "+4570123456;ext=12"),
             ("(650) 253-0000 ext 4321", us, "+16502530000;ext=4321"),
             ("+1 650 253 0000 #4321", None, "+16502530000;ext=4321"),
@@ -244,12 +279,6 @@ mod tests {
             ),
         ] {
             let got = normalise_phone(written, region);
-            // "lokal" is Danish for extension, which libphonenumber does not know: the
-            // number must then be refused or kept whole, never cut at the word.
-            if written.contains("lokal") {
-                assert_ne!(got.as_deref(), Ok(stored), "{written}");
-                continue;
-            }
             assert_eq!(got.as_deref(), Ok(stored), "{written}");
             // A stored number reads back as itself, so an edit that resends it is no change.
             assert_eq!(normalise_phone(stored, None).as_deref(), Ok(stored));
