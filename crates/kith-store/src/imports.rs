@@ -504,6 +504,27 @@ pub async fn forget_keys(tx: &mut Tx, import: Uuid, records: &[Uuid]) -> Result<
     Ok(())
 }
 
+/// A revert put `record` back exactly as it was at version `was` (now `now`): the imports
+/// whose work it was at `was` see it unchanged since, and can still take it back.
+pub async fn hand_back(
+    tx: &mut Tx,
+    ws: WorkspaceId,
+    record: Uuid,
+    was: i64,
+    now: i64,
+) -> Result<(), Error> {
+    let mut sql = Sql::new("UPDATE import_items SET version = ");
+    sql.bind(Scalar::Int(now))
+        .push(" WHERE record_id = ")
+        .bind(Scalar::Uuid(record))
+        .push(" AND workspace_id = ")
+        .bind(ws_arg(ws))
+        .push(" AND version = ")
+        .bind(Scalar::Int(was));
+    tx.execute(sql).await?;
+    Ok(())
+}
+
 /// Stores an uploaded file in the database in pieces, so any node can run the import.
 pub async fn save_upload(
     tx: &mut Tx,

@@ -81,6 +81,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_search_compact.sql"),
         postgres: include_str!("../migrations/postgres/0011_search_compact.sql"),
     },
+    Migration {
+        version: 12,
+        name: "import_items_by_record",
+        sqlite: include_str!("../migrations/sqlite/0012_import_items_by_record.sql"),
+        postgres: include_str!("../migrations/postgres/0012_import_items_by_record.sql"),
+    },
 ];
 
 /// The newest schema version this binary knows.

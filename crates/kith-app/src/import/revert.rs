@@ -5,7 +5,7 @@
 use chrono::Utc;
 use kith_core::objects::ObjectKind;
 use kith_store::bulk;
-use kith_store::imports::{self as store, Import};
+use kith_store::imports::{self as store, Import, Item};
 use serde_json::{Map, Value};
 
 use crate::records::IfMatch;
@@ -88,10 +88,7 @@ impl App {
                     let Some(Value::Object(changes)) = &item.before else {
                         continue;
                     };
-                    match self
-                        .restore(caller, object, item.record_id, changes)
-                        .await?
-                    {
+                    match self.restore(caller, object, item, changes).await? {
                         Restored::All => restored += 1,
                         Restored::Partly => {
                             restored += 1;
@@ -142,9 +139,10 @@ impl App {
         &self,
         caller: &Caller,
         object: ObjectKind,
-        id: uuid::Uuid,
+        item: &Item,
         changes: &Map<String, Value>,
     ) -> Result<Restored, Error> {
+        let id = item.record_id;
         let cur = match self.get(caller, object, id).await {
             Ok(r) => r,
             Err(Error::NotFound(_)) => return Ok(Restored::Nothing),
@@ -200,7 +198,18 @@ impl App {
             .await
         {
             Ok(_) if kept => Ok(Restored::Partly),
-            Ok(_) => Ok(Restored::All),
+            Ok(now) => {
+                // Untouched since the import and now as it was before it: whichever
+                // earlier import left it so may still take it back. (Its own
+                // transaction: lost in a crash, the earlier revert keeps the record.)
+                if cur.version == item.version {
+                    let ws = caller.workspace.id;
+                    let mut tx = self.db.begin().await?;
+                    store::hand_back(&mut tx, ws, id, item.version - 1, now.version).await?;
+                    tx.commit().await?;
+                }
+                Ok(Restored::All)
+            }
             // Changed between our read and our write: that newer edit stays.
             Err(Error::Stale { .. }) => Ok(Restored::Nothing),
             Err(e) => Err(e),

@@ -351,47 +351,6 @@ both!(
 );
 
 both!(
-    a_revert_keeps_records_changed_after_the_import,
-    |app| async move {
-        let dir = tempfile_dir::Dir::new();
-        let csv = "Email,First Name\na@example.com,A\nb@example.com,B\n";
-        let path = write(&dir, "x.csv", csv.as_bytes());
-        let report = import(app, &path, req(ObjectKind::Contact, "x.csv")).await;
-        let b = find(app, "b@example.com").await;
-        let res = app
-            .api
-            .patch(
-                &format!("/api/v1/contacts/{}", b[0]["id"].as_str().unwrap()),
-                json!({"job_title": "Edited by hand"}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::OK);
-        let res = app
-            .api
-            .post(
-                &format!("/api/v1/imports/{}/revert", report.import.id),
-                json!({}),
-            )
-            .await;
-        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-        assert_eq!(res.body["status"], "reverted");
-        assert!(
-            res.body["message"]
-                .as_str()
-                .unwrap()
-                .contains("1 kept because they were changed"),
-            "{}",
-            res.body
-        );
-        assert!(find(app, "a@example.com").await.is_empty());
-        assert_eq!(find(app, "b@example.com").await.len(), 1);
-        // The removed row may come in again after the revert.
-        let again = import(app, &path, req(ObjectKind::Contact, "x.csv")).await;
-        assert_eq!((again.import.created, again.import.skipped), (1, 1));
-    }
-);
-
-both!(
     the_api_takes_an_upload_and_runs_it_as_a_job,
     |app| async move {
         let csv = "Name,Email,Mobile,Member level\nAna Silva,ana@example.com,+4520123456,gold\nBad,bad@,,\n";

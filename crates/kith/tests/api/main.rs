@@ -20,6 +20,7 @@ mod import_awkward;
 mod import_limits;
 mod import_messy;
 mod import_objects;
+mod import_revert;
 mod import_xlsx;
 mod jobs;
 mod jobs_admin;
