@@ -63,10 +63,12 @@ fn address_of(s: &str) -> &str {
 /// (`+4570123456;ext=12`): E.164 has no place for it, and a switchboard number without
 /// its extension does not reach the person.
 pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String, String> {
-    let s = raw.trim();
-    if s.is_empty() {
+    // Messages quote the number as written, not as it is rewritten below.
+    let written = raw.trim();
+    if written.is_empty() {
         return Err("must not be empty".into());
     }
+    let s = written;
     // A number copied from a link.
     let s = match s.get(..4) {
         Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => s[4..].trim(),
@@ -79,7 +81,7 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
         Some(at) => {
             let ext = s[at + 5..].trim();
             if ext.is_empty() || !ext.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("`{s}` has an extension that is not digits"));
+                return Err(format!("`{written}` has an extension that is not digits"));
             }
             (s[..at].trim_end(), Some(ext))
         }
@@ -88,12 +90,12 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
     let digits = s.chars().filter(char::is_ascii_digit).count();
     // 17: the longest number (15) with its prefix `00`; extensions may add up to 7.
     if !(3..=24).contains(&digits) {
-        return Err(format!("`{s}` is not a phone number"));
+        return Err(format!("`{written}` is not a phone number"));
     }
     let international = s.starts_with('+') || s.starts_with("00");
     if !international && region.is_none() {
         return Err(format!(
-            "`{s}` has no country code and the workspace has no default phone region"
+            "`{written}` has no country code and the workspace has no default phone region"
         ));
     }
     // "+44 (0)20 7946 0958": the trunk 0 in brackets is dialled only from inside the
@@ -101,9 +103,9 @@ pub fn normalise_phone(raw: &str, region: Option<PhoneRegion>) -> Result<String,
     // the number.
     let dialled = strip_trunk_zero(s);
     let number = phonenumber::parse(region.map(|r| r.0), &dialled)
-        .map_err(|_| format!("`{s}` is not a phone number"))?;
+        .map_err(|_| format!("`{written}` is not a phone number"))?;
     if !number.is_valid() {
-        return Err(format!("`{s}` is not a valid phone number"));
+        return Err(format!("`{written}` is not a valid phone number"));
     }
     let e164 = number.format().mode(phonenumber::Mode::E164).to_string();
     Ok(match stored_ext.or(number.extension().map(|e| &**e)) {
@@ -284,6 +286,11 @@ mod tests {
             assert_eq!(normalise_phone(stored, None).as_deref(), Ok(stored));
         }
         assert_eq!(phone_number("+16502530000;ext=4321"), "+16502530000");
+        let err = normalise_phone("8888 6666转123", None).unwrap_err();
+        assert!(
+            err.starts_with("`8888 6666转123` has no country code"),
+            "{err}"
+        );
         assert_eq!(phone_number("+4520123456"), "+4520123456");
     }
 
