@@ -49,6 +49,11 @@ both!(
                 .unwrap();
         assert_eq!(rejects[0].line, 3);
         assert_eq!(rejects[0].errors[0].0, "Fase");
+        // The message names the stages there are, so the file can be fixed.
+        assert_eq!(
+            rejects[0].errors[0].1,
+            "no stage `Nowhere` (stages: Lead, Proposal, Won, Lost)"
+        );
         // Each deal is findable, and so is its note, linked to it: deals are indexed one
         // by one while the notes' entries are written in bulk after them.
         for (q, deal) in [("yuan", yuan), ("big", big)] {
@@ -210,3 +215,27 @@ both!(
         assert_eq!(employees, [&json!(1200), &json!(12000), &json!(null)]);
     }
 );
+
+both!(deals_without_a_pipeline_say_to_make_one, |app| async move {
+    let dir = tempfile_dir::Dir::new();
+    let refused = |id| async move {
+        let r = kith_store::imports::rejects(&mut app.app.db().clone(), id, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(r.len(), 1, "{r:?}");
+        r[0].errors[0].clone()
+    };
+    let csv = "Navn;Fase\nStor ordre;Vundet\n";
+    let path = write(&dir, "deals.csv", csv.as_bytes());
+    let report = import(app, &path, req(ObjectKind::Deal, "deals.csv")).await;
+    let (column, why) = refused(report.import.id).await;
+    assert_eq!(column, "Fase");
+    assert!(why.contains("no pipeline yet"), "{why}");
+    app.sales_pipeline().await;
+    let csv = "Navn;Pipeline\nStor ordre;Salg\n";
+    let path = write(&dir, "deals.csv", csv.as_bytes());
+    let report = import(app, &path, req(ObjectKind::Deal, "deals.csv")).await;
+    let (column, why) = refused(report.import.id).await;
+    assert_eq!(column, "Pipeline");
+    assert_eq!(why, "no pipeline `Salg` (pipelines: Sales)");
+});

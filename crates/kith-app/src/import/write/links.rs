@@ -125,12 +125,13 @@ impl Writer<'_> {
                 }
                 Some(s) => set(row, "pipeline_id", s.pipeline_id),
                 None => errors.push((
-                    "stage".into(),
-                    format!(
-                        "no stage {} in pipeline {}",
-                        links.stage.as_deref().unwrap_or("(any)"),
-                        links.pipeline.as_deref().unwrap_or("(any)")
-                    ),
+                    if pipeline.is_some() && stage.is_none() {
+                        "pipeline"
+                    } else {
+                        "stage"
+                    }
+                    .into(),
+                    self.no_stage(links.stage.as_deref(), links.pipeline.as_deref()),
                 )),
             }
         }
@@ -144,6 +145,51 @@ impl Writer<'_> {
         } else {
             Err(errors)
         })
+    }
+
+    /// Why no stage matched, naming what there is to choose from.
+    fn no_stage(&self, stage: Option<&str>, pipeline: Option<&str>) -> String {
+        /// Names listed before the rest is counted.
+        const SHOWN: usize = 12;
+        fn listed<'n>(names: impl Iterator<Item = &'n str>) -> String {
+            let mut all: Vec<&str> = vec![];
+            for n in names {
+                if !all.contains(&n) {
+                    all.push(n);
+                }
+            }
+            let more = all.len().saturating_sub(SHOWN);
+            let mut text = all.into_iter().take(SHOWN).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            text
+        }
+        if self.stages.is_empty() {
+            return "this workspace has no pipeline yet: make one with its stages (Settings → \
+                    Pipelines) and import the file again"
+                .into();
+        }
+        let in_pipeline: Vec<&bulk::StageName> = self
+            .stages
+            .iter()
+            .filter(|s| pipeline.is_none_or(|p| s.pipeline.eq_ignore_ascii_case(p)))
+            .collect();
+        match (pipeline, stage) {
+            (Some(p), _) if in_pipeline.is_empty() => format!(
+                "no pipeline `{p}` (pipelines: {})",
+                listed(self.stages.iter().map(|s| s.pipeline.as_str()))
+            ),
+            (Some(p), Some(st)) => format!(
+                "no stage `{st}` in pipeline {p} (stages: {})",
+                listed(in_pipeline.iter().map(|s| s.stage.as_str()))
+            ),
+            (None, Some(st)) => format!(
+                "no stage `{st}` (stages: {})",
+                listed(in_pipeline.iter().map(|s| s.stage.as_str()))
+            ),
+            _ => "no such pipeline or stage".into(),
+        }
     }
 
     pub(super) fn header_of(&self, target: &str) -> Option<String> {
