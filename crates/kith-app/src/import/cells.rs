@@ -94,12 +94,8 @@ pub(super) fn cell_value(
         Kind::Country => (country(cell).into(), None),
         Kind::Currency => (cell.to_uppercase().into(), None),
         Kind::Choice(options) => {
-            let lower = cell.to_lowercase();
-            let v = options
-                .iter()
-                .find(|o| **o == lower || o.replace('_', " ") == lower)
-                .map(|o| o.to_string())
-                .unwrap_or(cell.to_string());
+            // Unknown words go on as written, for the field's own check to refuse.
+            let v = kith_core::import::choices::option_for(options, cell).unwrap_or(cell);
             (v.into(), None)
         }
         _ => (cell.into(), None),

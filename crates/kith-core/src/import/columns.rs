@@ -70,7 +70,10 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("tags", &["tags", "tag", "labels", "groupmembership", "categories", "maerker", "标签"]),
     ("source", &["source", "leadsource", "contactsource", "origin", "kilde", "来源", "客户来源",
         "线索来源"]),
-    ("lifecycle_stage", &["lifecyclestage", "lifecycle", "生命周期阶段"]),
+    (
+        "lifecycle_stage",
+        &["lifecyclestage", "lifecycle", "livscyklus", "livscyklusfase", "生命周期阶段"],
+    ),
     ("status", &["status", "状态"]),
     ("external_id", &["id", "recordid", "externalid", "contactid", "customerid", "customerno",
         "customernumber", "dealid", "kundenummer", "kundenr", "kundeid", "编号", "客户编号", "客户id"]),

@@ -8,6 +8,7 @@
 //! here with bytes and strings; every function here answers with a value or a message
 //! a user can read in the import's error report, and never panics on odd input.
 
+pub mod choices;
 pub mod columns;
 pub mod encoding;
 pub mod values;

@@ -239,3 +239,48 @@ both!(deals_without_a_pipeline_say_to_make_one, |app| async move {
     assert_eq!(column, "Pipeline");
     assert_eq!(why, "no pipeline `Salg` (pipelines: Sales)");
 });
+
+both!(
+    choice_values_are_read_in_danish_and_chinese,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        app.api
+            .create(
+                "contacts",
+                json!({"first_name": "Ane", "email": "ane@x.dk"}),
+            )
+            .await;
+        let csv = "Type,Emne,Kontakt e-mail\n\
+                   Møde,Årsmøde,ane@x.dk\n\
+                   Opkald,Opfølgning,ane@x.dk\n\
+                   电话,回访,ane@x.dk\n\
+                   Notat,Kun tekst,ane@x.dk\n\
+                   sms,hej,ane@x.dk\n";
+        let path = write(&dir, "act.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Activity, "act.csv")).await;
+        assert_eq!((report.import.created, report.import.failed), (4, 1));
+        let acts = app.api.get("/api/v1/activities").await.body["data"].clone();
+        let mut kinds: Vec<(&str, &str)> = acts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| (a["subject"].as_str().unwrap(), a["kind"].as_str().unwrap()))
+            .collect();
+        kinds.sort();
+        assert_eq!(
+            kinds,
+            [
+                ("Kun tekst", "note"),
+                ("Opfølgning", "call"),
+                ("Årsmøde", "meeting"),
+                ("回访", "call")
+            ]
+        );
+        let csv = "Fornavn,E-mail,Livscyklus\nBo,bo@x.dk,Kunde\nLi,li@x.cn,潜在客户\n";
+        let path = write(&dir, "c.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "c.csv")).await;
+        assert_eq!(report.import.created, 2, "{:?}", report.rejects);
+        assert_eq!(find(app, "bo@x.dk").await[0]["lifecycle_stage"], "customer");
+        assert_eq!(find(app, "li@x.cn").await[0]["lifecycle_stage"], "lead");
+    }
+);
