@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use kith_core::fields::{self, Context, Kind};
 use kith_core::import::values::{
-    parse_birthday, parse_bool, parse_date, parse_datetime_in, parse_money, DateOrder,
+    parse_birthday, parse_bool, parse_date, parse_datetime_in, parse_money_in, DateOrder,
 };
 use kith_core::objects::ObjectKind;
 use kith_core::Scalar;
@@ -62,15 +62,24 @@ pub(super) fn several<'a>(field: &str, cell: &'a str) -> Option<(&'a str, Vec<&'
         .then_some((first, more))
 }
 
+/// The currency an amount of a row is in: the row's currency cell, else the workspace's.
+pub(super) struct RowCurrency<'a> {
+    /// The row's currency cell, when the file has one and it is filled.
+    pub column: Option<&'a str>,
+    /// The workspace's currency.
+    pub default: &'a str,
+}
+
 /// Reads a cell for a built-in field: dates, times, money and numbers as people type
-/// them; everything else as text for the field checks. Also returns a currency found
-/// in a money cell.
+/// them; everything else as text for the field checks. Also returns the currency of a
+/// money cell.
 pub(super) fn cell_value(
     kind: Kind,
     name: &str,
     cell: &str,
     order: DateOrder,
     tz: &chrono_tz::Tz,
+    currency: &RowCurrency<'_>,
 ) -> Result<(Value, Option<String>), String> {
     Ok(match kind {
         Kind::Date if name == "birthday" => {
@@ -86,7 +95,7 @@ pub(super) fn cell_value(
             )
         }
         Kind::Int { .. } if name == "amount" || name == "total" => {
-            let m = parse_money(cell)?;
+            let m = parse_money_in(cell, currency.column, currency.default)?;
             (m.minor.into(), m.currency)
         }
         Kind::Int { .. } => (integer(cell)?.into(), None),
@@ -112,7 +121,7 @@ pub(super) fn custom_cell(
         "date" => parse_date(cell, order)?.to_string().into(),
         "boolean" => parse_bool(cell)?.into(),
         "money" => {
-            let m = parse_money(cell)?;
+            let m = parse_money_in(cell, None, currency)?;
             json!({"amount": m.minor, "currency": m.currency.as_deref().unwrap_or(currency)})
         }
         "number" => {

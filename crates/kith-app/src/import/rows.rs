@@ -13,7 +13,9 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::bad;
-use super::cells::{as_field, beside, cell_value, collapse, custom_cell, several, split_many};
+use super::cells::{
+    as_field, beside, cell_value, collapse, custom_cell, several, split_many, RowCurrency,
+};
 use super::source::RawRow;
 use crate::Error;
 
@@ -311,6 +313,18 @@ impl RowRules<'_> {
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
         let no_phone_column = !self.mapping.has("phone");
+        // Amounts are read in the row's currency, wherever its column stands.
+        let currency = RowCurrency {
+            column: self
+                .mapping
+                .columns
+                .iter()
+                .position(|(_, t)| t.as_ref().is_some_and(|t| t.name() == "currency"))
+                .and_then(|i| raw.cells.get(i))
+                .map(|c| c.trim())
+                .filter(|c| !c.is_empty() && !is_spelled_out_blank(c)),
+            default: &self.currency,
+        };
         for (i, (header, target)) in self.mapping.columns.iter().enumerate() {
             let Some(target) = target else { continue };
             let cell = raw.cells.get(i).map(|c| c.trim()).unwrap_or("");
@@ -338,14 +352,20 @@ impl RowRules<'_> {
                             }
                         }
                     }
-                    match cell_value(spec.kind, spec.name, cell, self.date_order, &self.time_zone) {
-                        Ok((v, currency)) => {
+                    let read = cell_value(
+                        spec.kind,
+                        spec.name,
+                        cell,
+                        self.date_order,
+                        &self.time_zone,
+                        &currency,
+                    );
+                    match read {
+                        Ok((v, in_currency)) => {
                             column_of.push((spec.name.to_string(), header.clone()));
                             input.insert(spec.name.to_string(), v);
-                            if let Some(c) = currency {
-                                if !self.mapping.has("currency")
-                                    && self.object.field("currency").is_some()
-                                {
+                            if let Some(c) = in_currency {
+                                if self.object.field("currency").is_some() {
                                     input.insert("currency".into(), c.into());
                                 }
                             }

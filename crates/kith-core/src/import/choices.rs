@@ -68,6 +68,36 @@ const WORDS: &[(&str, &[&str])] = &[
     ("customer", &["kunde", "客户", "顾客"]),
     ("advocate", &["ambassadør", "推荐者", "拥护者"]),
     ("other", &["andet", "anden", "其他", "其它"]),
+    // Order statuses.
+    (
+        "pending",
+        &[
+            "afventer",
+            "afventende",
+            "ubetalt",
+            "unpaid",
+            "待付款",
+            "待处理",
+            "未付款",
+        ],
+    ),
+    ("paid", &["betalt", "已付款", "已支付"]),
+    (
+        "fulfilled",
+        &[
+            "shipped",
+            "delivered",
+            "completed",
+            "leveret",
+            "afsendt",
+            "gennemført",
+            "已发货",
+            "已完成",
+            "已送达",
+        ],
+    ),
+    ("cancelled", &["canceled", "annulleret", "已取消"]),
+    ("refunded", &["refunderet", "已退款"]),
     // Task priorities.
     ("low", &["lav", "低"]),
     ("normal", &["medium", "mellem", "中", "普通"]),
@@ -93,7 +123,7 @@ pub fn option_for(options: &[&'static str], written: &str) -> Option<&'static st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::objects::{ACTIVITY_KINDS, LIFECYCLE_STAGES, PRIORITIES};
+    use crate::objects::{ACTIVITY_KINDS, LIFECYCLE_STAGES, ORDER_STATUSES, PRIORITIES};
 
     #[test]
     fn options_are_read_in_three_languages() {
@@ -113,6 +143,9 @@ mod tests {
         assert_eq!(option_for(LIFECYCLE_STAGES, "Kunde"), Some("customer"));
         assert_eq!(option_for(LIFECYCLE_STAGES, " 客户 "), Some("customer"));
         assert_eq!(option_for(PRIORITIES, "Høj"), Some("high"));
+        assert_eq!(option_for(ORDER_STATUSES, "Betalt"), Some("paid"));
+        assert_eq!(option_for(ORDER_STATUSES, "canceled"), Some("cancelled"));
+        assert_eq!(option_for(ORDER_STATUSES, "已发货"), Some("fulfilled"));
     }
 
     #[test]

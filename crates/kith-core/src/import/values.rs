@@ -6,7 +6,7 @@ mod money;
 mod names;
 
 pub use dates::{parse_birthday, parse_date, parse_datetime, parse_datetime_in, DateOrder};
-pub use money::{decimals, parse_money, Money};
+pub use money::{decimals, parse_money, parse_money_in, Money};
 pub use names::split_full_name;
 
 /// Whether a cell spells out "no value": `NULL`, `null` and `\N` as database dumps

@@ -248,3 +248,65 @@ both!(
         assert_eq!(a["lifetime_value"], Value::Null);
     }
 );
+
+both!(
+    imported_amounts_are_in_their_rows_currency,
+    |app| async move {
+        let api = &app.api;
+        api.create(
+            "contacts",
+            json!({"first_name": "Ane", "email": "ane@x.dk"}),
+        )
+        .await;
+        let dir = tempfile_dir::Dir::new();
+        // A Danish shop's export: the customer column says "Kunde e-mail", statuses are
+        // Danish, and the currency column is filled only where the shop set it.
+        let csv = "Ordrenummer;Kunde e-mail;Beløb;Valuta;Status\n\
+                   A-1;ane@x.dk;¥1,234;JPY;Betalt\n\
+                   A-2;ane@x.dk;¥ 8.888,00;;Leveret\n\
+                   A-3;ane@x.dk;100 kr.;SEK;Annulleret\n\
+                   A-4;ane@x.dk;€12;DKK;Betalt\n";
+        let path = write(&dir, "ordrer.csv", csv.as_bytes());
+        let r = import(app, &path, req(ObjectKind::Order, "ordrer.csv")).await;
+        assert_eq!(
+            (r.import.created, r.import.failed),
+            (3, 1),
+            "{:?}",
+            r.rejects
+        );
+        let rejects = kith_store::imports::rejects(&mut app.app.db().clone(), r.import.id, 0, 10)
+            .await
+            .unwrap();
+        assert_eq!(rejects[0].line, 5);
+        assert_eq!(
+            rejects[0].errors,
+            [(
+                "Beløb".to_string(),
+                "is written in EUR but the row's currency is DKK".to_string()
+            )]
+        );
+        let orders = api.get("/api/v1/orders?sort=number").await.body["data"].clone();
+        let got: Vec<(&str, i64, &str, &str, bool)> = orders
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                (
+                    o["number"].as_str().unwrap(),
+                    o["total"].as_i64().unwrap(),
+                    o["currency"].as_str().unwrap(),
+                    o["status"].as_str().unwrap(),
+                    o["contact_id"].is_string(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("A-1", 1234, "JPY", "paid", true),
+                ("A-2", 888_800, "CNY", "fulfilled", true),
+                ("A-3", 10_000, "SEK", "cancelled", true),
+            ]
+        );
+    }
+);

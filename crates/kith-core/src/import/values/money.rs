@@ -39,6 +39,33 @@ pub fn decimals(currency: &str) -> u32 {
 /// code (`12 stk` is no amount). Minor units follow the currency (`decimals`); extra decimals are rounded half
 /// away from zero. `(1.234,56)`, `-1.234,56` and `1.234,56-` are negative.
 pub fn parse_money(s: &str) -> Result<Money, String> {
+    read(s, None, None)
+}
+
+/// Reads an amount in the currency of its row: the row's currency cell (`column`)
+/// decides, else the currency the text names, else `default` (the workspace's); the
+/// minor units are that currency's (`¥1,234` in a JPY row is 1234, not 123400), and
+/// `currency` is None only when neither the column nor the text named one. A text
+/// naming a currency the column contradicts (`€12` in a DKK row) is refused; a sign many
+/// currencies write (kr, $, ¥) is read as the column's when it can mean it.
+pub fn parse_money_in(s: &str, column: Option<&str>, default: &str) -> Result<Money, String> {
+    read(s, column, Some(default))
+}
+
+/// Currencies a sign written by several can mean.
+fn could_mean(sign: &str, code: &str) -> bool {
+    let family: &[&str] = match sign {
+        "kr" => &["DKK", "SEK", "NOK", "ISK"],
+        "$" => &[
+            "USD", "CAD", "AUD", "NZD", "HKD", "SGD", "TWD", "MXN", "ARS", "CLP", "COP",
+        ],
+        "¥" | "￥" => &["CNY", "JPY"],
+        _ => &[],
+    };
+    family.contains(&code)
+}
+
+fn read(s: &str, column: Option<&str>, default: Option<&str>) -> Result<Money, String> {
     let text = s.trim();
     let (text, mut negative) = match text.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
         Some(inner) => (inner.trim(), true),
@@ -58,14 +85,31 @@ pub fn parse_money(s: &str) -> Result<Money, String> {
     let (prefix, minus_before) = without_signs(prefix);
     let (suffix, minus_after) = without_signs(suffix);
     negative |= minus_before || minus_after;
-    let currency = match (currency(&prefix)?, currency(&suffix)?) {
+    let named = match (currency(&prefix)?, currency(&suffix)?) {
         (Some(a), Some(b)) if a != b => {
             return Err(format!("not an amount: names two currencies, {a} and {b}"))
         }
         (a, b) => a.or(b),
     };
+    let sign = sign_of(if prefix.trim().is_empty() {
+        &suffix
+    } else {
+        &prefix
+    });
+    let column = column
+        .map(|c| c.trim().to_ascii_uppercase())
+        .filter(|c| !c.is_empty());
+    let currency = match (column, named) {
+        (Some(c), Some(n)) if n != c && !could_mean(&sign, &c) => {
+            return Err(format!("is written in {n} but the row's currency is {c}"))
+        }
+        (Some(c), _) => Some(c),
+        (None, Some(n)) => Some(n),
+        (None, None) => None,
+    };
     let (whole, fraction) = split_number(number)?;
-    let places = currency.as_deref().map_or(2, decimals);
+    // Said nowhere, the amount is in the workspace's currency and takes its minor units.
+    let places = currency.as_deref().or(default).map_or(2, decimals);
     let minor = to_minor(&whole, &fraction, places)?;
     Ok(Money {
         minor: if negative { -minor } else { minor },
@@ -78,6 +122,11 @@ fn without_signs(s: &str) -> (String, bool) {
     let minus = s.contains(['-', '−', '–']) || (s.contains('(') && s.contains(')'));
     let rest = s.replace(['-', '−', '–', '+', '(', ')'], "");
     (rest.trim().to_string(), minus)
+}
+
+/// The written sign as [`could_mean`] knows it: `kr.` → `kr`.
+fn sign_of(text: &str) -> String {
+    text.trim().trim_end_matches('.').to_lowercase()
 }
 
 fn currency(text: &str) -> Result<Option<String>, String> {
@@ -177,6 +226,33 @@ mod tests {
 
     fn code(c: &str) -> Option<String> {
         Some(c.to_string())
+    }
+
+    #[test]
+    fn an_amount_is_in_its_rows_currency() {
+        let read = |s: &str, column: Option<&str>, default: &str| {
+            parse_money_in(s, column, default).map(|m| (m.minor, m.currency.unwrap_or_default()))
+        };
+        // The column decides, and so do its minor units.
+        assert_eq!(read("1.234", Some("jpy"), "DKK"), Ok((1234, "JPY".into())));
+        assert_eq!(read("¥1,234", Some("JPY"), "DKK"), Ok((1234, "JPY".into())));
+        assert_eq!(
+            read("100 kr.", Some("SEK"), "DKK"),
+            Ok((10_000, "SEK".into()))
+        );
+        assert_eq!(read("$5", Some("CAD"), "DKK"), Ok((500, "CAD".into())));
+        // Without a column: the text's currency, else the workspace's.
+        assert_eq!(read("¥8.888,00", None, "EUR"), Ok((888_800, "CNY".into())));
+        let unnamed = |s: &str, column: Option<&str>, default: &str| {
+            parse_money_in(s, column, default).map(|m| (m.minor, m.currency))
+        };
+        assert_eq!(unnamed("1.500", None, "ISK"), Ok((1500, None)));
+        assert_eq!(unnamed("12,50", Some(""), "EUR"), Ok((1250, None)));
+        // A currency the column contradicts is a question for the user.
+        let err = read("€12", Some("DKK"), "DKK").unwrap_err();
+        assert_eq!(err, "is written in EUR but the row's currency is DKK");
+        assert!(read("100 kr", Some("EUR"), "EUR").is_err());
+        assert!(read("USD 5", Some("CAD"), "EUR").is_err());
     }
 
     #[test]
