@@ -26,6 +26,13 @@ pub(crate) async fn import(app: &TestApp, path: &Path, req: ImportRequest) -> Re
         .expect("import runs")
 }
 
+/// The rows an import refused, as stored (a run's report lists only a dry run's).
+pub(crate) async fn refused(app: &TestApp, import: uuid::Uuid) -> Vec<kith_store::imports::Reject> {
+    kith_store::imports::rejects(&mut app.app.db().clone(), import, 0, 100)
+        .await
+        .unwrap()
+}
+
 pub(crate) fn req(object: ObjectKind, name: &str) -> ImportRequest {
     ImportRequest::new(object, name)
 }
@@ -253,9 +260,7 @@ both!(vcard_and_xlsx_files_import_like_csv, |app| async move {
     assert_eq!(hca[0]["first_name"], "Hans Christian");
     assert_eq!(hca[0]["last_name"], "Andersen");
     assert_eq!(hca[0]["birthday"], "1955-04-02");
-    let rejects = kith_store::imports::rejects(&mut app.app.db().clone(), report.import.id, 0, 10)
-        .await
-        .unwrap();
+    let rejects = refused(app, report.import.id).await;
     assert_eq!(rejects[0].line, 3, "row 3 of the sheet");
     assert_eq!(rejects[0].errors[0].0, "Email");
 });

@@ -205,9 +205,8 @@ both!(
 );
 
 async fn stored_rejects(app: &TestApp, import: uuid::Uuid) -> Vec<(i64, Vec<String>)> {
-    kith_store::imports::rejects(&mut app.app.db().clone(), import, 0, 100)
+    crate::import::refused(app, import)
         .await
-        .unwrap()
         .into_iter()
         .map(|r| (r.line, r.errors.into_iter().map(|(_, m)| m).collect()))
         .collect()

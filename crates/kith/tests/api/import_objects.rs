@@ -43,10 +43,7 @@ both!(
             (yuan["amount"].as_i64(), yuan["currency"].as_str()),
             (Some(1_200_000), Some("CNY"))
         );
-        let rejects =
-            kith_store::imports::rejects(&mut app.app.db().clone(), report.import.id, 0, 10)
-                .await
-                .unwrap();
+        let rejects = crate::import::refused(app, report.import.id).await;
         assert_eq!(rejects[0].line, 3);
         assert_eq!(rejects[0].errors[0].0, "Fase");
         // The message names the stages there are, so the file can be fixed.
@@ -219,9 +216,7 @@ both!(
 both!(deals_without_a_pipeline_say_to_make_one, |app| async move {
     let dir = tempfile_dir::Dir::new();
     let refused = |id| async move {
-        let r = kith_store::imports::rejects(&mut app.app.db().clone(), id, 0, 10)
-            .await
-            .unwrap();
+        let r = crate::import::refused(app, id).await;
         assert_eq!(r.len(), 1, "{r:?}");
         r[0].errors[0].clone()
     };

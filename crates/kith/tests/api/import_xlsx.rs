@@ -47,10 +47,7 @@ both!(
             "{:?}",
             report.rejects
         );
-        let rejects =
-            kith_store::imports::rejects(&mut app.app.db().clone(), report.import.id, 0, 10)
-                .await
-                .unwrap();
+        let rejects = crate::import::refused(app, report.import.id).await;
         // Data row rows-2 sits at 0-based sheet row 3 + (rows-2) + 2: its 1-based number is one more.
         assert_eq!(
             rejects[0].line,

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use kith_core::objects::ObjectKind;
 
 use crate::harness::{both, tempfile_dir, Api};
-use crate::import::{count, import, req, write};
+use crate::import::{count, import, refused, req, write};
 
 async fn get(api: &Api, objects: &str, id: &Value) -> Value {
     let res = api
@@ -274,9 +274,7 @@ both!(
             "{:?}",
             r.rejects
         );
-        let rejects = kith_store::imports::rejects(&mut app.app.db().clone(), r.import.id, 0, 10)
-            .await
-            .unwrap();
+        let rejects = refused(app, r.import.id).await;
         assert_eq!(rejects[0].line, 5);
         assert_eq!(
             rejects[0].errors,
