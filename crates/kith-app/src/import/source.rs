@@ -20,7 +20,7 @@ mod xlsx;
 pub enum Format {
     /// Comma-, semicolon-, tab- or pipe-separated text.
     Csv,
-    /// Excel workbook (first sheet).
+    /// Excel workbook (the first visible sheet that holds a table).
     Xlsx,
     /// vCard 2.1, 3.0 or 4.0 (phones, Google, Apple).
     Vcard,

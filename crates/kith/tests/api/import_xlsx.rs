@@ -1,6 +1,6 @@
-//! XLSX imports read the first sheet as it streams: where the data starts, blank rows and
-//! cells, numbers and booleans, row numbers in the report past the read-ahead, and a
-//! file that is not a workbook.
+//! XLSX imports read the table's sheet as it streams: where the data starts, blank rows
+//! and cells, numbers and booleans, row numbers in the report past the read-ahead, a
+//! cover sheet and title rows passed over, and a file that is not a workbook.
 
 use kith_core::objects::ObjectKind;
 use rust_xlsxwriter::Workbook;
@@ -92,5 +92,53 @@ both!(
             err.to_string().contains("not a readable XLSX file"),
             "{err}"
         );
+    }
+);
+
+both!(
+    a_cover_sheet_and_title_rows_are_passed_over_and_said,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        let mut book = Workbook::new();
+        let cover = book.add_worksheet().set_name("Forside").unwrap();
+        cover
+            .write_string(0, 0, "Kundeliste eksporteret 2026-03-01")
+            .unwrap();
+        let hidden = book.add_worksheet().set_name("Skjult").unwrap();
+        hidden.set_hidden(true);
+        hidden.write_string(0, 0, "Navn").unwrap();
+        hidden.write_string(0, 1, "E-mail").unwrap();
+        hidden.write_string(1, 0, "Ikke mig").unwrap();
+        hidden.write_string(1, 1, "skjult@x.dk").unwrap();
+        let sheet = book.add_worksheet().set_name("Kunder").unwrap();
+        sheet.write_string(0, 0, "Kunder pr. 1. marts").unwrap();
+        sheet.write_string(1, 0, "Fortroligt").unwrap();
+        for (c, h) in ["Fornavn", "E-mail"].iter().enumerate() {
+            sheet.write_string(3, c as u16, *h).unwrap();
+        }
+        for (r, (name, email)) in [("Åse", "aase@x.dk"), ("Bo", "bo@x.dk")].iter().enumerate() {
+            sheet.write_string(4 + r as u32, 0, *name).unwrap();
+            sheet.write_string(4 + r as u32, 1, *email).unwrap();
+        }
+        // A row of one value below the header is data, not a title.
+        sheet.write_string(6, 1, "cy@x.dk").unwrap();
+        let path = write(&dir, "kunder.xlsx", &book.save_to_buffer().unwrap());
+        let report = import(app, &path, req(ObjectKind::Contact, "kunder.xlsx")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (3, 0),
+            "{:?}",
+            report.notes
+        );
+        assert_eq!(
+            report.notes,
+            [
+                "read the sheet \"Kunder\"; the workbook's other sheets (Forside, Skjult) were not read",
+                "rows 1–2 above the header row (row 4) read as a title and skipped",
+            ]
+        );
+        assert_eq!(find(app, "aase@x.dk").await[0]["first_name"], "Åse");
+        assert!(find(app, "skjult@x.dk").await.is_empty());
+        assert_eq!(find(app, "cy@x.dk").await.len(), 1);
     }
 );

@@ -1,4 +1,7 @@
-//! The first sheet of an XLSX workbook, streamed: a thread reads the sheet's cells in the
+//! The sheet of an XLSX workbook that holds the table, streamed: the first visible sheet
+//! with a row of two or more values (a cover sheet with a title is passed over), its
+//! header the first such row (title rows above it are skipped). A thread reads the
+//! sheet's cells in the
 //! order the file holds them and hands over one row at a time, so memory holds the
 //! workbook's shared strings and a few hundred rows, not the sheet (which took 75 MB more
 //! than CSV at 100,000 rows, growing with the file), and the database writes while the
@@ -20,6 +23,11 @@ use crate::Error;
 /// Rows read ahead of the import.
 const AHEAD: usize = 256;
 
+/// Rows searched for the header row: the first with two or more values. A sheet of one
+/// column has none; its first row is the header. Few, since the rows passed over are
+/// not imported: title blocks are a line or three.
+const HEADER_WITHIN: usize = 5;
+
 impl<R: Seek> Seek for Counting<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
         self.inner.seek(pos)
@@ -33,8 +41,11 @@ enum Sheet {
     Failed(u64, String),
 }
 
-/// Opens the first sheet of the workbook at `path`; its rows come as the thread reads them.
+/// Opens the table's sheet of the workbook at `path`; its rows come as the thread reads
+/// them.
 pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
+    let notes = super::Notes::default();
+    let thread_notes = notes.clone();
     let file = File::open(path).map_err(|e| io(path, e))?;
     let size = file.metadata().map_err(|e| io(path, e))?.len();
     let counted = Counting {
@@ -45,7 +56,7 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
     std::thread::Builder::new()
         .name("kith-xlsx".into())
         .spawn(move || {
-            if let Err((line, e)) = read_sheet(counted, &tx) {
+            if let Err((line, e)) = read_sheet(counted, &tx, &thread_notes) {
                 let _ = tx.send(Sheet::Failed(line, e));
             }
             read.store(size, Ordering::Relaxed);
@@ -54,7 +65,7 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
     let header = match rx.recv() {
         Ok(Sheet::Row(r)) => r,
         Ok(Sheet::Failed(_, e)) => return Err(bad(e)),
-        Err(_) => return Err(bad("the first sheet is empty: no header row")),
+        Err(_) => return Err(bad("the workbook's sheets are empty: no header row")),
     };
     let headers: Vec<String> = header
         .cells
@@ -90,7 +101,7 @@ pub(super) fn open(path: &Path, read: Arc<AtomicU64>) -> Result<Opened, Error> {
         preset: None,
         encoding: None,
         delimiter: None,
-        notes: super::Notes::default(),
+        notes,
         rows: Box::new(rows),
     })
 }
@@ -102,23 +113,88 @@ struct Building {
     problem: Option<String>,
 }
 
-/// Reads the sheet and sends its non-empty rows; stops quietly when the import stops
-/// listening. An error carries the row (1-based) it happened at.
-fn read_sheet<R: Read + Seek>(reader: R, tx: &SyncSender<Sheet>) -> Result<(), (u64, String)> {
-    let mut book = Xlsx::new(reader).map_err(|e| (0, format!("not a readable XLSX file: {e}")))?;
-    let name = book
-        .sheet_names()
+/// Whether a sheet's first rows hold one of two or more values (read no further).
+fn looks_like_a_table<R: Read + Seek>(book: &mut Xlsx<R>, name: &str) -> bool {
+    let Ok(mut cells) = book.worksheet_cells_reader(name) else {
+        return false;
+    };
+    let (mut rows, mut row, mut values) = (0usize, None, 0usize);
+    while let Ok(Some(cell)) = cells.next_cell() {
+        if text(cell.get_value()).trim().is_empty() {
+            continue;
+        }
+        let at = cell.get_position().0;
+        if row == Some(at) {
+            values += 1;
+            if values >= 2 {
+                return true;
+            }
+        } else {
+            rows += 1;
+            if rows > HEADER_WITHIN {
+                return false;
+            }
+            (row, values) = (Some(at), 1);
+        }
+    }
+    false
+}
+
+/// The sheet to read: the first visible one that looks like a table, else the first
+/// visible one, else the first. Says so when the workbook has more than one.
+fn choose_sheet<R: Read + Seek>(
+    book: &mut Xlsx<R>,
+    notes: &super::Notes,
+) -> Result<String, (u64, String)> {
+    let sheets = book.sheets_metadata().to_vec();
+    let visible: Vec<String> = sheets
+        .iter()
+        .filter(|s| s.visible == calamine::SheetVisible::Visible)
+        .map(|s| s.name.clone())
+        .collect();
+    let first = visible
         .first()
+        .or(sheets.first().map(|s| &s.name))
         .cloned()
         .ok_or((0, "the workbook has no sheet".to_string()))?;
+    let chosen = visible
+        .iter()
+        .find(|name| looks_like_a_table(book, name))
+        .cloned()
+        .unwrap_or(first);
+    if sheets.len() > 1 {
+        let others: Vec<&str> = sheets
+            .iter()
+            .map(|s| s.name.as_str())
+            .filter(|n| *n != chosen)
+            .collect();
+        notes.add(format!(
+            "read the sheet \"{chosen}\"; the workbook's other sheets ({}) were not read",
+            others.join(", ")
+        ));
+    }
+    Ok(chosen)
+}
+
+/// Reads the table's sheet and sends its non-empty rows, the header first; stops quietly
+/// when the import stops listening. An error carries the row (1-based) it happened at.
+fn read_sheet<R: Read + Seek>(
+    reader: R,
+    tx: &SyncSender<Sheet>,
+    notes: &super::Notes,
+) -> Result<(), (u64, String)> {
+    let mut book = Xlsx::new(reader).map_err(|e| (0, format!("not a readable XLSX file: {e}")))?;
+    let name = choose_sheet(&mut book, notes)?;
     let mut cells = book
         .worksheet_cells_reader(&name)
-        .map_err(|e| (0, format!("cannot read the first sheet: {e}")))?;
+        .map_err(|e| (0, format!("cannot read the sheet \"{name}\": {e}")))?;
     let declared_start = cells.dimensions().start.1;
     // Columns count from the sheet's first used column, as spreadsheets show the data;
     // set by the header row.
     let mut first_col: Option<u32> = None;
     let mut building: Option<Building> = None;
+    // Rows before the header row is known: None once it is.
+    let mut held: Option<Vec<Building>> = Some(vec![]);
     loop {
         let at = building.as_ref().map_or(0, |b| b.row as u64 + 1);
         let next = cells
@@ -145,7 +221,7 @@ fn read_sheet<R: Read + Seek>(reader: R, tx: &SyncSender<Sheet>) -> Result<(), (
                     _ => None,
                 };
                 if let Some(done) = building.take() {
-                    if !send(done, &mut first_col, declared_start, tx) {
+                    if !finish(done, &mut held, &mut first_col, declared_start, tx, notes) {
                         return Ok(());
                     }
                 }
@@ -158,9 +234,56 @@ fn read_sheet<R: Read + Seek>(reader: R, tx: &SyncSender<Sheet>) -> Result<(), (
         }
     }
     if let Some(done) = building {
-        send(done, &mut first_col, declared_start, tx);
+        if !finish(done, &mut held, &mut first_col, declared_start, tx, notes) {
+            return Ok(());
+        }
+    }
+    for row in held.into_iter().flatten() {
+        if !send(row, &mut first_col, declared_start, tx) {
+            break;
+        }
     }
     Ok(())
+}
+
+/// Hands on a finished row once the header row is known. Until then rows wait: the
+/// first with two or more values is the header and those before it are titles, skipped;
+/// when none comes within [`HEADER_WITHIN`] rows, the waiting rows go on as they are.
+fn finish(
+    row: Building,
+    held: &mut Option<Vec<Building>>,
+    first_col: &mut Option<u32>,
+    declared_start: u32,
+    tx: &SyncSender<Sheet>,
+    notes: &super::Notes,
+) -> bool {
+    let Some(waiting) = held else {
+        return send(row, first_col, declared_start, tx);
+    };
+    if row.cells.len() >= 2 {
+        if let (Some(first), Some(last)) = (waiting.first(), waiting.last()) {
+            let rows = match (first.row + 1, last.row + 1) {
+                (a, b) if a == b => format!("row {a}"),
+                (a, b) => format!("rows {a}–{b}"),
+            };
+            notes.add(format!(
+                "{rows} above the header row (row {}) read as a title and skipped",
+                row.row + 1
+            ));
+        }
+        *held = None;
+        return send(row, first_col, declared_start, tx);
+    }
+    waiting.push(row);
+    if waiting.len() < HEADER_WITHIN {
+        return true;
+    }
+    for row in held.take().into_iter().flatten() {
+        if !send(row, first_col, declared_start, tx) {
+            return false;
+        }
+    }
+    true
 }
 
 /// Sends a finished row (the first one is the header); false when nobody listens.
