@@ -40,10 +40,23 @@ pub(super) fn collapse(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The values of a cell that holds several: split at commas and semicolons (Latin and
+/// Chinese), and at ` ::: `, which Google Contacts writes between them.
 pub(super) fn split_many(cell: &str) -> impl Iterator<Item = &str> {
-    cell.split([',', ';', '，', '；'])
+    cell.split(":::")
+        .flat_map(|part| part.split([',', ';', '，', '；']))
         .map(str::trim)
         .filter(|s| !s.is_empty())
+}
+
+/// A label as a tag: Google's system groups are written `* name`; `* myContacts`, which
+/// every Google contact has, is no tag at all.
+pub(super) fn tag(label: &str) -> Option<&str> {
+    match label.strip_prefix('*').map(str::trim) {
+        Some(system) if system.eq_ignore_ascii_case("mycontacts") => None,
+        Some(system) => Some(system).filter(|s| !s.is_empty()),
+        None => Some(label),
+    }
 }
 
 /// A cell of `field` (email or phone) that holds several, split: the first and the

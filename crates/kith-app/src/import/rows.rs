@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
-use kith_core::import::values::{formula_error, is_spelled_out_blank, split_full_name, DateOrder};
+use kith_core::import::values::{
+    formula_error, is_spelled_out_blank, is_zero_date, split_full_name, DateOrder,
+};
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
 use serde_json::{json, Map, Value};
@@ -14,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::bad;
 use super::cells::{
-    as_field, beside, cell_value, collapse, custom_cell, several, split_many, RowCurrency,
+    as_field, beside, cell_value, collapse, custom_cell, several, split_many, tag, RowCurrency,
 };
 use super::source::RawRow;
 use crate::Error;
@@ -92,17 +94,32 @@ impl Mapping {
         defs: &[CustomDef],
         create_fields: bool,
     ) -> Result<(Mapping, Vec<String>), Error> {
+        let guesses: Vec<Option<(&'static str, bool)>> = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| match preset {
+                Some(p) => p.get(i).copied().flatten().map(|g| (g, true)),
+                None => columns::guess_ranked(object, h),
+            })
+            .collect();
+        // Columns that name their field claim it before those reaching it through a
+        // general word, each kind in the file's order.
         let mut taken = BTreeSet::new();
+        let mut claimed: Vec<Option<&'static str>> = vec![None; headers.len()];
+        for names_it in [true, false] {
+            for (i, guess) in guesses.iter().enumerate() {
+                if let Some((g, specific)) = guess {
+                    if *specific == names_it {
+                        claimed[i] = claim(object, g, &mut taken);
+                    }
+                }
+            }
+        }
         let mut cols: Vec<(String, Option<Target>)> = headers
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let guess = match preset {
-                    Some(p) => p.get(i).copied().flatten(),
-                    None => columns::guess(object, h),
-                };
-                let target = guess
-                    .and_then(|g| claim(object, g, &mut taken))
+                let target = claimed[i]
                     .and_then(|g| parse_target(object, g).ok().flatten())
                     .or_else(|| {
                         let key = h.strip_prefix("custom.")?;
@@ -339,6 +356,9 @@ impl RowRules<'_> {
                 continue;
             }
             match target {
+                // Outlook writes 0/0/00 for "no birthday": that is an empty cell.
+                Target::Field(spec)
+                    if matches!(spec.kind, Kind::Date | Kind::DateTime) && is_zero_date(cell) => {}
                 Target::Field(spec) => {
                     // `a@x.dk; b@x.dk` in a contact's Email column: the first is the
                     // email, the others are more ways to reach and find the same person.
@@ -381,6 +401,9 @@ impl RowRules<'_> {
                         .find(|d| &d.key == key)
                         .map(|d| d.kind.as_str())
                         .unwrap_or("text");
+                    if kind == "date" && is_zero_date(cell) {
+                        continue;
+                    }
                     match custom_cell(kind, cell, self.date_order, &self.currency) {
                         Ok(v) => {
                             column_of.push((format!("custom.{key}"), header.clone()));
@@ -393,7 +416,7 @@ impl RowRules<'_> {
                     "full_name" => full_name = Some(cell.to_string()),
                     "tags" => {
                         column_of.push(("tags".into(), header.clone()));
-                        tags.extend(split_many(cell).map(String::from))
+                        tags.extend(split_many(cell).filter_map(tag).map(String::from))
                     }
                     "mobile" if no_phone_column && !input.contains_key("phone") => {
                         column_of.push(("phone".into(), header.clone()));

@@ -126,10 +126,17 @@ const SYNONYMS: &[(&str, &[&str])] = &[
 /// Several headers may guess the same target (Outlook's "Business Phone" and "Home
 /// Phone" both guess `phone`); the importer keeps the first such column.
 pub fn guess(object: ObjectKind, header: &str) -> Option<&'static str> {
+    guess_ranked(object, header).map(|(target, _)| target)
+}
+
+/// [`guess`], and whether the header names the target itself (`Job Title`) rather than
+/// reaching it through a general word (`Title`, which Outlook uses for `Dr.`): where
+/// two columns would fill one field, the one that names it wins.
+pub fn guess_ranked(object: ObjectKind, header: &str) -> Option<(&'static str, bool)> {
     let valid = targets(object);
     let exact = header.trim().trim_start_matches('\u{feff}').to_lowercase();
     if let Some(&target) = valid.iter().find(|&&t| t == exact) {
-        return Some(target);
+        return Some((target, true));
     }
     let key = normalise(header, false);
     let meaning = meaning(&key)
@@ -137,7 +144,10 @@ pub fn guess(object: ObjectKind, header: &str) -> Option<&'static str> {
         // "Email 1", "Address 1": a first of several means the plain one.
         .or_else(|| key.strip_suffix('1').and_then(meaning))?;
     let target = resolve(object, meaning)?;
-    valid.iter().find(|&&t| t == target).copied()
+    valid
+        .iter()
+        .find(|&&t| t == target)
+        .map(|&t| (t, t == meaning))
 }
 
 fn meaning(key: &str) -> Option<&'static str> {

@@ -20,6 +20,21 @@ pub fn is_spelled_out_blank(cell: &str) -> bool {
     )
 }
 
+/// Whether a date cell holds the "no date" old systems write: Outlook's `0/0/00`, MySQL's
+/// `0000-00-00` (with a time of zeros or not): only zeros between separators.
+pub fn is_zero_date(cell: &str) -> bool {
+    let cell = cell.trim();
+    let mut digits = 0;
+    for c in cell.chars() {
+        match c {
+            '0' => digits += 1,
+            '/' | '-' | '.' | ':' | ' ' | 'T' => {}
+            _ => return false,
+        }
+    }
+    digits >= 3 && cell.contains(['/', '-', '.'])
+}
+
 /// The Excel error a broken formula left in a cell (`#REF!`, `#VALUE!`, `#DIV/0!`,
 /// `#NAME?`, `#NUM!`, `#NULL!`, `#DATA!`), if it holds one: a value went missing there.
 pub fn formula_error(cell: &str) -> Option<&str> {
@@ -57,6 +72,22 @@ mod tests {
         }
         for s in ["no", "N", "false", "0", "nej", "NEJ", "否", "off"] {
             assert_eq!(parse_bool(s), Ok(false), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn dates_of_zeros_are_no_date() {
+        for none in [
+            "0/0/00",
+            "0/0/0000",
+            "00.00.0000",
+            "0000-00-00",
+            "0000-00-00 00:00:00",
+        ] {
+            assert!(is_zero_date(none), "{none:?}");
+        }
+        for date in ["0", "00", "2000-01-01", "1/1/00", "0/0/01", "Never", ""] {
+            assert!(!is_zero_date(date), "{date:?}");
         }
     }
 

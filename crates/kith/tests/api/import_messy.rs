@@ -295,3 +295,48 @@ both!(
             .any(|p| p.value == "+4533923300;ext=124"));
     }
 );
+
+both!(
+    a_google_contacts_export_splits_its_values_and_drops_its_system_group,
+    |app| async move {
+        // Google Contacts writes several values in one cell with ` ::: ` between them,
+        // and system groups as `* name`.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "First Name,Last Name,Labels,E-mail 1 - Label,E-mail 1 - Value,Phone 1 - Label,Phone 1 - Value\n\
+                   Ane,Hansen,* myContacts ::: * starred ::: Kunder,* Home,ane@x.dk ::: ane@firma.dk,Mobile,+45 20 30 40 50 ::: +45 20 30 40 51\n";
+        let path = write(&dir, "google.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "google.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.import);
+        let ane = &find(app, "ane@firma.dk").await[0];
+        assert_eq!(ane["email"], "ane@x.dk");
+        assert_eq!(ane["phone"], "+4520304050");
+        assert_eq!(ane["tags"], json!(["Kunder", "starred"]));
+        let ids = ane["identities"].as_array().unwrap();
+        assert!(ids.iter().any(|i| i["value"] == "+4520304051"), "{ids:?}");
+    }
+);
+
+both!(
+    an_outlook_export_keeps_the_job_title_and_reads_0_0_00_as_no_birthday,
+    |app| async move {
+        // Outlook's "Title" is the honorific (Dr.); its "Job Title" is the job. A
+        // contact without a birthday has 0/0/00.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "\"Title\",\"First Name\",\"Last Name\",\"Job Title\",\"E-mail Address\",\"Birthday\",\"Categories\"\n\
+                   \"Dr.\",\"Ane\",\"Hansen\",\"Direktør\",\"ane@firma.dk\",\"1.3.1980\",\"Kunder;VIP\"\n\
+                   \"\",\"Bo\",\"Berg\",\"\",\"bo@x.dk\",\"0/0/00\",\"\"\n";
+        let path = write(&dir, "outlook.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "outlook.csv")).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (2, 0),
+            "{:?}",
+            report.import
+        );
+        let ane = &find(app, "ane@firma.dk").await[0];
+        assert_eq!(ane["job_title"], "Direktør");
+        assert_eq!(ane["birthday"], "1980-03-01");
+        assert_eq!(ane["tags"], json!(["Kunder", "VIP"]));
+        assert!(find(app, "bo@x.dk").await[0]["birthday"].is_null());
+    }
+);
