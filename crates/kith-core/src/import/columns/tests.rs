@@ -87,8 +87,21 @@ fn google_and_outlook_export_headers_are_recognised() {
             ("Business Country/Region", "country"),
             ("Categories", "tags"),
             ("Email 1", "email"),
+            ("Business Phone 2", "mobile"),
+            ("Home Phone 2", "mobile"),
+            ("Car Phone", "mobile"),
+            ("E-mail 3 Address", "email2"),
+            ("Phone 3 - Value", "mobile"),
+            ("Telefon 2", "mobile"),
         ],
     );
+    // Outlook's "Title" is the honorific: where "Job Title" is there too, it names the
+    // field and wins.
+    assert_eq!(
+        guess_ranked(Contact, "Job Title"),
+        Some(("job_title", true))
+    );
+    assert_eq!(guess_ranked(Contact, "Title"), Some(("job_title", false)));
 }
 
 #[test]
