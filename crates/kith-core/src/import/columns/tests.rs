@@ -114,6 +114,8 @@ fn chinese_contact_headers_are_recognised() {
             ("名", "first_name"),
             ("姓", "last_name"),
             ("姓氏", "last_name"),
+            ("客户名称", "company"),
+            ("所属客户", "company"),
             ("手机", "mobile"),
             ("手机号", "mobile"),
             ("手机号码", "mobile"),
