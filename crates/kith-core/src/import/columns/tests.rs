@@ -93,6 +93,7 @@ fn google_and_outlook_export_headers_are_recognised() {
             ("E-mail 3 Address", "email2"),
             ("Phone 3 - Value", "mobile"),
             ("Telefon 2", "mobile"),
+            ("CVR-nummer", "external_id"),
         ],
     );
     // Outlook's "Title" is the honorific: where "Job Title" is there too, it names the
@@ -254,6 +255,7 @@ fn deal_headers_are_recognised() {
             ("Pipeline", "pipeline"),
             ("Owner", "owner"),
             ("Company", "company"),
+            ("Associated Company", "company"),
             ("Email", "contact_email"),
             ("Contact Email", "contact_email"),
             ("Lost Reason", "lost_reason"),
