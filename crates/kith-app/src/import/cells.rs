@@ -161,7 +161,25 @@ pub(super) fn custom_cell(
 /// separator before anything but groups of three is a decimal one (`2,5`), and a
 /// fraction is no whole number: it was read as 25.
 fn integer(cell: &str) -> Result<i64, String> {
-    let bad = || format!("`{cell}` is not a whole number");
+    let bad = || {
+        // Registers and old CRMs give sizes as bands (`10-19`, `200+`).
+        let band = cell
+            .trim()
+            .trim_end_matches('+')
+            .split(['-', '–'])
+            .all(|n| {
+                let n = n.trim();
+                !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            });
+        if band && cell.trim() != "-" {
+            format!(
+                "`{cell}` is a range, and the field holds one number: write one, or keep \
+                 the ranges in a custom text field (--map \"COLUMN=custom.KEY\")"
+            )
+        } else {
+            format!("`{cell}` is not a whole number")
+        }
+    };
     let compact: String = cell
         .chars()
         .filter(|c| !c.is_whitespace() && !matches!(c, '\'' | '\u{a0}' | '\u{202f}'))

@@ -198,10 +198,12 @@ both!(
     whole_numbers_read_thousands_separators_and_refuse_fractions,
     |app| async move {
         let dir = tempfile_dir::Dir::new();
-        let csv = "Company;Employees\nA;1.200\nB;12 000\nC;2,5\nD;1.234,00\nE;-\n";
+        let csv = "Company;Employees\nA;1.200\nB;12 000\nC;2,5\nD;1.234,00\nE;-\nF;10-19\n";
         let path = write(&dir, "n.csv", csv.as_bytes());
         let report = import(app, &path, req(ObjectKind::Company, "n.csv")).await;
-        assert_eq!((report.import.created, report.import.failed), (3, 2));
+        assert_eq!((report.import.created, report.import.failed), (3, 3));
+        let why = &crate::import::refused(app, report.import.id).await[2].errors[0].1;
+        assert!(why.starts_with("`10-19` is a range"), "{why}");
         let list = app.api.get("/api/v1/companies?sort=name").await.body;
         let employees: Vec<&serde_json::Value> = list["data"]
             .as_array()
