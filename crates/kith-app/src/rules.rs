@@ -231,6 +231,10 @@ pub(crate) fn defaults(
 ) {
     let me = Scalar::Uuid(caller.user.id);
     let won = matches!(changes.get("kind"), Some(Scalar::Text(k)) if k == "won");
+    let site_domain = match changes.get("website") {
+        Some(Scalar::Text(site)) => kith_core::fields::domain_of_website(site),
+        _ => None,
+    };
     let done = changes.get("done") == Some(&Scalar::Bool(true));
     let mut default = |name: &str, v: Scalar| {
         if let Some(spec) = object.field(name) {
@@ -244,7 +248,15 @@ pub(crate) fn defaults(
             default("lifecycle_stage", Scalar::Text("lead".into()));
             default("owner_id", me);
         }
-        ObjectKind::Company | ObjectKind::Segment => default("owner_id", me),
+        ObjectKind::Company => {
+            default("owner_id", me);
+            // The domain links contacts by their email and finds duplicates; a website
+            // given without it says what it is.
+            if let Some(domain) = site_domain {
+                default("domain", Scalar::Text(domain));
+            }
+        }
+        ObjectKind::Segment => default("owner_id", me),
         ObjectKind::Order => {
             default("owner_id", me);
             default("ordered_at", Scalar::Time(now));

@@ -14,6 +14,12 @@ use custom::parse_custom;
 pub use custom::{custom_value, CustomDef, MAX_CUSTOM_FIELDS};
 pub use line_items::lines_total;
 pub use value::{date, datetime, parse};
+
+/// The domain of a website's address (`https://www.Nordlys.dk/kontakt` → `nordlys.dk`),
+/// when it has one.
+pub fn domain_of_website(website: &str) -> Option<String> {
+    value::domain(website).ok()
+}
 use value::{expect_str, json_type, parse_tags, text, url};
 
 use crate::objects::{FieldSpec, ObjectKind};

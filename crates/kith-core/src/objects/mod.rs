@@ -132,7 +132,11 @@ const ADDRESS: [FieldSpec; 6] = [
 
 const COMPANY: &[FieldSpec] = &[
     req("name", Kind::Text(T), "Company name."),
-    f("domain", Kind::Domain, "Web domain, e.g. example.com."),
+    f(
+        "domain",
+        Kind::Domain,
+        "Web domain, e.g. example.com; taken from the website when a new company has none.",
+    ),
     f("website", Kind::Url, "Website URL."),
     f("industry", Kind::Text(T), "Industry."),
     f(

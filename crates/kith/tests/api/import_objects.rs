@@ -143,6 +143,20 @@ both!(
             1,
             "no second company"
         );
+        // A website without a domain gives the domain, imported or made by the API.
+        let csv = "Navn;Hjemmeside\nHolm ApS;www.Holm.dk\n";
+        let path = write(&dir, "h.csv", csv.as_bytes());
+        import(app, &path, req(ObjectKind::Company, "h.csv")).await;
+        let made = app
+            .api
+            .create(
+                "companies",
+                json!({"name": "Lund", "website": "https://lund.dk/om"}),
+            )
+            .await;
+        assert_eq!(made["domain"], "lund.dk");
+        let holm = app.api.get("/api/v1/companies?q=holm").await.body;
+        assert_eq!(holm["data"][0]["domain"], "holm.dk");
     }
 );
 
