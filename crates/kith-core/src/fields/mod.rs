@@ -16,9 +16,35 @@ pub use line_items::lines_total;
 pub use value::{date, datetime, parse};
 
 /// The domain of a website's address (`https://www.Nordlys.dk/kontakt` → `nordlys.dk`),
-/// when it has one.
+/// when it is the company's own: a page on a shared site (facebook.com/firma) names the
+/// site, which many companies would then share.
 pub fn domain_of_website(website: &str) -> Option<String> {
-    value::domain(website).ok()
+    const SHARED: &[&str] = &[
+        "facebook.com",
+        "m.facebook.com",
+        "fb.com",
+        "linkedin.com",
+        "instagram.com",
+        "twitter.com",
+        "x.com",
+        "youtube.com",
+        "tiktok.com",
+        "sites.google.com",
+        "google.com",
+        "linktr.ee",
+        "bit.ly",
+        "weibo.com",
+        "mp.weixin.qq.com",
+        "qq.com",
+        "douyin.com",
+        "taobao.com",
+        "tmall.com",
+        "jd.com",
+        "1688.com",
+    ];
+    value::domain(website)
+        .ok()
+        .filter(|d| !SHARED.contains(&d.as_str()))
 }
 use value::{expect_str, json_type, parse_tags, text, url};
 
@@ -260,6 +286,24 @@ pub fn validate_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_website_gives_its_own_domain_not_a_shared_sites() {
+        assert_eq!(
+            domain_of_website("https://www.Nordlys.dk/kontakt").as_deref(),
+            Some("nordlys.dk")
+        );
+        assert_eq!(
+            domain_of_website("firma.wixsite.com/home").as_deref(),
+            Some("firma.wixsite.com")
+        );
+        assert_eq!(domain_of_website("https://www.facebook.com/firmaA"), None);
+        assert_eq!(
+            domain_of_website("https://sites.google.com/view/firma"),
+            None
+        );
+        assert_eq!(domain_of_website("not a site"), None);
+    }
     use serde_json::json;
 
     fn ctx() -> Context<'static> {
