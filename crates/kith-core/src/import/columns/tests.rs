@@ -94,6 +94,7 @@ fn google_and_outlook_export_headers_are_recognised() {
             ("Phone 3 - Value", "mobile"),
             ("Telefon 2", "mobile"),
             ("CVR-nummer", "external_id"),
+            ("Telefon og fax", "phone"),
         ],
     );
     // Outlook's "Title" is the honorific: where "Job Title" is there too, it names the
@@ -115,6 +116,7 @@ fn chinese_contact_headers_are_recognised() {
             ("名", "first_name"),
             ("姓", "last_name"),
             ("姓氏", "last_name"),
+            ("企业邮箱", "email"),
             ("客户名称", "company"),
             ("所属客户", "company"),
             ("手机", "mobile"),
