@@ -112,9 +112,12 @@ pub fn parse_datetime_in<Tz: TimeZone>(
 
 /// A date and time as written, and its offset east of UTC in seconds when it says one.
 fn written_datetime(s: &str, order: DateOrder) -> Result<(NaiveDateTime, Option<i64>), String> {
-    let s = narrow(s);
+    let mut s = narrow(s);
     if let Some(serial) = excel_datetime(&s) {
         return Ok((serial, None));
+    }
+    if let Some(clock) = chinese_clock(&s) {
+        s = clock;
     }
     let (date, time) = split_time(&s);
     let date = date_only(date, order)?;
@@ -123,6 +126,80 @@ fn written_datetime(s: &str, order: DateOrder) -> Result<(NaiveDateTime, Option<
     };
     let (time, offset) = time_of_day(time).ok_or(TIME_HELP)?;
     Ok((date.and_time(time), offset))
+}
+
+/// The halves of the day as Chinese writes them before the hour.
+const MERIDIEM: [(&str, &str); 7] = [
+    ("上午", "am"),
+    ("早上", "am"),
+    ("凌晨", "am"),
+    ("中午", "pm"),
+    ("下午", "pm"),
+    ("傍晚", "pm"),
+    ("晚上", "pm"),
+];
+
+/// "2026年3月1日下午2点30分" as "2026年3月1日 2:30 pm": the clock as Chinese writes
+/// it, with 上午/下午 (morning, afternoon) and the like, 点 or 时 after the hour, 分 and
+/// 秒 after minutes and seconds, 半 for half past. None when `s` writes no such time.
+fn chinese_clock(s: &str) -> Option<String> {
+    let Some(point) = s.find(['点', '时']) else {
+        // "2026/3/1 下午2:30": only the half of the day is Chinese.
+        return MERIDIEM.iter().find_map(|(word, half)| {
+            let at = s.find(word)?;
+            let after = s[at + word.len()..].trim_start();
+            (after.starts_with(|c: char| c.is_ascii_digit()) && after.contains(':'))
+                .then(|| format!("{} {after} {half}", s[..at].trim_end()))
+        });
+    };
+    let head = &s[..point];
+    let hour_at = head
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_digit())
+        .last()?
+        .0;
+    let hour: u32 = head[hour_at..].parse().ok()?;
+    let mut date = head[..hour_at].trim_end();
+    let mut meridiem = "";
+    for (word, half) in MERIDIEM {
+        if let Some(d) = date.strip_suffix(word) {
+            (date, meridiem) = (d.trim_end(), half);
+            break;
+        }
+    }
+    // 点 and 时 are three bytes in UTF-8.
+    let mut rest = s[point + 3..].trim_start();
+    // Digits and their unit (分, 秒) at the start of `rest`; 0 when there are none.
+    fn part(rest: &mut &str, unit: char) -> Option<u32> {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return Some(0);
+        }
+        let n = rest[..digits].parse().ok()?;
+        let after = rest[digits..].trim_start();
+        *rest = after.strip_prefix(unit).unwrap_or(after).trim_start();
+        Some(n)
+    }
+    let (minute, second) = match rest.strip_prefix('半') {
+        Some(r) => {
+            rest = r.trim_start();
+            (30, 0)
+        }
+        None => (part(&mut rest, '分')?, part(&mut rest, '秒')?),
+    };
+    if !rest.is_empty() {
+        return None;
+    }
+    if hour > 12 {
+        // 下午14点: the hour says it already.
+        meridiem = "";
+    }
+    Some(
+        format!("{date} {hour}:{minute:02}:{second:02} {meridiem}")
+            .trim_end()
+            .to_string(),
+    )
 }
 
 /// Full-width digits and punctuation (２０２６／３／１, １０：００) as ASCII, and
