@@ -106,6 +106,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("deal_name", &["dealname", "deal", "opportunityname", "opportunity", "salgsmulighed",
         "商机名称", "商机"]),
     ("contact_email", &["contactemail", "kontaktemail", "customeremail", "buyeremail",
+        "personemail", "contactpersonemail", "primarycontactemail",
         "kundeemail", "kundemail", "kundensemail", "联系人邮箱", "客户邮箱", "买家邮箱"]),
     ("lost_reason", &["lostreason", "closedlostreason", "reasonlost", "丢单原因", "输单原因"]),
     ("order_number", &["ordernumber", "orderno", "ordernr", "orderid", "order", "ordrenummer",

@@ -258,6 +258,8 @@ fn deal_headers_are_recognised() {
             ("Owner", "owner"),
             ("Company", "company"),
             ("Associated Company", "company"),
+            ("Person - Email", "contact_email"),
+            ("Organization", "company"),
             ("Email", "contact_email"),
             ("Contact Email", "contact_email"),
             ("Lost Reason", "lost_reason"),
