@@ -101,7 +101,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("stage", &["stage", "dealstage", "salesstage", "fase", "阶段", "销售阶段", "商机阶段"]),
     ("pipeline", &["pipeline", "salespipeline", "销售管道", "销售流程"]),
     ("owner", &["owner", "contactowner", "dealowner", "accountowner", "companyowner",
-        "assignedto", "salesperson", "ansvarlig", "ejer", "saelger", "负责人", "所有者", "销售负责人",
+        "assignedto", "assignedtouser", "salesperson", "ansvarlig", "ejer", "saelger", "负责人", "所有者", "销售负责人",
         "跟进人"]),
     ("deal_name", &["dealname", "deal", "opportunityname", "opportunity", "salgsmulighed",
         "商机名称", "商机"]),
@@ -185,7 +185,8 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Order, "date" | "ordered_at") => "ordered_at",
         (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
-        (Activity, "date") => "occurred_at",
+        // Pipedrive dates its activities by when they were due.
+        (Activity, "date" | "due") => "occurred_at",
         (Activity, "duration") => "duration_minutes",
         (Task, "name" | "title" | "subject") => "title",
         (Task, "body") => "notes",

@@ -277,6 +277,8 @@ fn activity_and_task_headers_are_recognised() {
             ("Notes", "body"),
             ("Description", "body"),
             ("Date", "occurred_at"),
+            ("Due date", "occurred_at"),
+            ("Assigned to user", "owner"),
             ("Duration", "duration_minutes"),
             ("Email", "contact_email"),
             ("Company", "company"),
