@@ -330,18 +330,23 @@ impl RowRules<'_> {
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
         let no_phone_column = !self.mapping.has("phone");
-        // Amounts are read in the row's currency, wherever its column stands.
-        let currency = RowCurrency {
-            column: self
-                .mapping
+        let cell_of = |target: &str| {
+            self.mapping
                 .columns
                 .iter()
-                .position(|(_, t)| t.as_ref().is_some_and(|t| t.name() == "currency"))
+                .position(|(_, t)| t.as_ref().is_some_and(|t| t.name() == target))
                 .and_then(|i| raw.cells.get(i))
                 .map(|c| c.trim())
-                .filter(|c| !c.is_empty() && !is_spelled_out_blank(c)),
+                .filter(|c| !c.is_empty() && !is_spelled_out_blank(c))
+        };
+        // Amounts are read in the row's currency, wherever its column stands.
+        let currency = RowCurrency {
+            column: cell_of("currency"),
             default: &self.currency,
         };
+        // A time of day in a column of its own completes the row's date.
+        let mut time_of_day = cell_of("time_of_day");
+        let mut not_a_time = None;
         for (i, (header, target)) in self.mapping.columns.iter().enumerate() {
             let Some(target) = target else { continue };
             let cell = raw.cells.get(i).map(|c| c.trim()).unwrap_or("");
@@ -363,6 +368,20 @@ impl RowRules<'_> {
                     // `a@x.dk; b@x.dk` in a contact's Email column: the first is the
                     // email, the others are more ways to reach and find the same person.
                     let mut cell = cell;
+                    let joined;
+                    if Some(spec.name) == dated_field(self.object) {
+                        // A date that says its time keeps it.
+                        let time = time_of_day.take().filter(|_| !has_time(cell));
+                        if let Some(time) = time {
+                            match bare_time(time) {
+                                Some(t) => {
+                                    joined = format!("{cell} {t}");
+                                    cell = &joined;
+                                }
+                                None => not_a_time = Some(time),
+                            }
+                        }
+                    }
                     if self.object == ObjectKind::Contact {
                         if let Some((first, more)) = several(spec.name, cell) {
                             cell = first;
@@ -449,11 +468,25 @@ impl RowRules<'_> {
                         Err(e) => bad(e),
                     },
                     "owner" => links.owner = Some(cell.to_lowercase()),
+                    // Joined to the date above; what is left has no date to go with.
+                    "time_of_day" => {}
                     "stage" => links.stage = Some(collapse(cell)),
                     "pipeline" => links.pipeline = Some(collapse(cell)),
                     _ => {}
                 },
             }
+        }
+        if let Some(time) = not_a_time {
+            errors.push((
+                self.header_of("time_of_day"),
+                format!("`{time}` is not a time of day"),
+            ));
+        }
+        if let (Some(time), Some(field)) = (time_of_day, dated_field(self.object)) {
+            errors.push((
+                self.header_of("time_of_day"),
+                format!("`{time}` is a time of day, and the row has no {field} date for it"),
+            ));
         }
         let mut notes = None;
         if !notes_parts.is_empty() {
@@ -536,6 +569,33 @@ impl RowRules<'_> {
             .map(|(h, _)| h.clone())
             .unwrap_or_default()
     }
+}
+
+/// The field a separate time-of-day column completes.
+fn dated_field(object: ObjectKind) -> Option<&'static str> {
+    match object {
+        ObjectKind::Activity => Some("occurred_at"),
+        ObjectKind::Task => Some("due_at"),
+        ObjectKind::Order => Some("ordered_at"),
+        _ => None,
+    }
+}
+
+/// A time-of-day cell's time: `10:00`, `2:30 PM`, `14.30`, `下午2点`, or the time of a
+/// spreadsheet's time-only cell (which reads as a time on 1899-12-30 or -31).
+fn bare_time(cell: &str) -> Option<&str> {
+    let cell = cell.trim();
+    let cell = ["1899-12-30 ", "1899-12-31 "]
+        .iter()
+        .find_map(|day| cell.strip_prefix(day))
+        .unwrap_or(cell);
+    let dated = cell.contains(['-', '/', '年']);
+    (!dated && cell.contains([':', '.', '点', '时'])).then_some(cell)
+}
+
+/// Whether a date cell already says a time of day.
+fn has_time(cell: &str) -> bool {
+    cell.contains([':', '点', '时']) || cell.to_lowercase().contains(" kl")
 }
 
 fn refuse(raw: RawRow, errors: Vec<(String, String)>) -> Outcome {

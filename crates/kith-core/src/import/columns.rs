@@ -119,9 +119,12 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "渠道", "销售渠道"]),
     ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
     ("subject", &["subject", "emne", "主题", "标题"]),
-    ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "日期", "时间"]),
+    ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "startdate", "日期", "时间"]),
     ("duration", &["duration", "durationminutes", "minutes", "varighed", "时长", "持续时间"]),
     ("due", &["due", "duedate", "dueat", "deadline", "forfaldsdato", "frist", "截止日期", "到期日"]),
+    // The time of a date given in a column of its own (Pipedrive's Due date + Due time).
+    ("time_of_day", &["duetime", "starttime", "ordertime", "tidspunkt", "klokkeslaet",
+        "starttidspunkt"]),
     ("remind_at", &["remindat", "reminder", "paamindelse", "提醒时间"]),
     ("priority", &["priority", "prioritet", "优先级"]),
     ("done", &["done", "completed", "udfoert", "完成", "已完成"]),
@@ -268,9 +271,22 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "contact_email",
             "external_id",
             "owner",
+            "time_of_day",
         ],
-        ObjectKind::Task => &["company", "contact_email", "external_id", "owner"],
-        ObjectKind::Order => &["company", "company_domain", "contact_email", "owner"],
+        ObjectKind::Task => &[
+            "company",
+            "contact_email",
+            "external_id",
+            "owner",
+            "time_of_day",
+        ],
+        ObjectKind::Order => &[
+            "company",
+            "company_domain",
+            "contact_email",
+            "owner",
+            "time_of_day",
+        ],
         _ => &[],
     };
     for p in pseudo {

@@ -295,3 +295,71 @@ both!(
         assert_eq!(find(app, "li@x.cn").await[0]["lifecycle_stage"], "lead");
     }
 );
+
+both!(
+    a_date_and_its_time_in_two_columns_are_joined,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        app.api
+            .create(
+                "contacts",
+                json!({"first_name": "Ane", "email": "ane@x.dk"}),
+            )
+            .await;
+        // Pipedrive's activities: Due date and Due time. A row with a time and no date,
+        // and one whose time is no time, are refused naming the time's column.
+        let csv = "Subject,Type,Due date,Due time,Person - Email\n\
+                   A,Call,2026-01-05,10:30,ane@x.dk\n\
+                   B,Call,05-01-2026,2:15 PM,ane@x.dk\n\
+                   C,Call,2026-01-05,,ane@x.dk\n\
+                   D,Call,,09:00,ane@x.dk\n\
+                   E,Call,2026-01-05,soon,ane@x.dk\n\
+                   F,Call,2026-01-05 08:00,11:00,ane@x.dk\n";
+        let path = write(&dir, "acts.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Activity, "acts.csv")).await;
+        let refused = crate::import::refused(app, report.import.id).await;
+        assert_eq!(
+            (report.import.created, report.import.failed),
+            (4, 2),
+            "{refused:?}"
+        );
+        let why: Vec<(i64, &str, &str)> = refused
+            .iter()
+            .map(|r| (r.line, r.errors[0].0.as_str(), r.errors[0].1.as_str()))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                (
+                    5,
+                    "Due time",
+                    "`09:00` is a time of day, and the row has no occurred_at date for it"
+                ),
+                (6, "Due time", "`soon` is not a time of day"),
+            ]
+        );
+        let acts = app.api.get("/api/v1/activities").await.body["data"].clone();
+        let mut at: Vec<(String, String)> = acts
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                (
+                    a["subject"].as_str().unwrap().to_string(),
+                    a["occurred_at"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        at.sort();
+        // The workspace's clock is Copenhagen's: winter, UTC+1. F's own time wins.
+        assert_eq!(
+            at,
+            [
+                ("A".to_string(), "2026-01-05T09:30:00.000000Z".to_string()),
+                ("B".to_string(), "2026-01-05T13:15:00.000000Z".to_string()),
+                ("C".to_string(), "2026-01-04T23:00:00.000000Z".to_string()),
+                ("F".to_string(), "2026-01-05T07:00:00.000000Z".to_string()),
+            ]
+        );
+    }
+);

@@ -142,3 +142,37 @@ both!(
         assert_eq!(find(app, "cy@x.dk").await.len(), 1);
     }
 );
+
+both!(
+    a_spreadsheet_time_cell_completes_its_date_cell,
+    |app| async move {
+        // Excel keeps a time-only cell as a fraction of a day formatted as a time.
+        use rust_xlsxwriter::{ExcelDateTime, Format};
+        let dir = tempfile_dir::Dir::new();
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        for (c, h) in ["Subject", "Start Date", "Start Time", "Type"]
+            .iter()
+            .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        sheet.write_string(1, 0, "Kickoff").unwrap();
+        sheet.write_string(1, 3, "Møde").unwrap();
+        let day = ExcelDateTime::from_ymd(2026, 1, 5).unwrap();
+        let time = ExcelDateTime::from_hms(10, 30, 0).unwrap();
+        sheet
+            .write_datetime_with_format(1, 1, &day, &Format::new().set_num_format("dd-mm-yyyy"))
+            .unwrap();
+        sheet
+            .write_datetime_with_format(1, 2, &time, &Format::new().set_num_format("hh:mm"))
+            .unwrap();
+        let path = write(&dir, "moeder.xlsx", &book.save_to_buffer().unwrap());
+        let report = import(app, &path, req(ObjectKind::Activity, "moeder.xlsx")).await;
+        let refused = crate::import::refused(app, report.import.id).await;
+        assert_eq!(report.import.created, 1, "{refused:?}");
+        let acts = app.api.get("/api/v1/activities").await.body["data"].clone();
+        // 10:30 in Copenhagen in winter.
+        assert_eq!(acts[0]["occurred_at"], "2026-01-05T09:30:00.000000Z");
+    }
+);
