@@ -119,12 +119,14 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "渠道", "销售渠道"]),
     ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
     ("subject", &["subject", "emne", "主题", "标题"]),
-    ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "startdate", "日期", "时间"]),
+    ("date", &["date", "dato", "time", "timestamp", "occurredat", "activitydate", "日期", "时间"]),
+    // When a meeting began; a task's start is not its due date.
+    ("start", &["startdate", "start", "startdato"]),
     ("duration", &["duration", "durationminutes", "minutes", "varighed", "时长", "持续时间"]),
     ("due", &["due", "duedate", "dueat", "deadline", "forfaldsdato", "frist", "截止日期", "到期日"]),
     // The time of a date given in a column of its own (Pipedrive's Due date + Due time).
-    ("time_of_day", &["duetime", "starttime", "ordertime", "tidspunkt", "klokkeslaet",
-        "starttidspunkt"]),
+    ("time_of_day", &["duetime", "ordertime", "tidspunkt", "klokkeslaet"]),
+    ("start_time", &["starttime", "starttidspunkt"]),
     ("remind_at", &["remindat", "reminder", "paamindelse", "提醒时间"]),
     ("priority", &["priority", "prioritet", "优先级"]),
     ("done", &["done", "completed", "udfoert", "完成", "已完成"]),
@@ -189,7 +191,8 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
         // Pipedrive dates its activities by when they were due.
-        (Activity, "date" | "due") => "occurred_at",
+        (Activity, "date" | "due" | "start") => "occurred_at",
+        (Activity, "start_time") => "time_of_day",
         (Activity, "duration") => "duration_minutes",
         (Task, "name" | "title" | "subject") => "title",
         (Task, "body") => "notes",

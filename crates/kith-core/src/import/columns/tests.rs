@@ -278,6 +278,7 @@ fn activity_and_task_headers_are_recognised() {
             ("Description", "body"),
             ("Date", "occurred_at"),
             ("Due date", "occurred_at"),
+            ("Start Date", "occurred_at"),
             ("Assigned to user", "owner"),
             ("Duration", "duration_minutes"),
             ("Email", "contact_email"),
@@ -311,6 +312,12 @@ fn headers_that_do_not_fit_the_object_are_not_guessed() {
     assert_eq!(guess(Contact, "Industry"), None);
     assert_eq!(guess(Contact, "Website"), None);
     assert_eq!(guess(Deal, "Birthday"), None);
+    // An Outlook task has a Start Date and a Due Date: only the second is due.
+    assert_eq!(guess(Task, "Start Date"), None);
+    assert_eq!(guess(Task, "Due Date"), Some("due_at"));
+    assert_eq!(guess(Task, "Start Time"), None);
+    assert_eq!(guess(Activity, "Start Time"), Some("time_of_day"));
+    assert_eq!(guess(Task, "Due Time"), Some("time_of_day"));
     assert_eq!(guess(Contact, "会员等级"), None);
     assert_eq!(guess(Contact, ""), None);
     assert_eq!(guess(Contact, "  ---  "), None);
