@@ -120,6 +120,14 @@ pub fn phone_number(stored: &str) -> &str {
     stored.split(';').next().unwrap_or(stored)
 }
 
+/// The extension of a stored phone (`+4570123456;ext=12` → `12`), if it has one.
+pub fn phone_extension(stored: &str) -> Option<&str> {
+    stored
+        .split_once(";ext=")
+        .map(|(_, ext)| ext)
+        .filter(|e| !e.is_empty())
+}
+
 /// How our users write "extension" where libphonenumber knows only English forms:
 /// Danish (`lokal 12`, `lok. 12`) and Chinese (`转 123`, `分机 123`).
 const EXTENSION_WORDS: &[&str] = &["lokal", "lok.", "lok", "转", "轉", "分机", "分機"];
@@ -292,6 +300,8 @@ mod tests {
             "{err}"
         );
         assert_eq!(phone_number("+4520123456"), "+4520123456");
+        assert_eq!(phone_extension("+16502530000;ext=4321"), Some("4321"));
+        assert_eq!(phone_extension("+4520123456"), None);
     }
 
     #[test]

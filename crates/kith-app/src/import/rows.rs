@@ -7,7 +7,8 @@ use std::collections::BTreeSet;
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
-    formula_error, is_spelled_out_blank, is_zero_date, split_full_name, DateOrder,
+    formula_error, is_spelled_out_blank, is_zero_date, says_time, split_full_name, time_only,
+    DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
@@ -371,9 +372,9 @@ impl RowRules<'_> {
                     let joined;
                     if Some(spec.name) == dated_field(self.object) {
                         // A date that says its time keeps it.
-                        let time = time_of_day.take().filter(|_| !has_time(cell));
+                        let time = time_of_day.take().filter(|_| !says_time(cell));
                         if let Some(time) = time {
-                            match bare_time(time) {
+                            match time_only(time) {
                                 Some(t) => {
                                     joined = format!("{cell} {t}");
                                     cell = &joined;
@@ -579,23 +580,6 @@ fn dated_field(object: ObjectKind) -> Option<&'static str> {
         ObjectKind::Order => Some("ordered_at"),
         _ => None,
     }
-}
-
-/// A time-of-day cell's time: `10:00`, `2:30 PM`, `14.30`, `下午2点`, or the time of a
-/// spreadsheet's time-only cell (which reads as a time on 1899-12-30 or -31).
-fn bare_time(cell: &str) -> Option<&str> {
-    let cell = cell.trim();
-    let cell = ["1899-12-30 ", "1899-12-31 "]
-        .iter()
-        .find_map(|day| cell.strip_prefix(day))
-        .unwrap_or(cell);
-    let dated = cell.contains(['-', '/', '年']);
-    (!dated && cell.contains([':', '.', '点', '时'])).then_some(cell)
-}
-
-/// Whether a date cell already says a time of day.
-fn has_time(cell: &str) -> bool {
-    cell.contains([':', '点', '时']) || cell.to_lowercase().contains(" kl")
 }
 
 fn refuse(raw: RawRow, errors: Vec<(String, String)>) -> Outcome {

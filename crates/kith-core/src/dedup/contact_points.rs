@@ -62,11 +62,11 @@ pub(crate) fn is_usable_phone(digits: &str) -> bool {
 /// The digits of a phone number, and `x` and its extension's when it has one
 /// (`4570123456x12`).
 pub(crate) fn phone_digits(phone: &str) -> String {
+    use crate::contact_points::{phone_extension, phone_number};
     let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
-    let number = crate::contact_points::phone_number(phone);
-    match phone[number.len()..].split_once("ext=") {
-        Some((_, ext)) if !digits(ext).is_empty() => format!("{}x{}", digits(number), digits(ext)),
-        _ => digits(number),
+    match phone_extension(phone) {
+        Some(ext) => format!("{}x{}", digits(phone_number(phone)), digits(ext)),
+        None => digits(phone_number(phone)),
     }
 }
 

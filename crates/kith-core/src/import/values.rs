@@ -5,7 +5,9 @@ mod dates;
 mod money;
 mod names;
 
-pub use dates::{parse_birthday, parse_date, parse_datetime, parse_datetime_in, DateOrder};
+pub use dates::{
+    parse_birthday, parse_date, parse_datetime, parse_datetime_in, says_time, time_only, DateOrder,
+};
 pub use money::{decimals, parse_money, parse_money_in, Money};
 pub use names::split_full_name;
 

@@ -311,13 +311,9 @@ fn send_at(
     if written.is_empty() {
         return Ok(None);
     }
-    chrono::NaiveDateTime::parse_from_str(written, "%Y-%m-%dT%H:%M")
-        .ok()
-        .and_then(|t| kith_core::wall_clock::to_utc(t, &tz))
-        .map(Some)
-        .ok_or_else(|| {
-            kith_core::Error::field("at", format!("`{written}` is not a date and time")).into()
-        })
+    super::datetime_local(written, tz).map(Some).ok_or_else(|| {
+        kith_core::Error::field("at", format!("`{written}` is not a date and time")).into()
+    })
 }
 
 const STEP_ROWS: usize = 5;

@@ -321,6 +321,16 @@ pub(crate) fn app_error(lang: Lang, e: kith_app::Error) -> Response {
 }
 
 /// A short human reason for an application error (shown beside a form).
+/// A `datetime-local` form value (`2026-12-01T09:30`), which is on the workspace's
+/// clock, as the instant it names.
+pub(crate) fn datetime_local(
+    value: &str,
+    tz: chrono_tz::Tz,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    let naive = chrono::NaiveDateTime::parse_from_str(value.trim(), "%Y-%m-%dT%H:%M").ok()?;
+    kith_core::wall_clock::to_utc(naive, &tz)
+}
+
 pub(crate) fn reason(e: &kith_app::Error) -> String {
     match e {
         kith_app::Error::Invalid(inner) if !inner.fields.is_empty() => inner

@@ -507,8 +507,7 @@ pub async fn deal(AxState(s): AxState<State>, v: Viewer, Path(id): Path<String>)
 
 /// `2026-12-01T09:30` in `tz` as an RFC 3339 UTC timestamp.
 fn local_to_utc(local: &str, tz: chrono_tz::Tz) -> Option<String> {
-    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").ok()?;
-    let t = kith_core::wall_clock::to_utc(naive, &tz)?;
+    let t = super::datetime_local(local, tz)?;
     Some(Scalar::Time(t).to_json().as_str()?.to_string())
 }
 

@@ -110,6 +110,34 @@ pub fn parse_datetime_in<Tz: TimeZone>(
     crate::wall_clock::to_utc(local, tz).ok_or_else(|| TIME_HELP.to_string())
 }
 
+/// Whether a cell that holds a date also says its time of day (`2026-03-01 10:00`,
+/// `01.03.2026 kl. 14.30`, `2026年3月1日下午2点`).
+pub fn says_time(cell: &str) -> bool {
+    let s = narrow(cell);
+    let s = chinese_clock(&s).unwrap_or(s);
+    split_time(&s).1.is_some()
+}
+
+/// The time of day a cell holds with no date (`10:30`, `2:30 PM`, `14.30`, `下午2点`, or a
+/// spreadsheet's time-only cell, which reads as a time on 1899-12-30 or -31), written so
+/// it reads after a date: `14:30:00`, with its offset when it says one.
+pub fn time_only(cell: &str) -> Option<String> {
+    let s = narrow(cell);
+    let s = ["1899-12-30 ", "1899-12-31 "]
+        .iter()
+        .find_map(|day| s.strip_prefix(day))
+        .map_or_else(|| s.clone(), str::to_string);
+    let s = chinese_clock(&s).unwrap_or(s);
+    let (time, offset) = time_of_day(&s)?;
+    let mut out = time.format("%H:%M:%S").to_string();
+    if let Some(offset) = offset {
+        let sign = if offset < 0 { '-' } else { '+' };
+        let minutes = offset.abs() / 60;
+        out.push_str(&format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60));
+    }
+    Some(out)
+}
+
 /// A date and time as written, and its offset east of UTC in seconds when it says one.
 fn written_datetime(s: &str, order: DateOrder) -> Result<(NaiveDateTime, Option<i64>), String> {
     let mut s = narrow(s);

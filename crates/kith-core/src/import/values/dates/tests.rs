@@ -267,3 +267,30 @@ fn impossible_times_are_refused() {
     }
     assert!(parse_datetime("nonsense 10:00", DayFirst).is_err());
 }
+
+#[test]
+fn a_time_alone_is_told_from_a_date_with_its_time() {
+    for (cell, time) in [
+        ("10:30", "10:30:00"),
+        ("2:15 PM", "14:15:00"),
+        ("14.30", "14:30:00"),
+        ("下午2点", "14:00:00"),
+        ("1899-12-31 10:30:00", "10:30:00"),
+        ("10:30 +02:00", "10:30:00+02:00"),
+    ] {
+        assert_eq!(time_only(cell).as_deref(), Some(time), "{cell:?}");
+    }
+    for not_a_time in ["soon", "2026-01-05 10:30", "2026-01-05", "25:00"] {
+        assert_eq!(time_only(not_a_time), None, "{not_a_time:?}");
+    }
+    for with_time in [
+        "2026-01-05 08:00",
+        "01.03.2026 kl. 14.30",
+        "2026年3月1日下午2点",
+    ] {
+        assert!(says_time(with_time), "{with_time:?}");
+    }
+    for date in ["2026-01-05", "1. marts 2026", "2026年3月1日"] {
+        assert!(!says_time(date), "{date:?}");
+    }
+}
