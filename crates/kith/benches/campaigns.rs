@@ -96,6 +96,7 @@ async fn load(app: &App, ws: kith_store::WorkspaceId, n: usize) {
                     (f("consent"), Scalar::Json(json!({"email": "granted"}))),
                 ],
                 custom: Map::new(),
+                created_at: None,
             })
             .collect();
         let mut tx = app.db().begin().await.unwrap();

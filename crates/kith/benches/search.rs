@@ -171,6 +171,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                     id: *id,
                     columns: vec![(spec(co, "name"), text(name))],
                     custom: Default::default(),
+                    created_at: None,
                 };
                 (r, terms)
             })
@@ -219,6 +220,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                     id,
                     columns,
                     custom: Default::default(),
+                    created_at: None,
                 },
                 terms,
             ));
@@ -253,6 +255,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                     id: Uuid::now_v7(),
                     columns,
                     custom: Default::default(),
+                    created_at: None,
                 },
                 terms,
             ));
@@ -284,6 +287,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                     id: Uuid::now_v7(),
                     columns,
                     custom: Default::default(),
+                    created_at: None,
                 },
                 terms,
             ));
@@ -310,6 +314,7 @@ async fn build(db: &Db, ws: WorkspaceId, n: usize) -> (f64, f64, String, String)
                     id: Uuid::now_v7(),
                     columns,
                     custom: Default::default(),
+                    created_at: None,
                 },
                 terms,
             ));

@@ -92,12 +92,15 @@ fn for_field(object: ObjectKind, f: &'static FieldSpec) -> Vec<Column> {
     }
 }
 
-/// Every column that imports back: the id, the built-in fields in their order, tags,
-/// then the custom fields.
+/// Every column that imports back: the id, the built-in fields in their order, when the
+/// record was made, tags, then the custom fields.
 pub(crate) fn all(object: ObjectKind, defs: &[CustomDef]) -> Vec<Column> {
     let mut cols = vec![Column::Id];
     for f in object.fields() {
         cols.extend(for_field(object, f));
+    }
+    if kith_core::import::columns::targets(object).contains(&"created_at") {
+        cols.push(Column::CreatedAt);
     }
     if object.is_customisable() {
         cols.push(Column::Tags);

@@ -408,6 +408,8 @@ impl App {
         let result = result.and(restored.map_err(Error::from));
         drop(rx);
         let _ = reader.await;
+        let mut notes = opened.notes.list();
+        notes.extend(writer.notes());
         let mut import = writer.import;
         import.updated_at = Utc::now();
         match result {
@@ -415,7 +417,6 @@ impl App {
                 import.status = "done".into();
                 import.bytes_done = import.bytes_total.max(import.bytes_done);
                 import.finished_at = Some(import.updated_at);
-                let notes = opened.notes.list();
                 if !notes.is_empty() {
                     import.message = Some(notes.join("; "));
                 }
@@ -440,7 +441,7 @@ impl App {
             import,
             mapping,
             rejects,
-            notes: opened.notes.list(),
+            notes,
             resumed: false,
         })
     }

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
 use kith_core::import::values::{
-    formula_error, is_spelled_out_blank, is_zero_date, says_time, split_full_name, time_only,
-    DateOrder,
+    formula_error, is_spelled_out_blank, is_zero_date, parse_created_in, says_time,
+    split_full_name, time_only, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
@@ -241,6 +242,8 @@ pub struct Prepared {
     /// Search terms and identity rows of a new contact or company, worked out on the
     /// reader's thread so the writer need not; `None` after a merge changed the values.
     pub index: Option<crate::search_index::Parts>,
+    /// When the old system made the record: a new record's creation time.
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 impl Prepared {
@@ -328,6 +331,7 @@ impl RowRules<'_> {
         let mut external_id = None;
         let mut notes_parts: Vec<&str> = vec![];
         let mut full_name = None;
+        let mut created_at = None;
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
         let no_phone_column = !self.mapping.has("phone");
@@ -469,6 +473,12 @@ impl RowRules<'_> {
                         Err(e) => bad(e),
                     },
                     "owner" => links.owner = Some(cell.to_lowercase()),
+                    "created_at" => {
+                        match parse_created_in(cell, self.date_order, &self.time_zone, Utc::now()) {
+                            Ok(t) => created_at = Some(t),
+                            Err(e) => bad(e),
+                        }
+                    }
                     // Joined to the date above; what is left has no date to go with.
                     "time_of_day" => {}
                     "stage" => links.stage = Some(collapse(cell)),
@@ -488,6 +498,14 @@ impl RowRules<'_> {
                 self.header_of("time_of_day"),
                 format!("`{time}` is a time of day, and the row has no {field} date for it"),
             ));
+        }
+        // A note or call the old system kept without a date happened when it was logged.
+        if let (ObjectKind::Activity, Some(t)) = (self.object, created_at) {
+            if !input.contains_key("occurred_at") {
+                let t = t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                column_of.push(("occurred_at".into(), self.header_of("created_at")));
+                input.insert("occurred_at".into(), t.into());
+            }
         }
         let mut notes = None;
         if !notes_parts.is_empty() {
@@ -522,7 +540,14 @@ impl RowRules<'_> {
         if !tags.is_empty() {
             input.insert("tags".into(), tags.into_iter().collect());
         }
-        let key = fingerprint(self.object, &input, &links, &external_id, &notes);
+        let key = fingerprint(
+            self.object,
+            &input,
+            &links,
+            &external_id,
+            &notes,
+            created_at,
+        );
         // Links are resolved later: required references are checked then.
         let (changes, field_errors) =
             fields::validate_all(self.object, &input, Mode::Create, &self.ctx);
@@ -557,6 +582,7 @@ impl RowRules<'_> {
             notes,
             key,
             index: None,
+            created_at,
         };
         row.index = row.index_parts(self.object);
         Outcome::Ready(Box::new(row))
@@ -597,12 +623,17 @@ fn fingerprint(
     links: &Links,
     external_id: &Option<String>,
     notes: &Option<String>,
+    created_at: Option<DateTime<Utc>>,
 ) -> String {
     let mut h = Sha256::new();
     h.update(object.singular());
     h.update([0]);
     h.update(Value::Object(input.clone()).to_string());
     h.update(format!("{links:?}{external_id:?}{notes:?}"));
+    // Only when given, so the rows of files without one keep the keys they had.
+    if let Some(t) = created_at {
+        h.update(t.to_rfc3339());
+    }
     let d = h.finalize();
     d[..16].iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -13,6 +13,8 @@
 //! - `notes`: text that becomes a note on the record's timeline.
 //! - `owner`: the owning (for tasks: assigned) user, by email.
 //! - `stage`, `pipeline`: a deal's stage and pipeline, by name.
+//! - `created_at`: when the old system made the record ("customer since"), kept for the
+//!   records an import creates; an order's creation is its order date.
 //!
 //! Orders are one row per order: its number (the key a re-run matches on), customer by
 //! email, date, status, channel, currency and total (money as people type it).
@@ -113,8 +115,14 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "ordrenr", "ordre", "订单号", "订单编号", "订单"]),
     ("total", &["total", "ordertotal", "totalprice", "totalamount", "grandtotal", "subtotal",
         "ordrebeloeb", "ordretotal", "ialt", "总额", "总金额", "订单金额", "实付金额", "合计"]),
-    ("ordered_at", &["orderdate", "orderedat", "createdat", "purchasedate", "paidat", "ordredato",
+    ("ordered_at", &["orderdate", "orderedat", "purchasedate", "paidat", "ordredato",
         "koebsdato", "下单时间", "订单日期", "购买日期", "付款时间"]),
+    // HubSpot's Create Date, Salesforce's Created Date, Pipedrive's Add time, Zoho's
+    // Created Time, e-conomic's Oprettet, 销售易's 创建时间.
+    ("created_at", &["createdat", "created", "createdate", "createddate", "datecreated",
+        "creationdate", "createdon", "createdtime", "addtime", "timecreated", "oprettet",
+        "oprettetden", "oprettelsesdato", "oprettelse", "oprettetdato", "创建时间", "创建日期",
+        "录入时间", "录入日期", "添加时间", "建档时间", "建档日期"]),
     ("channel", &["channel", "saleschannel", "sourcename", "kanal", "salgskanal",
         "渠道", "销售渠道"]),
     ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
@@ -187,7 +195,7 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Activity, "notes") => "body",
         (Order, "order_number" | "name" | "external_id") => "number",
         (Order, "amount" | "total") => "total",
-        (Order, "date" | "ordered_at") => "ordered_at",
+        (Order, "date" | "ordered_at" | "created_at") => "ordered_at",
         (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
         // Pipedrive dates its activities by when they were due.
@@ -255,8 +263,9 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "email2",
             "notes",
             "owner",
+            "created_at",
         ],
-        ObjectKind::Company => &["external_id", "tags", "notes", "owner"],
+        ObjectKind::Company => &["external_id", "tags", "notes", "owner", "created_at"],
         ObjectKind::Deal => &[
             "company",
             "company_domain",
@@ -267,6 +276,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "owner",
             "stage",
             "pipeline",
+            "created_at",
         ],
         ObjectKind::Activity => &[
             "company",
@@ -275,6 +285,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "external_id",
             "owner",
             "time_of_day",
+            "created_at",
         ],
         ObjectKind::Task => &[
             "company",
@@ -282,6 +293,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "external_id",
             "owner",
             "time_of_day",
+            "created_at",
         ],
         ObjectKind::Order => &[
             "company",

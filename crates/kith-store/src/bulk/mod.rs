@@ -234,6 +234,8 @@ pub struct NewRecord {
     pub columns: Vec<(&'static FieldSpec, Scalar)>,
     /// Custom values (no nulls).
     pub custom: Map<String, Value>,
+    /// When it was made, if not now (an import keeps the old system's date).
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// Creates many records of one object at version 1.
@@ -276,7 +278,7 @@ pub fn record_rows(
                 Scalar::Uuid(r.id),
                 ws_arg(ws),
                 Scalar::Int(1),
-                Scalar::Time(now),
+                Scalar::Time(r.created_at.unwrap_or(now)),
                 Scalar::Time(now),
             ];
             for spec in &specs {

@@ -52,18 +52,16 @@ async fn all(api: &Api, objects: &str) -> Vec<Value> {
 }
 
 /// A record's links as names and emails, the rest as it is, without what a new
-/// workspace gives anew (ids, versions, times).
+/// workspace gives anew (ids, versions, times of its own); when it was made is kept, to
+/// the second an export writes.
 async fn portable(api: &Api, rec: &Value) -> Value {
     let mut m = rec.as_object().unwrap().clone();
-    for k in [
-        "id",
-        "version",
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "closed_at",
-    ] {
+    for k in ["id", "version", "updated_at", "deleted_at", "closed_at"] {
         m.remove(k);
+    }
+    if let Some(t) = m.get_mut("created_at") {
+        let at: chrono::DateTime<chrono::Utc> = t.as_str().unwrap().parse().unwrap();
+        *t = at.format("%FT%TZ").to_string().into();
     }
     let name_of = |objects: &'static str, field: &'static str, id: Value| async move {
         match id.as_str() {

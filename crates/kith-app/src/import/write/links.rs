@@ -257,6 +257,7 @@ impl Writer<'_> {
                     (spec("owner_id"), Scalar::Uuid(owner)),
                 ],
                 custom: Map::new(),
+                created_at: None,
             })
             .collect();
         if recs.is_empty() {

@@ -229,6 +229,11 @@ pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
             }
         }
     }
+    // Two rows of one record in the old system: it was made by the first of them.
+    into.created_at = match (into.created_at, row.created_at) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
 }
 
 fn is_empty(v: &Scalar) -> bool {

@@ -44,6 +44,8 @@ pub(super) struct Writer<'a> {
     /// A dry run: what its earlier chunks would have stored (hashes of row and match
     /// keys), since each chunk's check is rolled back and the next would not see it.
     checked: HashSet<u64>,
+    /// Records this run updated whose row gave a creation date they did not take.
+    kept_created: i64,
 }
 
 /// A key as a dry run remembers it: 8 bytes, not the string.
@@ -94,7 +96,22 @@ impl<'a> Writer<'a> {
             stages,
             chunks: 0,
             checked: HashSet::new(),
+            kept_created: 0,
         })
+    }
+
+    /// What the run did that the user should know beyond its counts.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![];
+        if self.kept_created > 0 {
+            let column = self.header_of("created_at").unwrap_or("created_at".into());
+            notes.push(format!(
+                "{} records that already existed kept their own creation date: `{column}` \
+                 sets it only for the records an import creates",
+                self.kept_created
+            ));
+        }
+        notes
     }
 
     fn ws(&self) -> WorkspaceId {
@@ -251,6 +268,9 @@ impl<'a> Writer<'a> {
                     Some(item) => {
                         if self.req.dry_run {
                             self.checked.insert(checked_key(&row.key));
+                        }
+                        if row.created_at.is_some() {
+                            self.kept_created += 1;
                         }
                         updated += 1;
                         items.push(item);
@@ -438,6 +458,7 @@ fn new_records(creates: &[Create]) -> Vec<NewRecord> {
                 .filter(|(_, v)| !v.is_null())
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            created_at: c.row.created_at,
         })
         .collect()
 }
@@ -484,6 +505,7 @@ fn put_notes(
                     (spec("owner_id"), Scalar::Uuid(actor)),
                 ],
                 custom: Map::new(),
+                created_at: None,
             })
         })
         .collect();
@@ -551,6 +573,9 @@ fn record_json(row: &Prepared) -> Value {
     }
     if let Some(t) = &row.changes.tags {
         m.insert("tags".into(), json!(t));
+    }
+    if let Some(t) = row.created_at {
+        m.insert("created_at".into(), json!(t));
     }
     Value::Object(m)
 }

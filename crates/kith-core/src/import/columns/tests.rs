@@ -1,5 +1,5 @@
 use super::*;
-use ObjectKind::{Activity, Company, Contact, Deal, Task};
+use ObjectKind::{Activity, Company, Contact, Deal, Order, Task};
 
 fn all_guess(object: ObjectKind, cases: &[(&str, &str)]) {
     for (header, want) in cases {
@@ -294,6 +294,38 @@ fn activity_and_task_headers_are_recognised() {
             ("Priority", "priority"),
         ],
     );
+}
+
+#[test]
+fn creation_dates_are_recognised_and_an_orders_is_its_order_date() {
+    for object in [Contact, Company, Deal, Activity, Task] {
+        for header in [
+            "Create Date",
+            "Created Date",
+            "Created at",
+            "Date Created",
+            "Add time",
+            "Created Time",
+            "Oprettet",
+            "Oprettelsesdato",
+            "创建时间",
+            "录入日期",
+        ] {
+            assert_eq!(
+                guess(object, header),
+                Some("created_at"),
+                "{object:?} {header}"
+            );
+        }
+    }
+    // Shopify's `Created at` is when the order was placed.
+    assert_eq!(guess(Order, "Created at"), Some("ordered_at"));
+    assert_eq!(guess(Order, "创建时间"), Some("ordered_at"));
+    // Who made it is not when.
+    assert_eq!(guess(Contact, "Created By"), None);
+    // A file with both: the column that names the order date wins.
+    assert!(!guess_ranked(Order, "Created at").unwrap().1);
+    assert!(guess_ranked(Order, "Order Date").unwrap().1);
 }
 
 #[test]

@@ -110,6 +110,24 @@ pub fn parse_datetime_in<Tz: TimeZone>(
     crate::wall_clock::to_utc(local, tz).ok_or_else(|| TIME_HELP.to_string())
 }
 
+/// Reads when the old system made a record, as [`parse_datetime_in`] does, knowing it is
+/// not after `now`: an export holds only what was made before it was taken.
+pub fn parse_created_in<Tz: TimeZone>(
+    s: &str,
+    order: DateOrder,
+    tz: &Tz,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, String> {
+    let t = parse_datetime_in(s, order, tz)?;
+    if t > now {
+        return Err(format!(
+            "`{}` is in the future; a record cannot have been made then",
+            s.trim()
+        ));
+    }
+    Ok(t)
+}
+
 /// Whether a cell that holds a date also says its time of day (`2026-03-01 10:00`,
 /// `01.03.2026 kl. 14.30`, `2026年3月1日下午2点`).
 pub fn says_time(cell: &str) -> bool {

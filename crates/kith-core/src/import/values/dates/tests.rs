@@ -294,3 +294,26 @@ fn a_time_alone_is_told_from_a_date_with_its_time() {
         assert!(!says_time(date), "{date:?}");
     }
 }
+
+#[test]
+fn a_creation_date_is_read_in_the_zone_and_is_never_in_the_future() {
+    let now = at(2026, 12, 7, 8, 0, 0).and_utc();
+    let cph = chrono_tz::Europe::Copenhagen;
+    let made = |s: &str| parse_created_in(s, DayFirst, &cph, now);
+    assert_eq!(
+        made("1. marts 2019"),
+        Ok(at(2019, 2, 28, 23, 0, 0).and_utc())
+    );
+    assert_eq!(
+        made("2026-12-07 08:59"),
+        Ok(at(2026, 12, 7, 7, 59, 0).and_utc())
+    );
+    assert_eq!(
+        made("2019年3月1日下午2点"),
+        Ok(at(2019, 3, 1, 13, 0, 0).and_utc())
+    );
+    let err = made("2026-12-07 09:01").unwrap_err();
+    assert!(err.contains("`2026-12-07 09:01` is in the future"), "{err}");
+    assert!(made("1. marts 2030").is_err());
+    assert!(made("soon").unwrap_err().contains("not a date"));
+}
