@@ -14,8 +14,9 @@ use kith_store::records as records_store;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::rows::{Mapping, Outcome, RowRules};
+use super::rows::{Links, Mapping, Outcome, RowRules};
 use super::source::{self, Format, RawRow};
+use super::write::Writer;
 use super::{bad, Import, ImportRequest, Reject};
 use crate::{App, Caller, Error};
 
@@ -105,13 +106,9 @@ impl App {
             currency: caller.workspace.currency.clone(),
         };
         let rows: Vec<RawRow> = opened.rows.take(PREVIEW_ROWS).collect();
-        let rejects = rows
-            .iter()
-            .filter_map(|r| match rules.prepare(r.clone()) {
-                Outcome::Refused(rej) => Some(rej),
-                Outcome::Ready(_) => None,
-            })
-            .collect();
+        let rejects = self
+            .preview_rejects(caller, &req, &import, &mapping, &rules, &rows)
+            .await?;
         let mut targets: Vec<String> = columns::targets(object)
             .into_iter()
             .map(String::from)
@@ -183,5 +180,53 @@ impl App {
             )));
         }
         Ok(import)
+    }
+}
+
+impl App {
+    /// The preview's rows that a run would refuse: for their values, and for links that
+    /// name nothing (an unknown stage, owner or contact), looked up as the run does.
+    async fn preview_rejects(
+        &self,
+        caller: &Caller,
+        req: &ImportRequest,
+        import: &Import,
+        mapping: &Mapping,
+        rules: &RowRules<'_>,
+        rows: &[RawRow],
+    ) -> Result<Vec<Reject>, Error> {
+        let checked: Vec<(Option<Reject>, &RawRow, Links)> = rows
+            .iter()
+            .map(|r| match rules.prepare(r.clone()) {
+                Outcome::Refused(rej, links) => (Some(rej), r, links),
+                Outcome::Ready(p) => (None, r, p.links),
+            })
+            .collect();
+        let mut import = import.clone();
+        // Link errors name the file's columns, which the writer finds in the mapping.
+        import.options["mapping"] = mapping.to_json();
+        let writer = Writer::new(self, caller, req, import).await?;
+        let mut tx = self.db.begin().await?;
+        let targets = writer
+            .link_targets(&mut tx, checked.iter().map(|(_, _, l)| l))
+            .await?;
+        drop(tx);
+        let mut rejects = vec![];
+        for (rej, raw, links) in checked {
+            let errors = writer.look_up(&links, &targets).errors;
+            match rej {
+                Some(mut rej) => {
+                    rej.errors.extend(errors);
+                    rejects.push(rej);
+                }
+                None if !errors.is_empty() => rejects.push(Reject {
+                    line: raw.line as i64,
+                    cells: raw.cells.clone(),
+                    errors,
+                }),
+                None => {}
+            }
+        }
+        Ok(rejects)
     }
 }

@@ -295,8 +295,9 @@ fn claim(
 pub enum Outcome {
     /// Good: store it.
     Ready(Box<Prepared>),
-    /// Bad: report it with every reason.
-    Refused(kith_store::imports::Reject),
+    /// Bad: report it with every reason; its links are looked up too, for what they
+    /// may add to the reasons.
+    Refused(kith_store::imports::Reject, Links),
 }
 
 /// What preparing a row needs to know.
@@ -321,7 +322,7 @@ impl RowRules<'_> {
         let mut errors: Vec<(String, String)> = vec![];
         if let Some(p) = &raw.problem {
             errors.push((String::new(), p.clone()));
-            return refuse(raw, errors);
+            return refuse(raw, errors, Links::default());
         }
         let mut input = Map::new();
         let mut custom = Map::new();
@@ -571,7 +572,7 @@ impl RowRules<'_> {
             ));
         }
         if !errors.is_empty() {
-            return refuse(raw, errors);
+            return refuse(raw, errors, links);
         }
         let mut row = Prepared {
             line: raw.line,
@@ -608,12 +609,13 @@ fn dated_field(object: ObjectKind) -> Option<&'static str> {
     }
 }
 
-fn refuse(raw: RawRow, errors: Vec<(String, String)>) -> Outcome {
-    Outcome::Refused(kith_store::imports::Reject {
+fn refuse(raw: RawRow, errors: Vec<(String, String)>, links: Links) -> Outcome {
+    let reject = kith_store::imports::Reject {
         line: raw.line as i64,
         cells: raw.cells,
         errors,
-    })
+    };
+    Outcome::Refused(reject, links)
 }
 
 /// A hash of everything a row writes: equal rows, equal keys.

@@ -363,3 +363,65 @@ both!(
         );
     }
 );
+
+both!(
+    a_row_is_told_every_fault_in_the_preview_and_in_the_run,
+    |app| async move {
+        // A bad amount and an unknown stage in one row: both are named, so one fix of
+        // the error file is enough; and the wizard's preview names links that lead
+        // nowhere before anything runs.
+        app.sales_pipeline().await;
+        let csv = "Deal Name;Beløb;Fase;Owner;Contact Email\n\
+                   Godt;100;Lead;;\n\
+                   Dobbelt;mange;Vundet;;\n\
+                   Ejer;100;Lead;nobody@acme.test;\n\
+                   Kontakt;kr 5;Lead;;ghost@example.dk\n";
+        let faults = |rejects: &[kith_store::imports::Reject]| -> Vec<(i64, Vec<String>)> {
+            rejects
+                .iter()
+                .map(|r| {
+                    let e = r.errors.iter().map(|(c, m)| format!("{c}: {m}")).collect();
+                    (r.line, e)
+                })
+                .collect()
+        };
+        let check = |got: Vec<(i64, Vec<String>)>| {
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert_eq!(got[0].0, 3);
+            assert_eq!(got[0].1.len(), 2, "{got:?}");
+            assert!(got[0].1[0].starts_with("Beløb: "), "{got:?}");
+            assert_eq!(
+                got[0].1[1],
+                "Fase: no stage `Vundet` (stages: Lead, Proposal, Won, Lost)"
+            );
+            assert_eq!(
+                got[1],
+                (
+                    4,
+                    vec!["Owner: no user of this workspace has the email nobody@acme.test".into()]
+                )
+            );
+            assert_eq!(
+                got[2],
+                (
+                    5,
+                    vec!["Contact Email: no contact has the email ghost@example.dk".into()]
+                )
+            );
+        };
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let draft = app
+            .app
+            .draft_import(&caller, csv.as_bytes(), &req(ObjectKind::Deal, "deals.csv"))
+            .await
+            .unwrap();
+        let preview = app.app.preview_import(&caller, draft.id).await.unwrap();
+        check(faults(&preview.rejects));
+
+        let dir = tempfile_dir::Dir::new();
+        let path = write(&dir, "deals.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Deal, "deals.csv")).await;
+        assert_eq!((report.import.created, report.import.failed), (1, 3));
+        check(faults(&crate::import::refused(app, report.import.id).await));
+    }
+);

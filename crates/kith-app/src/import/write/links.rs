@@ -13,32 +13,40 @@ use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 use super::{text, Writer, COMPANY_CACHE};
-use crate::import::rows::Prepared;
+use crate::import::rows::{Links, Prepared};
 use crate::search_index::index_parts;
 use crate::Error;
 
 /// The records a chunk's rows link to by company domain and contact email, found with
 /// one keyed query per kind for the whole chunk instead of one per row.
 #[derive(Default)]
-pub(super) struct LinkTargets {
+pub(in crate::import) struct LinkTargets {
     domains: HashMap<String, Uuid>,
     emails: HashMap<String, Uuid>,
+}
+
+/// What [`Writer::look_up`] found for a row's links.
+pub(in crate::import) struct LookedUp {
+    /// The ids, by the field they go in.
+    pub found: Vec<(&'static str, Uuid)>,
+    /// Links that name nothing: the column and why.
+    pub errors: Vec<(String, String)>,
 }
 
 impl Writer<'_> {
     /// Looks up what `rows` link to by company domain and contact email (the first
     /// record by id wins, as for a single row).
-    pub(super) async fn link_targets<'r>(
+    pub(in crate::import) async fn link_targets<'r>(
         &self,
         tx: &mut Tx,
-        rows: impl Iterator<Item = &'r Prepared>,
+        links: impl Iterator<Item = &'r Links>,
     ) -> Result<LinkTargets, Error> {
         let ws = self.ws();
         let mut domains = BTreeSet::new();
         let mut emails = BTreeSet::new();
-        for r in rows {
-            domains.extend(r.links.company_domain.clone());
-            emails.extend(r.links.contact_email.clone());
+        for l in links {
+            domains.extend(l.company_domain.clone());
+            emails.extend(l.contact_email.clone());
         }
         let mut out = LinkTargets::default();
         if !domains.is_empty() {
@@ -68,20 +76,35 @@ impl Writer<'_> {
         now: DateTime<Utc>,
     ) -> Result<Result<(), Vec<(String, String)>>, Error> {
         let object = self.req.object;
-        let mut errors: Vec<(String, String)> = vec![];
-        let links = row.links.clone();
         let set = |row: &mut Prepared, name: &str, id: Uuid| {
             if let Some(spec) = object.field(name) {
                 row.changes.set(spec, Scalar::Uuid(id));
             }
         };
-        if let Some(name) = &links.company {
+        if let Some(name) = &row.links.company {
             let id = self.company(tx, name, now).await?;
             set(row, "company_id", id);
         }
+        let LookedUp { found, errors } = self.look_up(&row.links, targets);
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        for (field, id) in found {
+            set(row, field, id);
+        }
+        Ok(Ok(()))
+    }
+
+    /// The ids a row's looked-up links (company domain, contact email, owner, stage)
+    /// name, by field, and why those that name nothing fail, under the file's column
+    /// names. A company named as well as given by domain is made if missing: no error.
+    pub(in crate::import) fn look_up(&self, links: &Links, targets: &LinkTargets) -> LookedUp {
+        let object = self.req.object;
+        let mut found = vec![];
+        let mut errors: Vec<(String, String)> = vec![];
         if let Some(domain) = &links.company_domain {
             match targets.domains.get(domain) {
-                Some(id) => set(row, "company_id", *id),
+                Some(id) => found.push(("company_id", *id)),
                 None if links.company.is_some() => {}
                 None => errors.push((
                     "company_domain".into(),
@@ -91,7 +114,7 @@ impl Writer<'_> {
         }
         if let Some(email) = &links.contact_email {
             match targets.emails.get(email) {
-                Some(id) => set(row, "contact_id", *id),
+                Some(id) => found.push(("contact_id", *id)),
                 None => errors.push((
                     "contact_email".into(),
                     format!("no contact has the email {email}"),
@@ -101,8 +124,8 @@ impl Writer<'_> {
         if let Some(owner) = &links.owner {
             match self.users.get(owner) {
                 // A task's owner is its assignee.
-                Some(id) if object == ObjectKind::Task => set(row, "assignee_id", *id),
-                Some(id) => set(row, "owner_id", *id),
+                Some(id) if object == ObjectKind::Task => found.push(("assignee_id", *id)),
+                Some(id) => found.push(("owner_id", *id)),
                 None => errors.push((
                     "owner".into(),
                     format!("no user of this workspace has the email {owner}"),
@@ -112,18 +135,18 @@ impl Writer<'_> {
         if links.stage.is_some() || links.pipeline.is_some() {
             let stage = links.stage.as_deref().map(str::to_lowercase);
             let pipeline = links.pipeline.as_deref().map(str::to_lowercase);
-            let found = self.stages.iter().find(|s| {
+            let matched = self.stages.iter().find(|s| {
                 stage.as_ref().is_none_or(|n| *n == s.stage.to_lowercase())
                     && pipeline
                         .as_ref()
                         .is_none_or(|p| *p == s.pipeline.to_lowercase())
             });
-            match found {
+            match matched {
                 Some(s) if stage.is_some() => {
-                    set(row, "stage_id", s.stage_id);
-                    set(row, "pipeline_id", s.pipeline_id);
+                    found.push(("stage_id", s.stage_id));
+                    found.push(("pipeline_id", s.pipeline_id));
                 }
-                Some(s) => set(row, "pipeline_id", s.pipeline_id),
+                Some(s) => found.push(("pipeline_id", s.pipeline_id)),
                 None => errors.push((
                     if pipeline.is_some() && stage.is_none() {
                         "pipeline"
@@ -139,12 +162,8 @@ impl Writer<'_> {
         let errors = errors
             .into_iter()
             .map(|(target, m)| (self.header_of(&target).unwrap_or(target), m))
-            .collect::<Vec<_>>();
-        Ok(if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        })
+            .collect();
+        LookedUp { found, errors }
     }
 
     /// Why no stage matched, naming what there is to choose from.

@@ -126,10 +126,11 @@ impl<'a> Writer<'a> {
         let rows_in = batch.len() as i64;
         let mut rejects = vec![];
         let mut ready = vec![];
+        let mut refused = vec![];
         for o in batch {
             match o {
                 Outcome::Ready(p) => ready.push(*p),
-                Outcome::Refused(r) => rejects.push(r),
+                Outcome::Refused(r, links) => refused.push((r, links)),
             }
         }
         let mut tx = self.app.db.begin().await?;
@@ -211,8 +212,20 @@ impl<'a> Writer<'a> {
             .collect();
         self.ensure_companies(&mut tx, &names, now).await?;
         let targets = self
-            .link_targets(&mut tx, creates.iter().map(|c| &c.row))
+            .link_targets(
+                &mut tx,
+                creates
+                    .iter()
+                    .map(|c| &c.row.links)
+                    .chain(refused.iter().map(|(_, l)| l)),
+            )
             .await?;
+        // A row refused for its values is told of its missing links too, so one fix of
+        // the error file is enough.
+        for (mut r, links) in refused {
+            r.errors.extend(self.look_up(&links, &targets).errors);
+            rejects.push(r);
+        }
         let mut linked_creates = vec![];
         for mut c in creates {
             match self.link(&mut tx, &mut c.row, &targets, now).await? {
@@ -259,7 +272,7 @@ impl<'a> Writer<'a> {
         let mut items = self.insert_creates(&mut tx, linked_creates, now).await?;
         // Looked up after the creates: an update may link to a record this chunk made.
         let targets = self
-            .link_targets(&mut tx, updates.iter().map(|(_, r)| r))
+            .link_targets(&mut tx, updates.iter().map(|(_, r)| &r.links))
             .await?;
         for (id, mut row) in updates {
             match self.link(&mut tx, &mut row, &targets, now).await? {
