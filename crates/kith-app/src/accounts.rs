@@ -338,6 +338,14 @@ impl App {
         Ok(store::set_locale(&self.db, caller.user.id, locale).await?)
     }
 
+    /// Sets the name the caller is shown by (owner lists, the user menu) and an import
+    /// may name them by; an empty name clears it, so they are shown by email.
+    pub async fn set_name(&self, caller: &Caller, name: &str) -> Result<Option<String>, Error> {
+        let name = user_name(name).map_err(|e| kith_core::Error::field("name", e))?;
+        store::set_name(&self.db, caller.user.id, name.as_deref()).await?;
+        Ok(name)
+    }
+
     /// The users of the caller's workspace.
     pub async fn users(&self, caller: &Caller) -> Result<Vec<User>, Error> {
         Ok(store::users(&self.db, caller.workspace.id).await?)
@@ -424,8 +432,14 @@ impl App {
             .ok_or(Error::NotFound("invitation"))
     }
 
-    /// Uses an invitation: creates the user with `password` and signs them in.
-    pub async fn accept_invite(&self, token: &str, password: &str) -> Result<Session, Error> {
+    /// Uses an invitation: creates the user with `password` and the `name` they give
+    /// (may be empty) and signs them in.
+    pub async fn accept_invite(
+        &self,
+        token: &str,
+        password: &str,
+        name: &str,
+    ) -> Result<Session, Error> {
         if password.chars().count() < MIN_PASSWORD_LEN {
             return Err(kith_core::Error::field(
                 "password",
@@ -433,11 +447,12 @@ impl App {
             )
             .into());
         }
+        let name = user_name(name).map_err(|e| kith_core::Error::field("name", e))?;
         let hash = hash_password(password.to_string()).await?;
         let invite = store::take_invite(&self.db, &token_hash(token), Utc::now())
             .await?
             .ok_or(Error::NotFound("invitation"))?;
-        store::create_user(
+        let user = store::create_user(
             &self.db,
             invite.workspace_id,
             &invite.email,
@@ -446,8 +461,26 @@ impl App {
             Utc::now(),
         )
         .await?;
+        if name.is_some() {
+            store::set_name(&self.db, user.id, name.as_deref()).await?;
+        }
         self.login(&invite.email, password).await
     }
+}
+
+/// Longest name a user may be shown by, in characters.
+const MAX_USER_NAME: usize = 100;
+
+/// A user's name as typed, trimmed with runs of spaces made one; `None` when empty.
+pub fn user_name(typed: &str) -> Result<Option<String>, String> {
+    if typed.chars().any(char::is_control) {
+        return Err("must be one line of text".into());
+    }
+    let name = typed.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.chars().count() > MAX_USER_NAME {
+        return Err(format!("must be at most {MAX_USER_NAME} characters"));
+    }
+    Ok((!name.is_empty()).then_some(name))
 }
 
 #[cfg(test)]
@@ -460,6 +493,16 @@ mod tests {
         assert_eq!(h.len(), 64);
         assert_eq!(h, token_hash("kith_abc"));
         assert!(!h.contains("abc"));
+    }
+
+    #[test]
+    fn a_users_name_is_one_tidy_line() {
+        assert_eq!(user_name("  Bo   Berg "), Ok(Some("Bo Berg".into())));
+        assert_eq!(user_name("王经理"), Ok(Some("王经理".into())));
+        assert_eq!(user_name("   "), Ok(None));
+        assert!(user_name("Bo\nBerg").is_err());
+        assert!(user_name(&"å".repeat(101)).unwrap_err().contains("100"));
+        assert_eq!(user_name(&"å".repeat(100)).unwrap().unwrap().len(), 200);
     }
 
     #[tokio::test]

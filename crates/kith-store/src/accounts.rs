@@ -421,6 +421,20 @@ pub async fn set_locale(db: &Db, user: Uuid, locale: &str) -> Result<(), Error> 
     Ok(())
 }
 
+/// Sets the name a user is shown by (`None`: shown by email).
+pub async fn set_name(db: &Db, user: Uuid, name: Option<&str>) -> Result<(), Error> {
+    let name = match name {
+        Some(n) => Scalar::Text(n.into()),
+        None => Scalar::Null(ScalarType::Text),
+    };
+    let sql = Sql::new("UPDATE users SET name = ")
+        .arg(name)
+        .and(" WHERE id = ")
+        .arg(Scalar::Uuid(user));
+    db.clone().execute(sql).await?;
+    Ok(())
+}
+
 /// The users of a workspace, by email.
 pub async fn users(db: &Db, ws: WorkspaceId) -> Result<Vec<User>, Error> {
     let sql = Sql::new(&format!(

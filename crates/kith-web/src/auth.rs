@@ -165,6 +165,29 @@ pub async fn me(Auth(caller): Auth) -> Json<Value> {
     Json(user_json(&caller))
 }
 
+/// `PATCH /me`: the name the caller is shown by (`name`: text, or null or "" to be
+/// shown by email).
+pub async fn update_me(
+    AxState(state): AxState<State>,
+    Auth(caller): Auth,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let obj = read_json(&headers, body)?;
+    if let Some(k) = obj.keys().find(|k| *k != "name") {
+        return Err(kith_core::Error::field(k, "is not a setting of yours: only name is").into());
+    }
+    let name = match obj.get("name") {
+        Some(Value::String(n)) => n.as_str(),
+        Some(Value::Null) | None => "",
+        Some(_) => return Err(kith_core::Error::field("name", "must be text or null").into()),
+    };
+    let name = state.app.set_name(&caller, name).await?;
+    let mut caller = caller;
+    caller.user.name = name;
+    Ok(Json(user_json(&caller)))
+}
+
 /// `GET /workspace`: the caller's workspace and its defaults.
 pub async fn workspace(Auth(caller): Auth) -> Json<Value> {
     Json(user_json(&caller)["workspace"].clone())

@@ -53,7 +53,7 @@ pub fn router(state: State) -> Router {
         .route("/openapi.json", get(openapi_json))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
-        .route("/me", get(auth::me))
+        .route("/me", get(auth::me).patch(auth::update_me))
         .route(
             "/me/calendar-feed",
             post(calendar::create_feed).delete(calendar::revoke_feed),

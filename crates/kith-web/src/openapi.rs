@@ -216,7 +216,12 @@ pub fn spec() -> Value {
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["email", "password"], "properties": {"email": {"type": "string"}, "password": {"type": "string"}}}}}},
         "responses": {"200": {"description": "Signed in"}, "401": err("Wrong email or password"), "429": err("Too many failed attempts")}}}));
     paths.insert("/api/v1/auth/logout".into(), json!({"post": {"tags": ["auth"], "summary": "Sign out", "operationId": "logout", "responses": {"204": {"description": "Signed out"}}}}));
-    paths.insert("/api/v1/me".into(), json!({"get": {"tags": ["auth"], "summary": "The caller and their workspace", "operationId": "me", "responses": {"200": {"description": "The caller"}, "401": err("Not signed in")}}}));
+    paths.insert("/api/v1/me".into(), json!({
+        "get": {"tags": ["auth"], "summary": "The caller and their workspace", "operationId": "me", "responses": {"200": {"description": "The caller"}, "401": err("Not signed in")}},
+        "patch": {"tags": ["auth"], "summary": "Set the name the caller is shown by, and an import may name them by as an owner (null or empty: shown by email)", "operationId": "update_me",
+            "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
+                "name": {"type": ["string", "null"], "maxLength": 100}}}}}},
+            "responses": {"200": {"description": "The caller"}, "401": err("Not signed in"), "422": err("A name of more than 100 characters or more than one line")}}}));
     paths.insert("/api/v1/workspace".into(), json!({
         "get": {"tags": ["workspace"], "summary": "The caller's workspace and its defaults", "operationId": "get_workspace", "responses": {"200": {"description": "The workspace"}}},
         "patch": {"tags": ["workspace"], "summary": "Change the default currency, phone region and time zone (admins)", "operationId": "update_workspace",

@@ -155,6 +155,9 @@ enum UserCommand {
         /// Read the password from standard input (the only way: it never shows in `ps`).
         #[arg(long, required = true)]
         password_stdin: bool,
+        /// The name the user is shown by (and an import may name them by as an owner).
+        #[arg(long)]
+        name: Option<String>,
     },
 }
 
@@ -331,6 +334,7 @@ async fn run(cli: Cli) -> Result<()> {
                     role,
                     workspace,
                     password_stdin,
+                    name,
                 },
         } => {
             let role = Role::parse(&role)
@@ -343,11 +347,19 @@ async fn run(cli: Cli) -> Result<()> {
                 .read_to_string(&mut password)
                 .context("cannot read the password from standard input")?;
             let password = password.trim_end_matches(['\n', '\r']);
+            // Checked before the user is made, so a bad name leaves nothing half done.
+            if let Some(n) = &name {
+                kith_app::accounts::user_name(n).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            }
             let app = App::new(open(&db_url(false)).await?);
             let user = app
                 .add_user(&email, role, &workspace, password)
                 .await
                 .map_err(explain)?;
+            if let Some(name) = name {
+                let caller = app.caller_by_id(user.id).await.map_err(explain)?;
+                app.set_name(&caller, &name).await.map_err(explain)?;
+            }
             println!(
                 "created {} ({}) in workspace {workspace}",
                 user.email, user.role

@@ -11,7 +11,7 @@
 //!   phone column is a mobile one (`手机`) guesses `mobile`; the importer stores it as
 //!   the contact's phone when no column maps to `phone`.
 //! - `notes`: text that becomes a note on the record's timeline.
-//! - `owner`: the owning (for tasks: assigned) user, by email.
+//! - `owner`: the owning (for tasks: assigned) user, by email or by the name the user gives.
 //! - `stage`, `pipeline`: a deal's stage and pipeline, by name.
 //! - `created_at`: when the old system made the record ("customer since"), kept for the
 //!   records an import creates; an order's creation is its order date.

@@ -6,6 +6,7 @@ nav-deals = Salg
 nav-sign-out = Log ud
 nav-menu = Menu
 menu-language = Sprog
+menu-your-name = Dit navn
 skip-to-content = Gå til indhold
 signin-title = Log ind på Kith
 signin-email = E-mail

@@ -6,6 +6,7 @@ nav-deals = Deals
 nav-sign-out = Sign out
 nav-menu = Menu
 menu-language = Language
+menu-your-name = Your name
 skip-to-content = Skip to content
 signin-title = Sign in to Kith
 signin-email = Email

@@ -6,6 +6,7 @@ nav-deals = 商机
 nav-sign-out = 退出登录
 nav-menu = 菜单
 menu-language = 语言
+menu-your-name = 您的姓名
 skip-to-content = 跳到正文
 signin-title = 登录 Kith
 signin-email = 邮箱

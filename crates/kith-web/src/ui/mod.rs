@@ -42,6 +42,7 @@ pub fn routes() -> Router<State> {
         .route("/login", get(signin::form).post(signin::submit))
         .route("/logout", post(signin::logout))
         .route("/settings/language", post(signin::language))
+        .route("/settings/name", post(signin::name))
         .route(
             "/contacts",
             get(lists::contacts).post(lists::create_contact),

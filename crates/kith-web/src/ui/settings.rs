@@ -448,6 +448,8 @@ fn invite_page(
             @if let Some(e) = error { p class="error" role="alert" { (e) } }
             p { (lang.t_args("invite-body", &[("email", email.to_string())])) }
             form method="post" action=(format!("/invite/{token}")) {
+                label for="name" { (lang.t("menu-your-name")) }
+                input id="name" name="name" type="text" maxlength="100" autocomplete="name";
                 label for="password" { (lang.t("signin-password")) }
                 input id="password" name="password" type="password" autocomplete="new-password" minlength="10" required;
                 button type="submit" { (lang.t("invite-submit")) }
@@ -497,7 +499,8 @@ pub async fn invite_accept(
 ) -> Response {
     let lang = lang_of(&headers);
     let password = f.get("password").cloned().unwrap_or_default();
-    match state.app.accept_invite(&token, &password).await {
+    let name = f.get("name").cloned().unwrap_or_default();
+    match state.app.accept_invite(&token, &password, &name).await {
         Ok(session) => {
             let mut res = Redirect::to("/").into_response();
             crate::auth::set_session_cookie(&mut res, &session.token, state.secure_cookies);

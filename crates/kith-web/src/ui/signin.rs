@@ -175,6 +175,28 @@ pub async fn logout(
 }
 
 #[derive(Deserialize)]
+pub struct NameForm {
+    csrf: String,
+    name: String,
+}
+
+/// `POST /settings/name`: the name the signed-in user is shown by.
+pub async fn name(
+    AxState(state): AxState<State>,
+    headers: HeaderMap,
+    v: Viewer,
+    Form(f): Form<NameForm>,
+) -> Response {
+    if let Some(r) = v.csrf_refusal(&f.csrf) {
+        return r;
+    }
+    if let Err(e) = state.app.set_name(&v.caller, &f.name).await {
+        return super::app_error(v.lang, e);
+    }
+    back(&headers)
+}
+
+#[derive(Deserialize)]
 pub struct LanguageForm {
     csrf: String,
     lang: String,
@@ -196,7 +218,11 @@ pub async fn language(
     if let Err(e) = state.app.set_locale(&v.caller, lang.tag()).await {
         return super::app_error(v.lang, e);
     }
-    // Back to the page the menu was opened on, when it is ours.
+    back(&headers)
+}
+
+/// Back to the page the user menu was opened on, when it is ours.
+fn back(headers: &HeaderMap) -> Response {
     let back = headers
         .get(header::REFERER)
         .and_then(|r| r.to_str().ok())

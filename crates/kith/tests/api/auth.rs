@@ -180,3 +180,33 @@ both!(passwords_are_stored_as_argon2id_hashes, |app| async move {
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(PASSWORD));
 });
+
+both!(a_user_sets_the_name_they_are_shown_by, |app| async move {
+    let bo = app
+        .user("bo@acme.test", kith_app::Role::ReadOnly, "acme")
+        .await;
+    let res = bo
+        .patch("/api/v1/me", json!({"name": "  Bo   Berg "}))
+        .await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(res.body["name"], "Bo Berg");
+    assert_eq!(bo.get("/api/v1/me").await.body["name"], "Bo Berg");
+    for (body, field) in [
+        (json!({"name": "Bo\nBerg"}), "name"),
+        (json!({"name": "x".repeat(101)}), "name"),
+        (json!({"name": 7}), "name"),
+        (json!({"role": "admin"}), "role"),
+    ] {
+        let res = bo.patch("/api/v1/me", body.clone()).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            res.body["error"]["fields"][field].is_string(),
+            "{body}: {}",
+            res.body
+        );
+    }
+    assert_eq!(bo.get("/api/v1/me").await.body["name"], "Bo Berg", "kept");
+    let res = bo.patch("/api/v1/me", json!({"name": null})).await;
+    assert_eq!(res.body["name"], serde_json::Value::Null);
+    assert_eq!(bo.get("/api/v1/me").await.body["role"], "read_only");
+});

@@ -53,6 +53,8 @@ both!(
                         "--workspace",
                         "Nordic",
                         "--password-stdin",
+                        "--name",
+                        "Ana  Andersen",
                     ],
                     Some("a long enough password\n"),
                 )
@@ -78,6 +80,7 @@ both!(
         assert_eq!(me.status, StatusCode::OK);
         assert_eq!(me.body["workspace"]["name"], "Nordic");
         assert_eq!(me.body["role"], "admin");
+        assert_eq!(me.body["name"], "Ana Andersen");
         // Errors are one clear line and a non-zero exit.
         let (ok, _, err) = tokio::task::spawn_blocking({
             let db = db.clone();
@@ -123,6 +126,26 @@ both!(
         .await
         .unwrap();
         assert!(!ok && err.contains("--role"), "{err}");
+        // A bad name is refused before the user is made.
+        let (ok, _, err) = tokio::task::spawn_blocking({
+            let db = db.clone();
+            move || {
+                let long = "x".repeat(101);
+                let args = [
+                    "user",
+                    "add",
+                    "cy@example.com",
+                    "--password-stdin",
+                    "--name",
+                    &long,
+                ];
+                kith(&db, &args, Some("long enough pass"))
+            }
+        })
+        .await
+        .unwrap();
+        assert!(!ok && err.contains("--name must be at most 100"), "{err}");
+        assert!(app.app.caller_by_email("cy@example.com").await.is_err());
         let (ok, _, err) = tokio::task::spawn_blocking({
             let db = db.clone();
             move || kith(&db, &["token", "create", "ghost@example.com"], None)

@@ -425,3 +425,71 @@ both!(
         check(faults(&crate::import::refused(app, report.import.id).await));
     }
 );
+
+both!(
+    owners_are_found_by_email_or_by_the_name_a_user_gives,
+    |app| async move {
+        // Old systems export the owner as a name (`Ansvarlig: Bo Berg`, `负责人: 王经理`).
+        use kith_app::Role;
+        for (email, name) in [
+            ("bo@acme.test", "Bo  Berg"),
+            ("wang@acme.test", "王经理"),
+            ("ane1@acme.test", "Ane Hansen"),
+            ("ane2@acme.test", "Ane Hansen"),
+        ] {
+            app.user(email, Role::Member, "acme").await;
+            let caller = app.app.caller_by_email(email).await.unwrap();
+            app.app.set_name(&caller, name).await.unwrap();
+        }
+        let id_of = |email: &'static str| async move {
+            app.app
+                .caller_by_email(email)
+                .await
+                .unwrap()
+                .user
+                .id
+                .to_string()
+        };
+        let csv = "Fornavn,E-mail,Ansvarlig\n\
+                   Kim,kim@example.dk,bo berg\n\
+                   Li,li@example.cn,王经理\n\
+                   Mads,mads@example.dk,BO@acme.test\n\
+                   Nina,nina@example.dk,Ane Hansen\n\
+                   Ole,ole@example.dk,Ukendt Person\n";
+        let dir = tempfile_dir::Dir::new();
+        let path = write(&dir, "kunder.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "kunder.csv")).await;
+        assert_eq!((report.import.created, report.import.failed), (3, 2));
+        for (email, owner) in [
+            ("kim@example.dk", "bo@acme.test"),
+            ("li@example.cn", "wang@acme.test"),
+            ("mads@example.dk", "bo@acme.test"),
+        ] {
+            assert_eq!(
+                find(app, email).await[0]["owner_id"],
+                id_of(owner).await,
+                "{email}"
+            );
+        }
+        let rejects = crate::import::refused(app, report.import.id).await;
+        let errors: Vec<(i64, String)> = rejects
+            .iter()
+            .map(|r| (r.line, format!("{}: {}", r.errors[0].0, r.errors[0].1)))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                (
+                    5,
+                    "Ansvarlig: several users are called ane hansen: give the owner's email".into()
+                ),
+                (
+                    6,
+                    "Ansvarlig: no user of this workspace is called ukendt person (an owner is \
+                     found by email, or by the name a user gives in their menu)"
+                        .into()
+                ),
+            ]
+        );
+    }
+);

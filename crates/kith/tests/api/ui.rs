@@ -337,6 +337,32 @@ async fn switching_to_dansk_shows_danish_labels_and_is_remembered() {
     assert_eq!(b.text("h1").await, "Kontakter");
     assert_eq!(b.text("header nav a[href='/deals']").await, "Salg");
     b.screenshot("dansk").await;
+    // The same menu sets the name the user is shown by; typed markup stays text.
+    b.find("details.user-menu summary")
+        .await
+        .click()
+        .await
+        .unwrap();
+    b.find("#my-name")
+        .await
+        .send_keys("  Søren <b>Admin</b> ")
+        .await
+        .unwrap();
+    b.find("form.my-name button").await.click().await.unwrap();
+    b.until(
+        "document.querySelector('details.user-menu summary').textContent === 'Søren <b>Admin</b>'",
+    )
+    .await;
+    assert_eq!(
+        b.eval("document.querySelectorAll('details.user-menu summary b').length")
+            .await,
+        serde_json::json!(0)
+    );
+    assert_eq!(b.text("h1").await, "Kontakter", "back on the same page");
+    assert_eq!(
+        app.api.get("/api/v1/me").await.body["name"],
+        "Søren <b>Admin</b>"
+    );
     // Remembered for the user, not the browser.
     let again = Browser::open(&app.api.base, "en", 1200, 900).await;
     again.sign_in("admin@acme.test").await;

@@ -264,6 +264,12 @@ async fn admins_set_up_the_workspace_and_invite_a_colleague_by_link() {
     guest.goto(&path).await;
     assert!(guest.text("main").await.contains("ny.kollega@acme.test"));
     guest
+        .find("#name")
+        .await
+        .send_keys("Ny Kollega")
+        .await
+        .unwrap();
+    guest
         .find("#password")
         .await
         .send_keys("a good long password")
@@ -271,6 +277,11 @@ async fn admins_set_up_the_workspace_and_invite_a_colleague_by_link() {
         .unwrap();
     guest.find("main form button").await.click().await.unwrap();
     guest.until("location.pathname === '/'").await;
+    assert_eq!(
+        guest.text("details.user-menu summary").await,
+        "Ny Kollega",
+        "shown by the name given"
+    );
     assert_eq!(
         guest.text("header nav a[href='/']").await,
         "Forside",

@@ -88,19 +88,20 @@ both!(
             .unwrap();
         assert_eq!(app.app.invite_email(&token).await.unwrap(), "new@acme.test");
         assert!(
-            app.app.accept_invite(&token, "short").await.is_err(),
+            app.app.accept_invite(&token, "short", "").await.is_err(),
             "weak password refused"
         );
         let session = app
             .app
-            .accept_invite(&token, "long enough password")
+            .accept_invite(&token, "long enough password", " Nye  Kollega ")
             .await
             .unwrap();
         assert_eq!(session.caller.user.role, "read_only");
+        assert_eq!(session.caller.user.name.as_deref(), Some("Nye Kollega"));
         assert_eq!(session.caller.workspace.name, "acme");
         assert!(
             app.app
-                .accept_invite(&token, "long enough password")
+                .accept_invite(&token, "long enough password", "")
                 .await
                 .is_err(),
             "used once"

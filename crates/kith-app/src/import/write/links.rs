@@ -12,7 +12,7 @@ use kith_store::Tx;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{text, Writer, COMPANY_CACHE};
+use super::{name_key, text, Writer, COMPANY_CACHE};
 use crate::import::rows::{Links, Prepared};
 use crate::search_index::index_parts;
 use crate::Error;
@@ -122,13 +122,31 @@ impl Writer<'_> {
             }
         }
         if let Some(owner) = &links.owner {
-            match self.users.get(owner) {
+            let user = match self.users.get(owner) {
+                Some(id) => Some(Some(*id)),
+                None => self.user_names.get(&name_key(owner)).copied(),
+            };
+            let field = match object {
                 // A task's owner is its assignee.
-                Some(id) if object == ObjectKind::Task => found.push(("assignee_id", *id)),
-                Some(id) => found.push(("owner_id", *id)),
-                None => errors.push((
+                ObjectKind::Task => "assignee_id",
+                _ => "owner_id",
+            };
+            match user {
+                Some(Some(id)) => found.push((field, id)),
+                Some(None) => errors.push((
+                    "owner".into(),
+                    format!("several users are called {owner}: give the owner's email"),
+                )),
+                None if owner.contains('@') => errors.push((
                     "owner".into(),
                     format!("no user of this workspace has the email {owner}"),
+                )),
+                None => errors.push((
+                    "owner".into(),
+                    format!(
+                        "no user of this workspace is called {owner} (an owner is found by \
+                         email, or by the name a user gives in their menu)"
+                    ),
                 )),
             }
         }

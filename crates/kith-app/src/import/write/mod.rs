@@ -37,6 +37,8 @@ pub(super) struct Writer<'a> {
     req: &'a ImportRequest,
     pub import: Import,
     users: HashMap<String, Uuid>,
+    /// Users by name (see [`name_key`]); `None` where several share it.
+    user_names: HashMap<String, Option<Uuid>>,
     companies: HashMap<String, Uuid>,
     stages: Vec<bulk::StageName>,
     /// Chunks stored by this run.
@@ -46,6 +48,14 @@ pub(super) struct Writer<'a> {
     checked: HashSet<u64>,
     /// Records this run updated whose row gave a creation date they did not take.
     kept_created: i64,
+}
+
+/// A user's name as an import matches it: lower-case, single spaces.
+fn name_key(name: &str) -> String {
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A key as a dry run remembers it: 8 bytes, not the string.
@@ -76,11 +86,21 @@ impl<'a> Writer<'a> {
         import: Import,
     ) -> Result<Writer<'a>, Error> {
         let ws = caller.workspace.id;
-        let users = kith_store::accounts::users(&app.db, ws)
-            .await?
-            .into_iter()
+        let all_users = kith_store::accounts::users(&app.db, ws).await?;
+        let users = all_users
+            .iter()
             .map(|u| (u.email.to_lowercase(), u.id))
             .collect();
+        // Old systems export the owner by name; two users of one name are no answer.
+        let mut user_names: HashMap<String, Option<Uuid>> = HashMap::new();
+        for u in &all_users {
+            if let Some(name) = &u.name {
+                user_names
+                    .entry(name_key(name))
+                    .and_modify(|id| *id = None)
+                    .or_insert(Some(u.id));
+            }
+        }
         let stages = if req.object == ObjectKind::Deal {
             bulk::stage_names(&mut app.db.clone(), ws).await?
         } else {
@@ -92,6 +112,7 @@ impl<'a> Writer<'a> {
             req,
             import,
             users,
+            user_names,
             companies: HashMap::new(),
             stages,
             chunks: 0,
