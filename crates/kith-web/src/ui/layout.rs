@@ -118,7 +118,7 @@ pub fn page(v: &Viewer, section: Section, title: &str, body: Markup) -> Markup {
                         form method="post" action="/settings/name" class="my-name" {
                             input type="hidden" name="csrf" value=(v.csrf);
                             label for="my-name" { (v.t("menu-your-name")) }
-                            input id="my-name" name="name" type="text" maxlength="100" autocomplete="name"
+                            input id="my-name" name="my_name" type="text" maxlength="100" autocomplete="name"
                                 value=(v.caller.user.name.as_deref().unwrap_or(""));
                             button type="submit" { (v.t("save")) }
                         }

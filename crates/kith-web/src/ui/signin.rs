@@ -177,7 +177,8 @@ pub async fn logout(
 #[derive(Deserialize)]
 pub struct NameForm {
     csrf: String,
-    name: String,
+    // Not `name`: the pages' own forms have fields called that.
+    my_name: String,
 }
 
 /// `POST /settings/name`: the name the signed-in user is shown by.
@@ -190,7 +191,7 @@ pub async fn name(
     if let Some(r) = v.csrf_refusal(&f.csrf) {
         return r;
     }
-    if let Err(e) = state.app.set_name(&v.caller, &f.name).await {
+    if let Err(e) = state.app.set_name(&v.caller, &f.my_name).await {
         return super::app_error(v.lang, e);
     }
     back(&headers)
