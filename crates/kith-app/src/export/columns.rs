@@ -39,7 +39,9 @@ pub(crate) enum Column {
     Email2,
     /// A contact's further phone numbers.
     Mobile,
-    /// When the record was created (not imported back).
+    /// A contact's marketing consent on one channel.
+    Consent(&'static str),
+    /// When the record was created (an import keeps it for the records it makes).
     CreatedAt,
     /// When the record last changed (not imported back).
     UpdatedAt,
@@ -67,6 +69,7 @@ impl Column {
             Column::ContactEmail => "contact_email".into(),
             Column::Email2 => "email2".into(),
             Column::Mobile => "mobile".into(),
+            Column::Consent(channel) => format!("consent.{channel}"),
             Column::CreatedAt => "created_at".into(),
             Column::UpdatedAt => "updated_at".into(),
         }
@@ -74,7 +77,7 @@ impl Column {
 }
 
 /// The columns a field of the object's spec becomes (none for what cannot be imported
-/// back, such as read-only fields, consent and a task's deal).
+/// back, such as read-only fields and a task's deal).
 fn for_field(object: ObjectKind, f: &'static FieldSpec) -> Vec<Column> {
     match (f.name, f.kind) {
         ("company_id", _) => vec![Column::Company],
@@ -84,7 +87,11 @@ fn for_field(object: ObjectKind, f: &'static FieldSpec) -> Vec<Column> {
         ("contact_id", _) => vec![Column::ContactEmail],
         ("email", _) if object == ObjectKind::Contact => vec![Column::Field(f), Column::Email2],
         ("phone", _) if object == ObjectKind::Contact => vec![Column::Field(f), Column::Mobile],
-        (_, Kind::Ref(_) | Kind::UserRef | Kind::Consent | Kind::Identities | Kind::Options) => {
+        (_, Kind::Consent) => kith_core::fields::CONSENT_CHANNELS
+            .iter()
+            .map(|c| Column::Consent(c))
+            .collect(),
+        (_, Kind::Ref(_) | Kind::UserRef | Kind::Identities | Kind::Options) => {
             vec![]
         }
         _ if f.read_only => vec![],
@@ -317,6 +324,10 @@ pub(crate) fn cell(col: &Column, rec: &Record, names: &Names) -> Cell {
         Column::ContactEmail => name(&names.contacts, rec.uuid("contact_id")),
         Column::Email2 => text(others(rec, "email", "email").join(", ")),
         Column::Mobile => text(others(rec, "phone", "phone").join(", ")),
+        Column::Consent(channel) => match rec.get("consent") {
+            Some(Scalar::Json(c)) => text(c[*channel].as_str().unwrap_or_default().into()),
+            _ => Cell::Empty,
+        },
         Column::CreatedAt => Cell::Time(rec.created_at),
         Column::UpdatedAt => Cell::Time(rec.updated_at),
     }

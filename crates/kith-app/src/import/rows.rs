@@ -2,11 +2,12 @@
 //! each cell (`cells`), and the field checks every API write gets. Pure and
 //! synchronous: it runs on the reader's thread.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
+use kith_core::import::consent::{consent_state, email_consent, opt_mark};
 use kith_core::import::values::{
     formula_error, is_spelled_out_blank, is_zero_date, parse_created_in, says_time,
     split_full_name, time_only, DateOrder,
@@ -333,6 +334,8 @@ impl RowRules<'_> {
         let mut notes_parts: Vec<&str> = vec![];
         let mut full_name = None;
         let mut created_at = None;
+        let mut consent: BTreeMap<&'static str, &'static str> = BTreeMap::new();
+        let (mut opted_in, mut opted_out) = (None, None);
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
         let no_phone_column = !self.mapping.has("phone");
@@ -480,6 +483,19 @@ impl RowRules<'_> {
                             Err(e) => bad(e),
                         }
                     }
+                    "email_opted_in_at" | "email_opted_out_at" => {
+                        match opt_mark(cell, self.date_order, &self.time_zone) {
+                            Ok(m) if *p == "email_opted_in_at" => opted_in = m,
+                            Ok(m) => opted_out = m,
+                            Err(e) => bad(e),
+                        }
+                    }
+                    p if p.starts_with("consent.") => match consent_state(cell) {
+                        Ok(state) => {
+                            consent.insert(&p["consent.".len()..], state);
+                        }
+                        Err(e) => bad(e),
+                    },
                     // Joined to the date above; what is left has no date to go with.
                     "time_of_day" => {}
                     "stage" => links.stage = Some(collapse(cell)),
@@ -499,6 +515,19 @@ impl RowRules<'_> {
                 self.header_of("time_of_day"),
                 format!("`{time}` is a time of day, and the row has no {field} date for it"),
             ));
+        }
+        let email = consent.remove("email");
+        if let Some(state) = email_consent(email, opted_in, opted_out) {
+            consent.insert("email", state);
+        }
+        if !consent.is_empty() {
+            let header = ["consent.email", "email_opted_in_at", "email_opted_out_at"]
+                .iter()
+                .map(|t| self.header_of(t))
+                .find(|h| !h.is_empty())
+                .unwrap_or_default();
+            column_of.push(("consent".into(), header));
+            input.insert("consent".into(), json!(consent));
         }
         // A note or call the old system kept without a date happened when it was logged.
         if let (ObjectKind::Activity, Some(t)) = (self.object, created_at) {

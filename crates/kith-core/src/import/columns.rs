@@ -13,6 +13,10 @@
 //! - `notes`: text that becomes a note on the record's timeline.
 //! - `owner`: the owning (for tasks: assigned) user, by email or by the name the user gives.
 //! - `stage`, `pipeline`: a deal's stage and pipeline, by name.
+//! - `consent.CHANNEL` (`email`, `sms`, `phone`, `whatsapp`, `post`): a contact's
+//!   marketing consent, as granted/denied/unknown or yes/no; `email_opted_in_at` and
+//!   `email_opted_out_at`: when they opted in to and out of email (see
+//!   [`super::consent`]).
 //! - `created_at`: when the old system made the record ("customer since"), kept for the
 //!   records an import creates; an order's creation is its order date.
 //!
@@ -117,6 +121,22 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "ordrebeloeb", "ordretotal", "ialt", "总额", "总金额", "订单金额", "实付金额", "合计"]),
     ("ordered_at", &["orderdate", "orderedat", "purchasedate", "paidat", "ordredato",
         "koebsdato", "下单时间", "订单日期", "购买日期", "付款时间"]),
+    // Shopify's Accepts Email Marketing, a Danish shop's Nyhedsbrev.
+    ("consent.email", &["emailconsent", "emailmarketingconsent", "acceptsemailmarketing",
+        "emailmarketing", "emailoptin", "newsletter", "emailsubscription",
+        "emailsubscriptionstatus", "marketingemails", "nyhedsbrev", "emailsamtykke",
+        "markedsfoeringssamtykke", "samtykkeemail", "邮件订阅", "订阅邮件", "是否订阅", "营销邮件",
+        "接收营销邮件"]),
+    ("consent.sms", &["smsconsent", "acceptssmsmarketing", "smsmarketing", "smsoptin",
+        "smssamtykke", "短信订阅", "营销短信"]),
+    // Mailchimp's OPTIN_TIME, CONFIRM_TIME and UNSUB_TIME; HubSpot's Unsubscribed from
+    // all email.
+    ("email_opted_in_at", &["optintime", "confirmtime", "optindate", "subscribedat",
+        "subscriptiondate", "subscribedon", "tilmeldt", "tilmeldtden", "tilmeldingsdato",
+        "订阅时间"]),
+    ("email_opted_out_at", &["unsubtime", "unsubscribedat", "unsubscribedate",
+        "unsubscribedon", "optouttime", "optoutdate", "unsubscribedfromallemail", "afmeldt",
+        "afmeldtden", "afmeldingsdato", "退订时间"]),
     // HubSpot's Create Date, Salesforce's Created Date, Pipedrive's Add time, Zoho's
     // Created Time, e-conomic's Oprettet, 销售易's 创建时间.
     ("created_at", &["createdat", "created", "createdate", "createddate", "datecreated",
@@ -264,6 +284,13 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "notes",
             "owner",
             "created_at",
+            "consent.email",
+            "consent.sms",
+            "consent.phone",
+            "consent.whatsapp",
+            "consent.post",
+            "email_opted_in_at",
+            "email_opted_out_at",
         ],
         ObjectKind::Company => &["external_id", "tags", "notes", "owner", "created_at"],
         ObjectKind::Deal => &[

@@ -10,6 +10,7 @@
 
 pub mod choices;
 pub mod columns;
+pub mod consent;
 pub mod encoding;
 pub mod values;
 pub mod vcard;

@@ -130,6 +130,7 @@ both!(
                 "lifecycle_stage": "customer", "source": "messe, 2024",
                 "address_line1": "Nytorv 2", "city": "København", "postcode": "1450", "country": "DK",
                 "tags": ["vip", "nordic"], "custom": {"tier": "gold", "since": "2020-02-29"},
+                "consent": {"email": "granted", "sms": "denied", "post": "unknown"},
                 "identities": [{"kind": "email", "value": "sk@home.dk"}, {"kind": "phone", "value": "+45 30 11 22 33"}]}))
             .await;
         api.create(

@@ -15,9 +15,16 @@ both!(
         let mut book = Workbook::new();
         let sheet = book.add_worksheet();
         // Header at B3 (rows and columns 0-based here), a blank row, a row of spaces.
-        for (c, h) in ["First name", "Last name", "Email", "Score", "Newsletter"]
-            .iter()
-            .enumerate()
+        for (c, h) in [
+            "First name",
+            "Last name",
+            "Email",
+            "Score",
+            "Member",
+            "Newsletter",
+        ]
+        .iter()
+        .enumerate()
         {
             sheet.write_string(2, 1 + c as u16, *h).unwrap();
         }
@@ -35,6 +42,7 @@ both!(
             sheet.write_string(r, 3, &email).unwrap();
             sheet.write_number(r, 4, f64::from(i) + 0.5).unwrap();
             sheet.write_boolean(r, 5, i % 2 == 0).unwrap();
+            sheet.write_boolean(r, 6, i % 3 == 0).unwrap();
         }
         sheet.write_string(6, 2, "   ").unwrap();
         let path = write(&dir, "people.xlsx", &book.save_to_buffer().unwrap());
@@ -62,7 +70,11 @@ both!(
         assert_eq!(first[0]["last_name"], "Østergård");
         // Unknown columns become text fields holding what the sheet shows.
         assert_eq!(first[0]["custom"]["score"], "0.5", "{:?}", first[0]);
-        assert_eq!(first[0]["custom"]["newsletter"], "true", "{:?}", first[0]);
+        assert_eq!(first[0]["custom"]["member"], "true", "{:?}", first[0]);
+        // A spreadsheet's TRUE and FALSE under Newsletter are email consent.
+        assert_eq!(first[0]["consent"]["email"], "granted");
+        let second = find(app, "p1@example.dk").await;
+        assert_eq!(second[0]["consent"]["email"], "denied");
         let last = find(app, &format!("p{}@example.dk", rows - 1)).await;
         assert_eq!(last[0]["first_name"], format!("Person{}", rows - 1));
     }

@@ -17,6 +17,7 @@ mod export;
 mod export_round_trip;
 mod import;
 mod import_awkward;
+mod import_consent;
 mod import_history;
 mod import_limits;
 mod import_messy;

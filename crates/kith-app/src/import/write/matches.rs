@@ -65,7 +65,7 @@ impl Writer<'_> {
 
     /// Updates (or merges into) an existing record; None when nothing would change.
     pub(super) async fn update_one(
-        &self,
+        &mut self,
         tx: &mut Tx,
         id: Uuid,
         row: &Prepared,
@@ -96,6 +96,13 @@ impl Writer<'_> {
                     let mut all = have.clone();
                     all.extend(add.iter().filter(|a| !have.contains(a)).cloned());
                     Scalar::Json(Value::Array(all))
+                }
+                ("consent", Scalar::Json(have), Scalar::Json(add)) => {
+                    let (consent, kept) = with_consent(have, add, merge);
+                    if kept {
+                        self.kept_no += 1;
+                    }
+                    Scalar::Json(consent)
                 }
                 _ if merge && !is_empty(&old) => continue,
                 _ => v.clone(),
@@ -211,6 +218,14 @@ pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
         if v.is_null() {
             continue;
         }
+        if spec.name == "consent" {
+            if let (Some(Scalar::Json(have)), Scalar::Json(add)) = (into.changes.get(spec.name), v)
+            {
+                let (consent, _) = with_consent(have, add, mode == OnDuplicate::Merge);
+                into.changes.set(spec, Scalar::Json(consent));
+                continue;
+            }
+        }
         let have = into.changes.get(spec.name).is_some_and(|h| !is_empty(h));
         if mode == OnDuplicate::Update || !have {
             into.changes.set(spec, v.clone());
@@ -234,6 +249,30 @@ pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     };
+}
+
+/// A record's consent with a file's, channel by channel: the file's state replaces the
+/// record's (`fill_only`: only where the record's is unknown), an `unknown` in the file
+/// says nothing, and an import never turns a "denied" into "granted": only the person can
+/// give consent back. Also answers whether a "denied" was kept so.
+fn with_consent(have: &Value, add: &Value, fill_only: bool) -> (Value, bool) {
+    let mut out = have.as_object().cloned().unwrap_or_default();
+    let mut kept = false;
+    for (channel, state) in add.as_object().into_iter().flatten() {
+        let cur = out
+            .get(channel)
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        if cur == "denied" && state == "granted" {
+            kept = true;
+            continue;
+        }
+        if state == "unknown" || (fill_only && cur != "unknown") {
+            continue;
+        }
+        out.insert(channel.clone(), state.clone());
+    }
+    (Value::Object(out), kept)
 }
 
 fn is_empty(v: &Scalar) -> bool {

@@ -48,6 +48,8 @@ pub(super) struct Writer<'a> {
     checked: HashSet<u64>,
     /// Records this run updated whose row gave a creation date they did not take.
     kept_created: i64,
+    /// Contacts this run updated whose "denied" consent a row would have granted.
+    kept_no: i64,
 }
 
 /// A user's name as an import matches it: lower-case, single spaces.
@@ -118,6 +120,7 @@ impl<'a> Writer<'a> {
             chunks: 0,
             checked: HashSet::new(),
             kept_created: 0,
+            kept_no: 0,
         })
     }
 
@@ -130,6 +133,13 @@ impl<'a> Writer<'a> {
                 "{} records that already existed kept their own creation date: `{column}` \
                  sets it only for the records an import creates",
                 self.kept_created
+            ));
+        }
+        if self.kept_no > 0 {
+            notes.push(format!(
+                "{} contacts who had said no to marketing kept their no where the file says \
+                 yes: an import never gives consent back, only the person can",
+                self.kept_no
             ));
         }
         notes

@@ -329,6 +329,27 @@ fn creation_dates_are_recognised_and_an_orders_is_its_order_date() {
 }
 
 #[test]
+fn consent_columns_are_recognised_for_contacts() {
+    for (header, target) in [
+        ("Accepts Email Marketing", "consent.email"),
+        ("Accepts SMS Marketing", "consent.sms"),
+        ("Nyhedsbrev", "consent.email"),
+        ("邮件订阅", "consent.email"),
+        ("OPTIN_TIME", "email_opted_in_at"),
+        ("CONFIRM_TIME", "email_opted_in_at"),
+        ("UNSUB_TIME", "email_opted_out_at"),
+        ("Unsubscribed from all email", "email_opted_out_at"),
+        ("Afmeldt", "email_opted_out_at"),
+    ] {
+        assert_eq!(guess(Contact, header), Some(target), "{header}");
+        assert_eq!(guess(Company, header), None, "{header}");
+    }
+    for channel in crate::fields::CONSENT_CHANNELS {
+        assert!(targets(Contact).contains(&format!("consent.{channel}").as_str()));
+    }
+}
+
+#[test]
 fn kith_field_names_map_to_themselves() {
     for object in [Contact, Company, Deal, Activity, Task] {
         for target in targets(object) {
