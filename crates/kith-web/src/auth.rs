@@ -188,6 +188,23 @@ pub async fn update_me(
     Ok(Json(user_json(&caller)))
 }
 
+/// `GET /users`: the people of the caller's workspace, by email: who an `owner_id` or
+/// `assignee_id` is. Never their password hashes or sessions.
+pub async fn users(
+    AxState(state): AxState<State>,
+    Auth(caller): Auth,
+) -> Result<Json<Value>, ApiError> {
+    let users = state.app.users(&caller).await?;
+    let data: Vec<Value> = users
+        .iter()
+        .map(|u| {
+            json!({"id": u.id, "email": u.email, "name": u.name, "role": u.role,
+                "disabled": u.disabled})
+        })
+        .collect();
+    Ok(Json(json!({ "data": data })))
+}
+
 /// `GET /workspace`: the caller's workspace and its defaults.
 pub async fn workspace(Auth(caller): Auth) -> Json<Value> {
     Json(user_json(&caller)["workspace"].clone())

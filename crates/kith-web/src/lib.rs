@@ -54,6 +54,7 @@ pub fn router(state: State) -> Router {
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/me", get(auth::me).patch(auth::update_me))
+        .route("/users", get(auth::users))
         .route(
             "/me/calendar-feed",
             post(calendar::create_feed).delete(calendar::revoke_feed),

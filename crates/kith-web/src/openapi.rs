@@ -222,6 +222,7 @@ pub fn spec() -> Value {
             "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "additionalProperties": false, "properties": {
                 "name": {"type": ["string", "null"], "maxLength": 100}}}}}},
             "responses": {"200": {"description": "The caller"}, "401": err("Not signed in"), "422": err("A name of more than 100 characters or more than one line")}}}));
+    paths.insert("/api/v1/users".into(), json!({"get": {"tags": ["auth"], "summary": "The people of the caller's workspace by email (id, email, name, role, disabled): who an owner_id or assignee_id is", "operationId": "list_users", "responses": {"200": {"description": "The users, as `data`"}, "401": err("Not signed in")}}}));
     paths.insert("/api/v1/workspace".into(), json!({
         "get": {"tags": ["workspace"], "summary": "The caller's workspace and its defaults", "operationId": "get_workspace", "responses": {"200": {"description": "The workspace"}}},
         "patch": {"tags": ["workspace"], "summary": "Change the default currency, phone region and time zone (admins)", "operationId": "update_workspace",

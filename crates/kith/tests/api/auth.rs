@@ -191,6 +191,27 @@ both!(a_user_sets_the_name_they_are_shown_by, |app| async move {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(res.body["name"], "Bo Berg");
     assert_eq!(bo.get("/api/v1/me").await.body["name"], "Bo Berg");
+    // Who an owner_id is, for every member: this workspace's people only, no secrets.
+    app.user("eve@globex.test", kith_app::Role::Admin, "globex")
+        .await;
+    let users = bo.get("/api/v1/users").await;
+    assert_eq!(users.status, StatusCode::OK, "{}", users.body);
+    let people: Vec<(&str, &str)> = users.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            (
+                u["email"].as_str().unwrap(),
+                u["name"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        people,
+        [("admin@acme.test", ""), ("bo@acme.test", "Bo Berg")]
+    );
+    assert!(!users.body.to_string().contains("argon2"), "{}", users.body);
     for (body, field) in [
         (json!({"name": "Bo\nBerg"}), "name"),
         (json!({"name": "x".repeat(101)}), "name"),
