@@ -91,11 +91,11 @@ fn request(query: Option<String>) -> Result<ImportRequest, ApiError> {
             "on_duplicate" => req.on_duplicate = OnDuplicate::parse(v)?,
             "region" => req.region = Some(v.clone()),
             "month_first" => {
-                req.date_order = if v == "true" {
+                req.date_order = Some(if v == "true" {
                     DateOrder::MonthFirst
                 } else {
                     DateOrder::DayFirst
-                }
+                })
             }
             "create_fields" => req.create_fields = v == "true",
             "map" => {

@@ -290,7 +290,7 @@ fn imports(paths: &mut Map<String, Value>, schemas: &mut Map<String, Value>) {
                 q("map", "COLUMN=FIELD, repeatable; overrides the mapping guessed from the headers (FIELD may be custom.KEY or ignore)"),
                 q("on_duplicate", "skip (default), update or merge: what a row matching an existing record by email, phone or external id does"),
                 q("region", "Phone region for numbers without +, instead of the workspace's"),
-                q("month_first", "true: read 01/02/2026 as January 2nd"),
+                q("month_first", "true: read 01/02/2026 as January 2nd; false: as 1 February; absent: as the file's own dates show (5/14/1980 is month first), else month first for region US and day first elsewhere"),
                 q("create_fields", "true: unknown columns become custom text fields")],
             "requestBody": {"required": true, "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}},
             "responses": {"202": {"description": "Queued", "content": {"application/json": {"schema": import}}}, "413": err("Larger than 256 MiB"), "422": err("Bad options")}}

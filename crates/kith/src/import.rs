@@ -78,9 +78,13 @@ pub struct FileArgs {
     /// File format (csv, xlsx, vcard); detected if absent.
     #[arg(long)]
     format: Option<String>,
-    /// Read 01/02/2026 as January 2nd (default: 1 February).
-    #[arg(long)]
+    /// Read 01/02/2026 as January 2nd (default: as the file's own dates show, such as
+    /// 5/14/1980; else month first for --region US, day first elsewhere).
+    #[arg(long, conflicts_with = "day_first")]
     month_first: bool,
+    /// Read 01/02/2026 as 1 February.
+    #[arg(long)]
+    day_first: bool,
     /// Make unknown columns into new custom text fields.
     #[arg(long)]
     create_fields: bool,
@@ -156,10 +160,10 @@ pub async fn run(app: &App, cmd: ImportCommand) -> Result<()> {
     req.delimiter = args.delimiter;
     req.on_duplicate = OnDuplicate::parse(&args.on_duplicate)?;
     req.region = args.region;
-    req.date_order = if args.month_first {
-        DateOrder::MonthFirst
-    } else {
-        DateOrder::DayFirst
+    req.date_order = match (args.month_first, args.day_first) {
+        (true, _) => Some(DateOrder::MonthFirst),
+        (_, true) => Some(DateOrder::DayFirst),
+        _ => None,
     };
     req.create_fields = args.create_fields;
     req.dry_run = args.dry_run;

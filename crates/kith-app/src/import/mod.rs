@@ -94,8 +94,9 @@ pub struct ImportRequest {
     pub on_duplicate: OnDuplicate,
     /// Phone region for numbers without `+`, instead of the workspace's.
     pub region: Option<String>,
-    /// How to read 01/02/2026.
-    pub date_order: DateOrder,
+    /// How to read 01/02/2026; `None`: as the file's own dates show (5/14/1980 is month
+    /// first), else as the phone region writes them (the US month first, others day first).
+    pub date_order: Option<DateOrder>,
     /// Turn unknown columns into custom text fields.
     pub create_fields: bool,
     /// Check everything, store nothing.
@@ -103,7 +104,8 @@ pub struct ImportRequest {
 }
 
 impl ImportRequest {
-    /// A request with the defaults: guessed mapping, skip duplicates, day-first dates.
+    /// A request with the defaults: guessed mapping, skip duplicates, dates read as the
+    /// file shows them.
     pub fn new(object: ObjectKind, file_name: &str) -> ImportRequest {
         ImportRequest {
             object,
@@ -114,7 +116,7 @@ impl ImportRequest {
             mapping: vec![],
             on_duplicate: OnDuplicate::Skip,
             region: None,
-            date_order: DateOrder::DayFirst,
+            date_order: None,
             create_fields: false,
             dry_run: false,
         }
@@ -128,7 +130,10 @@ impl ImportRequest {
             "map": self.mapping.iter().map(|(c, t)| json!([c, t])).collect::<Vec<_>>(),
             "on_duplicate": self.on_duplicate.as_str(),
             "region": self.region,
-            "month_first": self.date_order == DateOrder::MonthFirst,
+            "date_order": self.date_order.map(|o| match o {
+                DateOrder::DayFirst => "day_first",
+                DateOrder::MonthFirst => "month_first",
+            }),
             "create_fields": self.create_fields,
         })
     }
@@ -151,14 +156,24 @@ impl ImportRequest {
                 .unwrap_or_default(),
             on_duplicate: OnDuplicate::parse(v["on_duplicate"].as_str().unwrap_or("skip"))?,
             region: s("region"),
-            date_order: if v["month_first"].as_bool() == Some(true) {
-                DateOrder::MonthFirst
-            } else {
-                DateOrder::DayFirst
+            // Imports stored before the order was read from the file say `month_first`.
+            date_order: match (v["date_order"].as_str(), v["month_first"].as_bool()) {
+                (Some("month_first"), _) | (None, Some(true)) => Some(DateOrder::MonthFirst),
+                (Some("day_first"), _) => Some(DateOrder::DayFirst),
+                _ => None,
             },
             create_fields: v["create_fields"].as_bool().unwrap_or(false),
             dry_run: false,
         })
+    }
+}
+
+/// How dates are written where a file shows nothing: month first in the United States,
+/// day first elsewhere (Denmark, China's slash dates, most of the world).
+fn order_of_region(region: Option<&PhoneRegion>) -> DateOrder {
+    match region.map(PhoneRegion::code) {
+        Some("US") => DateOrder::MonthFirst,
+        _ => DateOrder::DayFirst,
     }
 }
 
@@ -358,11 +373,21 @@ impl App {
         let reader = {
             let mapping = mapping.clone();
             let object = req.object;
-            let order = req.date_order;
+            let given = req.date_order;
+            let fallback = order_of_region(region.as_ref());
             let currency = caller.workspace.currency.clone();
             let time_zone = caller.time_zone();
             let mut rows_iter = opened.rows;
             tokio::task::spawn_blocking(move || {
+                // Judged by the file's first rows, on a resumed run too.
+                let sample: Vec<RawRow> = match given {
+                    Some(_) => vec![],
+                    None => rows_iter.by_ref().take(rows::ORDER_SAMPLE).collect(),
+                };
+                let (order, note) = match given {
+                    Some(o) => (o, None),
+                    None => rows::date_order_of(&mapping, &defs, &sample, fallback),
+                };
                 let rules = rows::RowRules {
                     object,
                     mapping: &mapping,
@@ -375,18 +400,19 @@ impl App {
                     currency: currency.clone(),
                 };
                 let mut batch = Vec::with_capacity(CHUNK);
-                for raw in rows_iter.by_ref().skip(skip) {
+                for raw in sample.into_iter().chain(rows_iter.by_ref()).skip(skip) {
                     batch.push(rules.prepare(raw));
                     if batch.len() == CHUNK {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(CHUNK));
                         if tx.blocking_send(full).is_err() {
-                            return;
+                            return note;
                         }
                     }
                 }
                 if !batch.is_empty() {
                     let _ = tx.blocking_send(batch);
                 }
+                note
             })
         };
         let mut writer = write::Writer::new(self, caller, req, import).await?;
@@ -407,8 +433,9 @@ impl App {
         let restored = bulk_load.end(&self.db).await;
         let result = result.and(restored.map_err(Error::from));
         drop(rx);
-        let _ = reader.await;
+        let order_note = reader.await.ok().flatten();
         let mut notes = opened.notes.list();
+        notes.extend(order_note);
         notes.extend(writer.notes());
         let mut import = writer.import;
         import.updated_at = Utc::now();

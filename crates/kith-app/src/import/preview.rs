@@ -14,7 +14,7 @@ use kith_store::records as records_store;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::rows::{Links, Mapping, Outcome, RowRules};
+use super::rows::{date_order_of, Links, Mapping, Outcome, RowRules};
 use super::source::{self, Format, RawRow};
 use super::write::Writer;
 use super::{bad, Import, ImportRequest, Reject};
@@ -40,6 +40,8 @@ pub struct Preview {
     pub encoding: Option<&'static str>,
     /// Delimiter used.
     pub delimiter: Option<char>,
+    /// What the reading noticed: the sheet read, how dates are written.
+    pub notes: Vec<String>,
 }
 
 impl App {
@@ -94,6 +96,16 @@ impl App {
             .as_deref()
             .or(caller.workspace.phone_region.as_deref())
             .and_then(|r| PhoneRegion::parse(r).ok());
+        let rows: Vec<RawRow> = opened.rows.take(PREVIEW_ROWS).collect();
+        let (order, order_note) = match req.date_order {
+            Some(o) => (o, None),
+            None => date_order_of(
+                &mapping,
+                &all_defs,
+                &rows,
+                super::order_of_region(region.as_ref()),
+            ),
+        };
         let rules = RowRules {
             object,
             mapping: &mapping,
@@ -101,11 +113,10 @@ impl App {
                 phone_region: region,
                 custom: &all_defs,
             },
-            date_order: req.date_order,
+            date_order: order,
             time_zone: caller.time_zone(),
             currency: caller.workspace.currency.clone(),
         };
-        let rows: Vec<RawRow> = opened.rows.take(PREVIEW_ROWS).collect();
         let rejects = self
             .preview_rejects(caller, &req, &import, &mapping, &rules, &rows)
             .await?;
@@ -122,6 +133,7 @@ impl App {
             rejects,
             encoding: opened.encoding,
             delimiter: opened.delimiter,
+            notes: opened.notes.list().into_iter().chain(order_note).collect(),
         })
     }
 

@@ -9,7 +9,7 @@ use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTO
 use kith_core::import::columns;
 use kith_core::import::consent::{consent_state, email_consent, opt_mark};
 use kith_core::import::values::{
-    formula_error, is_spelled_out_blank, is_zero_date, parse_created_in, says_time,
+    formula_error, is_spelled_out_blank, is_zero_date, order_shown, parse_created_in, says_time,
     split_full_name, time_only, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
@@ -203,6 +203,77 @@ impl Mapping {
         self.columns
             .iter()
             .any(|(_, t)| t.as_ref().is_some_and(|t| t.name() == name))
+    }
+}
+
+/// Rows a file's date order is judged by: its first ones.
+pub const ORDER_SAMPLE: usize = 5_000;
+
+/// How a file writes its dates, from what its date columns show in `rows` (see
+/// [`order_shown`]): month first when only that fits somewhere, else `fallback`. With a
+/// note when that is not the fallback, or when the file writes dates both ways.
+pub fn date_order_of(
+    mapping: &Mapping,
+    defs: &[CustomDef],
+    rows: &[RawRow],
+    fallback: DateOrder,
+) -> (DateOrder, Option<String>) {
+    let dated: Vec<(usize, &str)> = mapping
+        .columns
+        .iter()
+        .enumerate()
+        .filter_map(|(i, (h, t))| {
+            let is_date = match t.as_ref()? {
+                Target::Field(spec) => matches!(spec.kind, Kind::Date | Kind::DateTime),
+                Target::Custom(key) => defs.iter().any(|d| &d.key == key && d.kind == "date"),
+                Target::Pseudo(p) => {
+                    matches!(
+                        *p,
+                        "created_at" | "email_opted_in_at" | "email_opted_out_at"
+                    )
+                }
+            };
+            is_date.then_some((i, h.as_str()))
+        })
+        .collect();
+    let (mut day, mut month) = (None, None);
+    'rows: for row in rows {
+        for (i, header) in &dated {
+            let Some(cell) = row.cells.get(*i) else {
+                continue;
+            };
+            let seen = match order_shown(cell) {
+                Some(DateOrder::DayFirst) => &mut day,
+                Some(DateOrder::MonthFirst) => &mut month,
+                None => continue,
+            };
+            seen.get_or_insert_with(|| format!("`{}` ({header})", cell.trim()));
+            if day.is_some() && month.is_some() {
+                break 'rows;
+            }
+        }
+    }
+    let name = |o: DateOrder| match o {
+        DateOrder::DayFirst => "day first (01/03/2026 is 1 March)",
+        DateOrder::MonthFirst => "month first (01/03/2026 is 3 January)",
+    };
+    let shown = |o: DateOrder, example: String| {
+        let note =
+            (o != fallback).then(|| format!("dates are read {}, as {example} shows", name(o)));
+        (o, note)
+    };
+    match (day, month) {
+        (Some(d), Some(m)) => (
+            fallback,
+            Some(format!(
+                "the file writes dates day first ({d}) and month first ({m}); dates that \
+                 fit both are read {}: check them",
+                name(fallback)
+            )),
+        ),
+        (None, Some(m)) => shown(DateOrder::MonthFirst, m),
+        (Some(d), None) => shown(DateOrder::DayFirst, d),
+        (None, None) => (fallback, None),
     }
 }
 

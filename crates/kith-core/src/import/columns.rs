@@ -72,8 +72,10 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "billingcity", "by", "bynavn", "城市", "市", "所在城市"]),
     ("postcode", &["zip", "zipcode", "postalcode", "postcode", "address1postalcode",
         "businesspostalcode", "homepostalcode", "mailingzip", "mailingpostalcode", "billingzip",
+        "zippostalcode", "postalzipcode",
         "postnummer", "postnr", "邮编", "邮政编码"]),
-    ("region", &["region", "state", "province", "county", "stateprovince", "address1region",
+    ("region", &["region", "state", "province", "county", "stateprovince", "provincecode",
+        "statecode", "regioncode", "address1region",
         "businessstate", "homestate", "mailingstate", "billingstate", "省", "省份", "所在省份", "地区"]),
     ("country", &["country", "countryregion", "countrycode", "address1country",
         "businesscountryregion", "homecountryregion", "mailingcountry", "billingcountry",
@@ -136,6 +138,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "订阅时间"]),
     ("email_opted_out_at", &["unsubtime", "unsubscribedat", "unsubscribedate",
         "unsubscribedon", "optouttime", "optoutdate", "unsubscribedfromallemail", "afmeldt",
+        "emailoptout", "hasoptedoutofemail", "donotemail", "donotallowemails", "unsubscribed",
         "afmeldtden", "afmeldingsdato", "退订时间"]),
     // HubSpot's Create Date, Salesforce's Created Date, Pipedrive's Add time, Zoho's
     // Created Time, e-conomic's Oprettet, 销售易's 创建时间.
@@ -182,13 +185,24 @@ pub fn guess_ranked(object: ObjectKind, header: &str) -> Option<(&'static str, b
     let meaning = meaning(&key)
         .or_else(|| meaning(&normalise(header, true)))
         // "Email 1", "Address 1": a first of several means the plain one.
-        .or_else(|| key.strip_suffix('1').and_then(meaning))?;
+        .or_else(|| key.strip_suffix('1').and_then(meaning))
+        // Shopify's "Default Address City", Salesforce's "Mailing Zip/Postal Code".
+        .or_else(|| {
+            ADDRESS_PREFIXES
+                .iter()
+                .find_map(|p| key.strip_prefix(p).filter(|rest| !rest.is_empty()))
+                .and_then(|rest| meaning(rest).or_else(|| meaning(&format!("address{rest}"))))
+        })?;
     let target = resolve(object, meaning)?;
     valid
         .iter()
         .find(|&&t| t == target)
         .map(|&t| (t, t == meaning))
 }
+
+/// What exporters put before an address's parts (normalised), tried when a header means
+/// nothing as it is.
+const ADDRESS_PREFIXES: &[&str] = &["defaultaddress", "mailing", "billingaddress", "billing"];
 
 fn meaning(key: &str) -> Option<&'static str> {
     SYNONYMS

@@ -6,8 +6,8 @@ mod money;
 mod names;
 
 pub use dates::{
-    parse_birthday, parse_created_in, parse_date, parse_datetime, parse_datetime_in, says_time,
-    time_only, DateOrder,
+    order_shown, parse_birthday, parse_created_in, parse_date, parse_datetime, parse_datetime_in,
+    says_time, time_only, DateOrder,
 };
 pub use money::{decimals, parse_money, parse_money_in, Money};
 pub use names::split_full_name;

@@ -205,6 +205,7 @@ async fn mapping_page(state: &State, v: &Viewer, id: Uuid, error: Option<String>
             ("encoding", p.encoding.unwrap_or("-").to_string()),
             ("delimiter", p.delimiter.map(|d| if d == '\t' { "TAB".to_string() } else { d.to_string() }).unwrap_or("-".into())),
         ])) }
+        @if !p.notes.is_empty() { ul class="notes" { @for n in &p.notes { li { (n) } } } }
         form method="post" action=(format!("/imports/{id}/mapping")) class="stack" {
             (csrf(v))
             h2 { (v.t("import-mapping")) }

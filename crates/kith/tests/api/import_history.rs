@@ -112,3 +112,83 @@ both!(
         assert!(created(&acts[1]) >= started);
     }
 );
+
+both!(
+    a_files_own_dates_say_whether_it_writes_the_month_first,
+    |app| async move {
+        // A US export in a Danish workspace: 5/14/1980 can only be month first, so
+        // 3/1/2019 is the first of March, not the third of January.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "First Name,Email,Birthdate,Created Date\n\
+                   John,john@example.com,5/14/1980,3/1/2019\n\
+                   Jane,jane@example.com,3/4/1985,12/2/2020\n";
+        let path = write(&dir, "sf.csv", csv.as_bytes());
+        let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
+        let draft = app
+            .app
+            .draft_import(&caller, csv.as_bytes(), &req(ObjectKind::Contact, "sf.csv"))
+            .await
+            .unwrap();
+        let note = "dates are read month first (01/03/2026 is 3 January), as `5/14/1980` \
+                    (Birthdate) shows";
+        let preview = app.app.preview_import(&caller, draft.id).await.unwrap();
+        assert_eq!(
+            preview.notes,
+            vec![note.to_string()],
+            "the wizard says it too"
+        );
+        let report = import(app, &path, req(ObjectKind::Contact, "sf.csv")).await;
+        assert_eq!(report.import.created, 2, "{:?}", report.rejects);
+        assert_eq!(report.notes, vec![note.to_string()]);
+        let john = &contacts(app, "q=john%40example.com").await[0];
+        assert_eq!(john["birthday"], "1980-05-14");
+        assert_eq!(created(john).to_rfc3339(), "2019-02-28T23:00:00+00:00");
+        let jane = &contacts(app, "q=jane%40example.com").await[0];
+        assert_eq!(jane["birthday"], "1985-03-04");
+        assert_eq!(created(jane).to_rfc3339(), "2020-12-01T23:00:00+00:00");
+
+        // Said outright, the order is the user's: dates that fit both read day first.
+        let csv = "First Name,Email,Birthdate\nKim,kim@example.com,3/4/1985\n";
+        let path = write(&dir, "kim.csv", csv.as_bytes());
+        let mut r = req(ObjectKind::Contact, "kim.csv");
+        r.date_order = Some(kith_core::import::values::DateOrder::DayFirst);
+        let report = import(app, &path, r).await;
+        assert!(report.notes.is_empty(), "{:?}", report.notes);
+        assert_eq!(
+            contacts(app, "q=kim%40example.com").await[0]["birthday"],
+            "1985-04-03"
+        );
+
+        // Nothing shown: the region's way; --region US reads the month first.
+        let csv = "First Name,Email,Birthdate\nLee,lee@example.com,3/4/1985\n";
+        let path = write(&dir, "lee.csv", csv.as_bytes());
+        let mut r = req(ObjectKind::Contact, "lee.csv");
+        r.region = Some("US".into());
+        import(app, &path, r).await;
+        assert_eq!(
+            contacts(app, "q=lee%40example.com").await[0]["birthday"],
+            "1985-03-04"
+        );
+
+        // A file that writes both ways is read the default way, and says so.
+        let csv = "First Name,Email,Birthdate\n\
+                   Mo,mo@example.com,14/05/1980\n\
+                   Ny,ny@example.com,5/14/1980\n\
+                   Ox,ox@example.com,3/4/1985\n";
+        let path = write(&dir, "mixed.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "mixed.csv")).await;
+        assert_eq!(
+            report.notes,
+            vec![
+                "the file writes dates day first (`14/05/1980` (Birthdate)) and month first \
+                 (`5/14/1980` (Birthdate)); dates that fit both are read day first \
+                 (01/03/2026 is 1 March): check them"
+                    .to_string()
+            ]
+        );
+        assert_eq!(
+            contacts(app, "q=ox%40example.com").await[0]["birthday"],
+            "1985-04-03"
+        );
+    }
+);

@@ -350,6 +350,33 @@ fn consent_columns_are_recognised_for_contacts() {
 }
 
 #[test]
+fn shopify_salesforce_and_zoho_contact_exports_are_recognised() {
+    all_guess(
+        Contact,
+        &[
+            ("Default Address Company", "company"),
+            ("Default Address Address1", "address_line1"),
+            ("Default Address Address2", "address_line2"),
+            ("Default Address City", "city"),
+            ("Default Address Province Code", "region"),
+            ("Default Address Country Code", "country"),
+            ("Default Address Zip", "postcode"),
+            ("Default Address Phone", "phone"),
+            ("Mailing Street", "address_line1"),
+            ("Mailing State/Province", "region"),
+            ("Mailing Zip/Postal Code", "postcode"),
+            ("Mailing Country", "country"),
+            ("Email Opt Out", "email_opted_out_at"),
+            ("Contact Owner", "owner"),
+            ("Created Time", "created_at"),
+        ],
+    );
+    // A prefix is tried only when the header means nothing as it is.
+    assert_eq!(guess(Contact, "Billing Street"), Some("address_line1"));
+    assert_eq!(guess(Contact, "Mailing List"), None);
+}
+
+#[test]
 fn kith_field_names_map_to_themselves() {
     for object in [Contact, Company, Deal, Activity, Task] {
         for target in targets(object) {

@@ -63,6 +63,28 @@ pub fn parse_date(s: &str, order: DateOrder) -> Result<NaiveDate, String> {
     date_only(date, order)
 }
 
+/// What a numeric date shows of the order its day and month are written in:
+/// `MonthFirst` for 5/14/1980 (there is no 14th month), `DayFirst` for 14/5/1980, `None`
+/// where either reading fits or the cell is no such date (ISO dates name their order).
+pub fn order_shown(cell: &str) -> Option<DateOrder> {
+    let s = narrow(cell);
+    let date = s.split([' ', 'T']).next()?;
+    let sep = date.chars().find(|c| matches!(c, '/' | '-' | '.'))?;
+    let parts: Vec<&str> = date.split(sep).collect();
+    let [a, b, y] = parts[..] else { return None };
+    let digits =
+        |p: &str, lens: &[usize]| lens.contains(&p.len()) && p.bytes().all(|c| c.is_ascii_digit());
+    if !digits(a, &[1, 2]) || !digits(b, &[1, 2]) || !digits(y, &[2, 4]) {
+        return None;
+    }
+    let (a, b): (u32, u32) = (a.parse().ok()?, b.parse().ok()?);
+    match (a, b) {
+        (13..=31, 1..=12) => Some(DateOrder::DayFirst),
+        (1..=12, 13..=31) => Some(DateOrder::MonthFirst),
+        _ => None,
+    }
+}
+
 /// Reads a birthday as [`parse_date`] does, knowing it is not in the future: a
 /// two-digit year that would put it after `today` is the century before (`1.3.69` is
 /// 1969, not 2069), and a birthday with its year written out after `today` is refused.

@@ -317,3 +317,23 @@ fn a_creation_date_is_read_in_the_zone_and_is_never_in_the_future() {
     assert!(made("1. marts 2030").is_err());
     assert!(made("soon").unwrap_err().contains("not a date"));
 }
+
+#[test]
+fn a_date_shows_its_order_only_when_one_reading_fits() {
+    assert_eq!(order_shown("5/14/1980"), Some(MonthFirst));
+    assert_eq!(order_shown("12/31/2024 11:30 PM"), Some(MonthFirst));
+    assert_eq!(order_shown("14.05.1980"), Some(DayFirst));
+    assert_eq!(order_shown("25-12-24"), Some(DayFirst));
+    for neither in [
+        "3/1/2019",
+        "2024-05-14",
+        "14/14/2020",
+        "5/40/2020",
+        "1.2.3",
+        "vip",
+        "",
+        "12-34-56",
+    ] {
+        assert_eq!(order_shown(neither), None, "{neither}");
+    }
+}
