@@ -39,16 +39,20 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("full_name", &["fullname", "fuldenavn", "fuldtnavn", "displayname", "contactname",
         "kontaktperson", "姓名", "联系人", "联系人姓名", "客户姓名"]),
     ("email", &["email", "emailaddress", "mail", "email1", "email1value", "primaryemail",
+        "emailwork", "workemail",
         "emailadresse", "mailadresse", "邮箱", "电子邮件", "电子邮箱", "邮件", "邮箱地址", "电子邮件地址",
         "企业邮箱", "工作邮箱", "公司邮箱", "办公邮箱", "邮件地址"]),
     ("email2", &["email2", "email2value", "email2address", "secondaryemail", "otheremail",
+        "emailhome", "emailother", "homeemail", "personalemail",
         "alternativeemail", "email3", "email3value", "email3address", "emailaddress2",
         "emailaddress3", "备用邮箱"]),
     ("phone", &["phone", "telephone", "tel", "phonenumber", "telephonenumber", "workphone",
+        "phonework",
         "businessphone", "officephone", "homephone", "phone1", "phone1value", "primaryphone",
         "telefon", "tlf", "tlfnr", "telefonnummer", "telefonnr", "telefonogfax", "电话", "座机", "联系电话", "电话号码",
         "固定电话", "办公电话", "公司电话"]),
     ("mobile", &["mobile", "mobilephone", "mobilenumber", "cell", "cellphone", "cellular",
+        "phonemobile", "phonehome", "phoneother",
         "phone2", "phone2value", "phone3", "phone3value", "phone4value", "otherphone",
         "businessphone2", "homephone2", "carphone",
         "callback", "radiophone", "mobil", "mobilnummer", "mobilnr", "mobiltelefon",
@@ -80,7 +84,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("country", &["country", "countryregion", "countrycode", "address1country",
         "businesscountryregion", "homecountryregion", "mailingcountry", "billingcountry",
         "land", "国家", "国家地区"]),
-    ("tags", &["tags", "tag", "labels", "groupmembership", "categories", "maerker", "标签"]),
+    ("tags", &["tags", "tag", "labels", "label", "groupmembership", "categories", "maerker", "标签"]),
     ("source", &["source", "leadsource", "contactsource", "origin", "kilde", "来源", "客户来源",
         "线索来源"]),
     (
@@ -125,7 +129,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "koebsdato", "下单时间", "订单日期", "购买日期", "付款时间"]),
     // Shopify's Accepts Email Marketing, a Danish shop's Nyhedsbrev.
     ("consent.email", &["emailconsent", "emailmarketingconsent", "acceptsemailmarketing",
-        "emailmarketing", "emailoptin", "newsletter", "emailsubscription",
+        "emailmarketing", "emailoptin", "newsletter", "emailsubscription", "marketingstatus",
         "emailsubscriptionstatus", "marketingemails", "nyhedsbrev", "emailsamtykke",
         "markedsfoeringssamtykke", "samtykkeemail", "邮件订阅", "订阅邮件", "是否订阅", "营销邮件",
         "接收营销邮件"]),
@@ -182,6 +186,11 @@ pub fn guess_ranked(object: ObjectKind, header: &str) -> Option<(&'static str, b
         return Some((target, true));
     }
     let key = normalise(header, false);
+    if meaning(&key).is_none() {
+        if let Some(found) = of_entity(object, header) {
+            return found;
+        }
+    }
     let meaning = meaning(&key)
         .or_else(|| meaning(&normalise(header, true)))
         // "Email 1", "Address 1": a first of several means the plain one.
@@ -198,6 +207,40 @@ pub fn guess_ranked(object: ObjectKind, header: &str) -> Option<(&'static str, b
         .iter()
         .find(|&&t| t == target)
         .map(|&t| (t, t == meaning))
+}
+
+/// A header that names whose value it is, as Pipedrive writes them (`Person - Email -
+/// Work`, `Organization - Name`, `Deal - Title`): the record's own entity is read as the
+/// rest; a linked one gives what it links by (a person's email, an organisation's
+/// name) and nothing else. `None` when the header is not of that form.
+fn of_entity(object: ObjectKind, header: &str) -> Option<Option<(&'static str, bool)>> {
+    use ObjectKind::*;
+    let (entity, rest) = header.split_once(" - ")?;
+    let entity = normalise(entity, false);
+    let own = match object {
+        Contact => ["person", "contact"].contains(&entity.as_str()),
+        Company => ["organization", "organisation", "company"].contains(&entity.as_str()),
+        Deal => entity == "deal",
+        Activity => entity == "activity",
+        Task => entity == "task",
+        _ => false,
+    };
+    if own {
+        return Some(guess_ranked(object, rest));
+    }
+    let rest = normalise(rest, false);
+    let link = match (entity.as_str(), rest.as_str()) {
+        ("organization" | "organisation" | "company", "name") => "company",
+        ("person" | "contact", r) if r.starts_with("email") => "contact_email",
+        // Another record's fields are its own: not this one's.
+        (
+            "person" | "contact" | "organization" | "organisation" | "company" | "deal"
+            | "activity" | "lead",
+            _,
+        ) => return Some(None),
+        _ => return None,
+    };
+    Some(targets(object).contains(&link).then_some((link, false)))
 }
 
 /// What exporters put before an address's parts (normalised), tried when a header means

@@ -60,6 +60,7 @@ const WORDS: &[(&str, &[&str])] = &[
         &[
             "pending",
             "not subscribed",
+            "no consent",
             "non-subscribed",
             "nonsubscribed",
             "cleaned",

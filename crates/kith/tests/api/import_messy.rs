@@ -340,3 +340,38 @@ both!(
         assert!(find(app, "bo@x.dk").await[0]["birthday"].is_null());
     }
 );
+
+both!(a_pipedrive_people_export_maps_whole, |app| async move {
+    // Pipedrive names whose value each column is; the organisation's address is its
+    // own, not the person's.
+    let dir = tempfile_dir::Dir::new();
+    let csv = "Person - Name,Person - Organization,Person - Email - Work,Person - Email - Home,\
+                   Person - Phone - Work,Person - Phone - Mobile,Person - Add time,Person - Label,\
+                   Person - Marketing status,Organization - Address\n\
+                   Søren Kierkegaard,Nordlys ApS,soren@nordlys.dk,sk@home.dk,+45 33 12 34 56,\
+                   +45 20 12 34 56,2020-04-01 10:00:00,Hot lead,Subscribed,Vestergade 1\n";
+    let path = write(&dir, "people.csv", csv.as_bytes());
+    let report = import(app, &path, req(ObjectKind::Contact, "people.csv")).await;
+    assert_eq!(report.import.created, 1, "{:?}", report.rejects);
+    let soren = find(app, "sk@home.dk").await;
+    assert_eq!(soren.len(), 1, "found by the home email too");
+    let s = &soren[0];
+    assert_eq!(
+        (s["first_name"].as_str(), s["last_name"].as_str()),
+        (Some("Søren"), Some("Kierkegaard"))
+    );
+    assert_eq!(s["email"], "soren@nordlys.dk");
+    assert_eq!(s["phone"], "+4533123456");
+    assert!(s["company_id"].is_string());
+    assert_eq!(s["address_line1"], serde_json::Value::Null);
+    assert_eq!(s["tags"], json!(["Hot lead"]));
+    assert_eq!(s["consent"], json!({"email": "granted"}));
+    assert_eq!(s["created_at"], "2020-04-01T08:00:00.000000Z");
+    let numbers: Vec<&str> = s["identities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["value"].as_str())
+        .collect();
+    assert!(numbers.contains(&"+4520123456"), "{numbers:?}");
+});

@@ -377,6 +377,51 @@ fn shopify_salesforce_and_zoho_contact_exports_are_recognised() {
 }
 
 #[test]
+fn pipedrive_headers_name_whose_value_they_are() {
+    all_guess(
+        Contact,
+        &[
+            ("Person - Name", "full_name"),
+            ("Person - Organization", "company"),
+            ("Person - Email - Work", "email"),
+            ("Person - Email - Home", "email2"),
+            ("Person - Phone - Work", "phone"),
+            ("Person - Phone - Mobile", "mobile"),
+            ("Person - Owner", "owner"),
+            ("Person - Add time", "created_at"),
+            ("Person - Label", "tags"),
+            ("Person - Marketing status", "consent.email"),
+            ("Organization - Name", "company"),
+        ],
+    );
+    all_guess(
+        Deal,
+        &[
+            ("Deal - Title", "name"),
+            ("Deal - Value", "amount"),
+            ("Deal - Stage", "stage"),
+            ("Deal - Owner", "owner"),
+            ("Person - Email", "contact_email"),
+            ("Person - Email - Work", "contact_email"),
+            ("Organization - Name", "company"),
+        ],
+    );
+    all_guess(
+        Company,
+        &[
+            ("Organization - Name", "name"),
+            ("Organization - Address", "address_line1"),
+        ],
+    );
+    // A linked record's other fields are not this one's.
+    assert_eq!(guess(Contact, "Organization - Address"), None);
+    assert_eq!(guess(Deal, "Person - Phone"), None);
+    assert_eq!(guess(Company, "Person - Name"), None);
+    // Not that form: read as before.
+    assert_eq!(guess(Contact, "E - mail"), Some("email"));
+}
+
+#[test]
 fn kith_field_names_map_to_themselves() {
     for object in [Contact, Company, Deal, Activity, Task] {
         for target in targets(object) {
