@@ -137,24 +137,29 @@ pub(super) fn custom_cell(
             let m = parse_money_in(cell, None, currency)?;
             json!({"amount": m.minor, "currency": m.currency.as_deref().unwrap_or(currency)})
         }
-        "number" => {
-            let t: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
-            let t = if t.contains(',') && !t.contains('.') {
-                t.replace(',', ".")
-            } else {
-                t.replace(',', "")
-            };
-            let f: f64 = t.parse().map_err(|_| format!("`{cell}` is not a number"))?;
-            serde_json::Number::from_f64(f)
-                .map(Value::Number)
-                .ok_or_else(|| format!("`{cell}` is not a number"))?
-        }
+        "number" => serde_json::Number::from_f64(number(cell)?)
+            .map(Value::Number)
+            .ok_or_else(|| format!("`{cell}` is not a number"))?,
         "multi_select" => split_many(cell)
             .map(String::from)
             .collect::<Vec<_>>()
             .into(),
         _ => cell.into(),
     })
+}
+
+/// A number with a decimal comma or point: `2,5`, `2.5`, `1,200.50`.
+pub(super) fn number(cell: &str) -> Result<f64, String> {
+    let t: String = cell.chars().filter(|c| !c.is_whitespace()).collect();
+    let t = if t.contains(',') && !t.contains('.') {
+        t.replace(',', ".")
+    } else {
+        t.replace(',', "")
+    };
+    t.parse::<f64>()
+        .ok()
+        .filter(|f| f.is_finite())
+        .ok_or_else(|| format!("`{cell}` is not a number"))
 }
 
 /// A whole number written with any thousands separator: `1.200`, `1,200`, `1 200`. A

@@ -399,15 +399,29 @@ impl App {
                     time_zone,
                     currency: currency.clone(),
                 };
+                // The rows of one order (its lines) go in one chunk: a chunk ends only
+                // where the order number changes.
+                let number_at = match object {
+                    ObjectKind::Order => mapping
+                        .columns
+                        .iter()
+                        .position(|(_, t)| t.as_ref().is_some_and(|t| t.name() == "number")),
+                    _ => None,
+                };
+                let number_of = |raw: &RawRow| number_at.and_then(|i| raw.cells.get(i)).cloned();
+                let mut last_number = None;
                 let mut batch = Vec::with_capacity(CHUNK);
                 for raw in sample.into_iter().chain(rows_iter.by_ref()).skip(skip) {
-                    batch.push(rules.prepare(raw));
-                    if batch.len() == CHUNK {
+                    let number = number_of(&raw);
+                    let same_order = number.is_some() && number == last_number;
+                    if batch.len() >= CHUNK && !same_order {
                         let full = std::mem::replace(&mut batch, Vec::with_capacity(CHUNK));
                         if tx.blocking_send(full).is_err() {
                             return note;
                         }
                     }
+                    last_number = number;
+                    batch.push(rules.prepare(raw));
                 }
                 if !batch.is_empty() {
                     let _ = tx.blocking_send(batch);

@@ -9,8 +9,8 @@ use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTO
 use kith_core::import::columns;
 use kith_core::import::consent::{consent_state, email_consent, opt_mark};
 use kith_core::import::values::{
-    formula_error, is_spelled_out_blank, is_zero_date, order_shown, parse_created_in, says_time,
-    split_full_name, time_only, DateOrder,
+    formula_error, is_spelled_out_blank, is_zero_date, order_shown, parse_created_in,
+    parse_money_in, says_time, split_full_name, time_only, DateOrder,
 };
 use kith_core::objects::{FieldSpec, ObjectKind};
 use kith_core::Scalar;
@@ -19,7 +19,8 @@ use sha2::{Digest, Sha256};
 
 use super::bad;
 use super::cells::{
-    as_field, beside, cell_value, collapse, custom_cell, several, split_many, tag, RowCurrency,
+    as_field, beside, cell_value, collapse, custom_cell, number, several, split_many, tag,
+    RowCurrency,
 };
 use super::source::RawRow;
 use crate::Error;
@@ -406,6 +407,8 @@ impl RowRules<'_> {
         let mut full_name = None;
         let mut created_at = None;
         let mut consent: BTreeMap<&'static str, &'static str> = BTreeMap::new();
+        // An order's line on this row.
+        let mut line = Map::new();
         let (mut opted_in, mut opted_out) = (None, None);
         // Field name as validation reports it → the column to name in the report.
         let mut column_of: Vec<(String, String)> = vec![];
@@ -561,6 +564,23 @@ impl RowRules<'_> {
                             Err(e) => bad(e),
                         }
                     }
+                    "line.name" | "line.sku" => {
+                        line.insert(p["line.".len()..].into(), cell.into());
+                    }
+                    "line.quantity" => match number(cell) {
+                        Ok(q) => {
+                            line.insert("quantity".into(), json!(q));
+                        }
+                        Err(e) => bad(e),
+                    },
+                    "line.unit_price" => {
+                        match parse_money_in(cell, currency.column, currency.default) {
+                            Ok(m) => {
+                                line.insert("unit_price".into(), m.minor.into());
+                            }
+                            Err(e) => bad(e),
+                        }
+                    }
                     p if p.starts_with("consent.") => match consent_state(cell) {
                         Ok(state) => {
                             consent.insert(&p["consent.".len()..], state);
@@ -586,6 +606,10 @@ impl RowRules<'_> {
                 self.header_of("time_of_day"),
                 format!("`{time}` is a time of day, and the row has no {field} date for it"),
             ));
+        }
+        if !line.is_empty() {
+            column_of.push(("lines".into(), self.header_of("line.name")));
+            input.insert("lines".into(), json!([line]));
         }
         let email = consent.remove("email");
         if let Some(state) = email_consent(email, opted_in, opted_out) {

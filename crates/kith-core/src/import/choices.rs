@@ -76,12 +76,25 @@ const WORDS: &[(&str, &[&str])] = &[
             "afventende",
             "ubetalt",
             "unpaid",
+            "authorized",
+            "partially_paid",
+            "partially paid",
             "待付款",
             "待处理",
             "未付款",
         ],
     ),
-    ("paid", &["betalt", "已付款", "已支付"]),
+    // A partly refunded order was still bought.
+    (
+        "paid",
+        &[
+            "betalt",
+            "已付款",
+            "已支付",
+            "partially_refunded",
+            "partially refunded",
+        ],
+    ),
     (
         "fulfilled",
         &[
@@ -96,7 +109,7 @@ const WORDS: &[(&str, &[&str])] = &[
             "已送达",
         ],
     ),
-    ("cancelled", &["canceled", "annulleret", "已取消"]),
+    ("cancelled", &["canceled", "voided", "annulleret", "已取消"]),
     ("refunded", &["refunderet", "已退款"]),
     // Task priorities.
     ("low", &["lav", "低"]),

@@ -20,8 +20,10 @@
 //! - `created_at`: when the old system made the record ("customer since"), kept for the
 //!   records an import creates; an order's creation is its order date.
 //!
-//! Orders are one row per order: its number (the key a re-run matches on), customer by
-//! email, date, status, channel, currency and total (money as people type it).
+//! Orders are one row per order, or one row per line as Shopify exports them (`line.name`,
+//! `line.sku`, `line.quantity`, `line.unit_price`; the rows of one order share its number,
+//! the key a re-run matches on): customer by email, date, status, channel, currency and
+//! total (money as people type it).
 
 use super::is_cjk;
 use crate::fields::Kind;
@@ -92,6 +94,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         &["lifecyclestage", "lifecycle", "livscyklus", "livscyklusfase", "生命周期阶段"],
     ),
     ("status", &["status", "状态"]),
+    // Shopify's payment state is the order's status.
+    ("financial_status", &["financialstatus", "paymentstatus", "betalingsstatus", "支付状态",
+        "付款状态"]),
     ("external_id", &["id", "recordid", "externalid", "contactid", "customerid", "customerno",
         "customernumber", "dealid", "kundenummer", "kundenr", "kundeid", "cvr", "cvrnummer", "cvrnr", "编号", "客户编号", "客户id",
         "统一社会信用代码"]),
@@ -123,10 +128,13 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("lost_reason", &["lostreason", "closedlostreason", "reasonlost", "丢单原因", "输单原因"]),
     ("order_number", &["ordernumber", "orderno", "ordernr", "orderid", "order", "ordrenummer",
         "ordrenr", "ordre", "订单号", "订单编号", "订单"]),
-    ("total", &["total", "ordertotal", "totalprice", "totalamount", "grandtotal", "subtotal",
+    // Not "Subtotal": that is before shipping and taxes.
+    ("total", &["total", "ordertotal", "totalprice", "totalamount", "grandtotal",
         "ordrebeloeb", "ordretotal", "ialt", "总额", "总金额", "订单金额", "实付金额", "合计"]),
-    ("ordered_at", &["orderdate", "orderedat", "purchasedate", "paidat", "ordredato",
-        "koebsdato", "下单时间", "订单日期", "购买日期", "付款时间"]),
+    ("ordered_at", &["orderdate", "orderedat", "purchasedate", "ordredato",
+        "koebsdato", "下单时间", "订单日期", "购买日期"]),
+    // When it was paid dates an order only where nothing says when it was placed.
+    ("paid_at", &["paidat", "paymentdate", "betalingsdato", "付款时间", "支付时间"]),
     // Shopify's Accepts Email Marketing, a Danish shop's Nyhedsbrev.
     ("consent.email", &["emailconsent", "emailmarketingconsent", "acceptsemailmarketing",
         "emailmarketing", "emailoptin", "newsletter", "emailsubscription", "marketingstatus",
@@ -150,6 +158,15 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "creationdate", "createdon", "createdtime", "addtime", "timecreated", "oprettet",
         "oprettetden", "oprettelsesdato", "oprettelse", "oprettetdato", "创建时间", "创建日期",
         "录入时间", "录入日期", "添加时间", "建档时间", "建档日期"]),
+    // An order's line, one per row as Shopify exports them (rows of one order share its
+    // number).
+    ("line.name", &["lineitemname", "productname", "product", "itemname", "varenavn",
+        "produkt", "produktnavn", "商品名称", "商品", "产品名称", "产品"]),
+    ("line.sku", &["lineitemsku", "sku", "productsku", "itemsku", "varenummer", "varenr", "货号",
+        "商品编码", "商品编号"]),
+    ("line.quantity", &["lineitemquantity", "quantity", "qty", "antal", "数量", "购买数量"]),
+    ("line.unit_price", &["lineitemprice", "unitprice", "itemprice", "price", "stykpris",
+        "enhedspris", "pris", "单价", "商品单价"]),
     ("channel", &["channel", "saleschannel", "sourcename", "kanal", "salgskanal",
         "渠道", "销售渠道"]),
     ("kind", &["kind", "type", "activitytype", "aktivitetstype", "类型", "活动类型"]),
@@ -203,10 +220,13 @@ pub fn guess_ranked(object: ObjectKind, header: &str) -> Option<(&'static str, b
                 .and_then(|rest| meaning(rest).or_else(|| meaning(&format!("address{rest}"))))
         })?;
     let target = resolve(object, meaning)?;
+    // An order's creation is its placing: as specific as "Order Date".
+    let names_it =
+        |t: &str| t == meaning || (object == ObjectKind::Order && meaning == "created_at");
     valid
         .iter()
         .find(|&&t| t == target)
-        .map(|&t| (t, t == meaning))
+        .map(|&t| (t, names_it(t)))
 }
 
 /// A header that names whose value it is, as Pipedrive writes them (`Person - Email -
@@ -272,7 +292,8 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Activity, "notes") => "body",
         (Order, "order_number" | "name" | "external_id") => "number",
         (Order, "amount" | "total") => "total",
-        (Order, "date" | "ordered_at" | "created_at") => "ordered_at",
+        (Order, "date" | "ordered_at" | "created_at" | "paid_at") => "ordered_at",
+        (Order, "financial_status") => "status",
         (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
         // Pipedrive dates its activities by when they were due.
@@ -385,6 +406,10 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "contact_email",
             "owner",
             "time_of_day",
+            "line.name",
+            "line.sku",
+            "line.quantity",
+            "line.unit_price",
         ],
         _ => &[],
     };

@@ -308,3 +308,80 @@ both!(
         );
     }
 );
+
+both!(
+    a_shopify_export_with_a_row_per_line_imports_whole_orders,
+    |app| async move {
+        let api = &app.api;
+        let ane = api
+            .create(
+                "contacts",
+                json!({"first_name": "Ane", "email": "ane@example.dk"}),
+            )
+            .await;
+        // Shopify: the order's first row holds its totals, the next rows only their line.
+        // The order is placed when it was created, not when it was paid.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Name,Email,Financial Status,Paid at,Currency,Subtotal,Total,Created at,\
+                   Lineitem quantity,Lineitem name,Lineitem price,Lineitem sku\n\
+                   #1001,ane@example.dk,paid,2024-03-02 10:05:00 +0100,DKK,450.00,489.00,\
+                   2024-03-01 10:04:00 +0100,2,Kaffe 500g,150.00,KAF-500\n\
+                   #1001,ane@example.dk,,,,,,2024-03-01 10:04:00 +0100,1,Krus,150.00,KRUS-1\n\
+                   #1002,ane@example.dk,voided,,DKK,99.00,99.00,2024-03-05 11:59:00 +0100,1,Te,99.00,TE\n";
+        let path = write(&dir, "orders_export.csv", csv.as_bytes());
+        let r = import(app, &path, req(ObjectKind::Order, "orders_export.csv")).await;
+        assert_eq!(
+            (r.import.created, r.import.failed),
+            (2, 0),
+            "{:?}",
+            r.rejects
+        );
+        assert_eq!(
+            r.notes,
+            vec![
+                "1 rows were further lines of an order on an earlier row (the same order \
+                 number) and count as its updates"
+                    .to_string()
+            ]
+        );
+        let orders = api.get("/api/v1/orders?sort=number").await.body["data"].clone();
+        let first = &orders[0];
+        assert_eq!(first["number"], "#1001");
+        assert_eq!(first["total"], 48900, "Total, not Subtotal");
+        assert_eq!(first["status"], "paid");
+        assert_eq!(first["ordered_at"], "2024-03-01T09:04:00.000000Z");
+        let lines: Vec<(&str, i64)> = first["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["sku"].as_str().unwrap(), l["total"].as_i64().unwrap()))
+            .collect();
+        assert_eq!(lines, [("KAF-500", 30000), ("KRUS-1", 15000)]);
+        assert_eq!(orders[1]["status"], "cancelled", "voided");
+        let a = get(api, "contacts", &ane["id"]).await;
+        assert_eq!(a["order_count"], 1, "the cancelled order is no purchase");
+        // Again: nothing twice.
+        let again = import(app, &path, req(ObjectKind::Order, "orders_export.csv")).await;
+        assert_eq!((again.import.created, again.import.skipped), (0, 3));
+
+        // An order whose lines cross the 5,000 rows a chunk holds stays one order.
+        let mut csv = String::from("Name,Lineitem name,Lineitem price\n");
+        for i in 0..4_998 {
+            csv.push_str(&format!("#A{i},Vare {i},10\n"));
+        }
+        for l in 0..4 {
+            csv.push_str(&format!("#B,Del {l},5\n"));
+        }
+        let path = write(&dir, "big.csv", csv.as_bytes());
+        let r = import(app, &path, req(ObjectKind::Order, "big.csv")).await;
+        assert_eq!((r.import.created, r.import.failed), (4_999, 0));
+        let b = api
+            .get("/api/v1/orders?filter=number%20%3D%20%23B")
+            .await
+            .body["data"]
+            .clone();
+        assert_eq!(b.as_array().map(Vec::len), Some(1));
+        assert_eq!(b[0]["lines"].as_array().map(Vec::len), Some(4));
+        assert_eq!(b[0]["total"], 2000);
+    }
+);

@@ -41,6 +41,7 @@ impl Writer<'_> {
                             .or_default()
                             .push(v.to_string()),
                         "name" => by_kind.entry("name").or_default().push(v.to_string()),
+                        "number" => by_kind.entry("number").or_default().push(v.to_string()),
                         "domain" => by_kind.entry("domain").or_default().push(v.to_string()),
                         _ => {}
                     }
@@ -54,6 +55,7 @@ impl Writer<'_> {
             let found = match kind {
                 "email" | "phone" => bulk::contacts_by_identity(tx, ws, kind, &values).await?,
                 "name" => bulk::ids_by_value(tx, ws, object, "name", &values).await?,
+                "number" => bulk::ids_by_value(tx, ws, object, "number", &values).await?,
                 _ => bulk::ids_by_value(tx, ws, object, "domain", &values).await?,
             };
             for (v, id) in found {
@@ -180,7 +182,7 @@ impl Writer<'_> {
 }
 
 /// The keys a row is matched to existing records by: external id, then (contacts) its
-/// emails and phone, (companies) its name and domain.
+/// emails and phone, (companies) its name and domain, (orders) its number.
 pub(super) fn match_keys(object: ObjectKind, row: &Prepared) -> Vec<String> {
     let mut keys = vec![];
     if let Some(e) = &row.external_id {
@@ -206,6 +208,8 @@ pub(super) fn match_keys(object: ObjectKind, row: &Prepared) -> Vec<String> {
             keys.extend(get("name").map(|n| format!("name:{n}")));
             keys.extend(get("domain").map(|d| format!("domain:{d}")));
         }
+        // The rows of one order (one per line) share its number.
+        ObjectKind::Order => keys.extend(get("number").map(|n| format!("number:{n}"))),
         _ => {}
     }
     keys
@@ -217,6 +221,16 @@ pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
     for (spec, v) in &row.changes.columns {
         if v.is_null() {
             continue;
+        }
+        // A later line of the same order adds to its lines.
+        if spec.name == "lines" {
+            if let (Some(Scalar::Json(Value::Array(have))), Scalar::Json(Value::Array(add))) =
+                (into.changes.get(spec.name), v)
+            {
+                let all: Vec<Value> = have.iter().chain(add).cloned().collect();
+                into.changes.set(spec, Scalar::Json(Value::Array(all)));
+                continue;
+            }
         }
         if spec.name == "consent" {
             if let (Some(Scalar::Json(have)), Scalar::Json(add)) = (into.changes.get(spec.name), v)

@@ -50,6 +50,8 @@ pub(super) struct Writer<'a> {
     kept_created: i64,
     /// Contacts this run updated whose "denied" consent a row would have granted.
     kept_no: i64,
+    /// Rows that were further lines of an order on an earlier row.
+    order_lines: i64,
 }
 
 /// A user's name as an import matches it: lower-case, single spaces.
@@ -121,6 +123,7 @@ impl<'a> Writer<'a> {
             checked: HashSet::new(),
             kept_created: 0,
             kept_no: 0,
+            order_lines: 0,
         })
     }
 
@@ -133,6 +136,13 @@ impl<'a> Writer<'a> {
                 "{} records that already existed kept their own creation date: `{column}` \
                  sets it only for the records an import creates",
                 self.kept_created
+            ));
+        }
+        if self.order_lines > 0 {
+            notes.push(format!(
+                "{} rows were further lines of an order on an earlier row (the same order \
+                 number) and count as its updates",
+                self.order_lines
             ));
         }
         if self.kept_no > 0 {
@@ -196,7 +206,12 @@ impl<'a> Writer<'a> {
                 continue;
             }
             if let Some(i) = ids.iter().find_map(|k| pending.get(k).copied()) {
-                match self.req.on_duplicate {
+                // The rows of one order in a file are its lines: always one order.
+                let mode = match (object, self.req.on_duplicate) {
+                    (ObjectKind::Order, OnDuplicate::Skip) => OnDuplicate::Merge,
+                    (_, mode) => mode,
+                };
+                match mode {
                     OnDuplicate::Skip => skipped += 1,
                     mode => {
                         absorb(&mut creates[i].row, &row, mode);
@@ -291,6 +306,9 @@ impl<'a> Writer<'a> {
         }
         let created = linked_creates.len() as i64;
         let mut updated: i64 = linked_creates.iter().map(|c| c.absorbed.len() as i64).sum();
+        if object == ObjectKind::Order {
+            self.order_lines += updated;
+        }
         updated += updated_earlier;
         if self.req.dry_run {
             for c in &linked_creates {

@@ -323,9 +323,10 @@ fn creation_dates_are_recognised_and_an_orders_is_its_order_date() {
     assert_eq!(guess(Order, "创建时间"), Some("ordered_at"));
     // Who made it is not when.
     assert_eq!(guess(Contact, "Created By"), None);
-    // A file with both: the column that names the order date wins.
-    assert!(!guess_ranked(Order, "Created at").unwrap().1);
+    // Placing an order is its creation; paying it dates it only when nothing else does.
+    assert!(guess_ranked(Order, "Created at").unwrap().1);
     assert!(guess_ranked(Order, "Order Date").unwrap().1);
+    assert_eq!(guess_ranked(Order, "Paid at"), Some(("ordered_at", false)));
 }
 
 #[test]
@@ -419,6 +420,29 @@ fn pipedrive_headers_name_whose_value_they_are() {
     assert_eq!(guess(Company, "Person - Name"), None);
     // Not that form: read as before.
     assert_eq!(guess(Contact, "E - mail"), Some("email"));
+}
+
+#[test]
+fn a_shopify_order_export_takes_its_total_status_and_placing() {
+    assert_eq!(guess_ranked(Order, "Total"), Some(("total", true)));
+    assert_eq!(guess(Order, "Subtotal"), None, "before shipping and taxes");
+    assert_eq!(
+        guess_ranked(Order, "Financial Status"),
+        Some(("status", false))
+    );
+    assert_eq!(guess_ranked(Order, "Status"), Some(("status", true)));
+    for (header, target) in [
+        ("Lineitem name", "line.name"),
+        ("Lineitem sku", "line.sku"),
+        ("Lineitem quantity", "line.quantity"),
+        ("Lineitem price", "line.unit_price"),
+        ("Varenavn", "line.name"),
+        ("数量", "line.quantity"),
+        ("单价", "line.unit_price"),
+    ] {
+        assert_eq!(guess(Order, header), Some(target), "{header}");
+        assert_eq!(guess(Deal, header), None, "{header}");
+    }
 }
 
 #[test]
