@@ -43,11 +43,16 @@ pub fn normalise_email(raw: &str) -> Result<String, String> {
     Ok(format!("{}@{domain}", parsed.local_part()).to_lowercase())
 }
 
-/// The address in `Name <address>`, `mailto:address` or `address.`.
+/// The address in `Name <address>`, `Name (address)` (HubSpot's exports), `mailto:address`
+/// or `address.`.
 fn address_of(s: &str) -> &str {
     let mut a = s;
     if let (Some(open), true) = (a.rfind('<'), a.ends_with('>')) {
         a = a[open + 1..a.len() - 1].trim();
+    } else if let (Some(open), true) = (a.rfind('('), a.ends_with(')')) {
+        if a[open..].contains('@') {
+            a = a[open + 1..a.len() - 1].trim();
+        }
     }
     if a.get(..7)
         .is_some_and(|p| p.eq_ignore_ascii_case("mailto:"))
@@ -193,6 +198,7 @@ mod tests {
             "MAILTO: ane@example.dk",
             "ane@example.dk.",
             "Ane <mailto:ane@example.dk>",
+            "Ane Hansen (ane@example.dk)",
         ] {
             assert_eq!(
                 normalise_email(written).as_deref(),
@@ -201,6 +207,7 @@ mod tests {
             );
         }
         assert!(normalise_email("Ane Hansen <>").is_err());
+        assert!(normalise_email("Ane Hansen (Nordlys)").is_err());
         assert!(normalise_email("<ane@example.dk").is_err());
         assert!(normalise_email("ane@example.dk..").is_err());
     }

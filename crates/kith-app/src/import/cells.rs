@@ -111,6 +111,7 @@ pub(super) fn cell_value(
             let m = parse_money_in(cell, currency.column, currency.default)?;
             (m.minor.into(), m.currency)
         }
+        Kind::Int { .. } if name == "duration_minutes" => (minutes(cell)?.into(), None),
         Kind::Int { .. } => (integer(cell)?.into(), None),
         Kind::Bool => (parse_bool(cell)?.into(), None),
         Kind::Country => (country(cell).into(), None),
@@ -146,6 +147,30 @@ pub(super) fn custom_cell(
             .into(),
         _ => cell.into(),
     })
+}
+
+/// A duration in whole minutes: `45`, or a clock's `H:MM` or `HH:MM:SS` (HubSpot's call
+/// durations), seconds rounded to the nearest minute.
+fn minutes(cell: &str) -> Result<i64, String> {
+    let parts: Vec<&str> = cell.trim().split(':').collect();
+    if parts.len() == 1 {
+        return integer(cell);
+    }
+    let bad = || format!("`{cell}` is not a duration: expected minutes, H:MM or HH:MM:SS");
+    let n: Vec<i64> = parts
+        .iter()
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 4 && p.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+                .ok_or_else(bad)
+        })
+        .collect::<Result<_, _>>()?;
+    match n[..] {
+        [h, m] if m < 60 => Ok(h * 60 + m),
+        [h, m, s] if m < 60 && s < 60 => Ok(h * 60 + m + i64::from(s >= 30)),
+        _ => Err(bad()),
+    }
 }
 
 /// A number with a decimal comma or point: `2,5`, `2.5`, `1,200.50`.
@@ -228,4 +253,23 @@ fn country(cell: &str) -> String {
         _ => return cell.trim().to_uppercase(),
     };
     code.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_minutes_or_a_clock() {
+        assert_eq!(minutes("45"), Ok(45));
+        assert_eq!(minutes("1:30"), Ok(90));
+        assert_eq!(minutes("00:12:30"), Ok(13));
+        assert_eq!(minutes("00:12:29"), Ok(12));
+        for bad in ["1:75", "1:2:3:4", ":30", "a:bc", "00:12:60"] {
+            assert!(
+                minutes(bad).unwrap_err().contains("not a duration"),
+                "{bad}"
+            );
+        }
+    }
 }

@@ -375,3 +375,37 @@ both!(a_pipedrive_people_export_maps_whole, |app| async move {
         .collect();
     assert!(numbers.contains(&"+4520123456"), "{numbers:?}");
 });
+
+both!(
+    a_hubspot_activity_export_links_its_contact_and_keeps_its_duration,
+    |app| async move {
+        // HubSpot names the contact as `Name (email)` and times calls as a clock.
+        let mette = app
+            .api
+            .create(
+                "contacts",
+                json!({"first_name": "Mette", "email": "mette@lego.example"}),
+            )
+            .await;
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Activity ID,Activity type,Activity date,Subject,Body preview,Associated Contact,\
+                   Activity assigned to,Call duration (HH:mm:ss)\n\
+                   7,Call,2024-02-01 14:00,Opfølgning,Talte om tilbud,Mette Nielsen (mette@lego.example),\
+                   admin@acme.test,00:12:30\n\
+                   8,Call,2024-02-02 14:00,Igen,,Mette Nielsen (mette@lego.example),,1:75\n";
+        let path = write(&dir, "activities.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Activity, "activities.csv")).await;
+        assert_eq!((report.import.created, report.import.failed), (1, 1));
+        let rejects = crate::import::refused(app, report.import.id).await;
+        assert_eq!(rejects[0].errors[0].0, "Call duration (HH:mm:ss)");
+        let acts = app.api.get("/api/v1/activities").await.body["data"].clone();
+        let call = &acts[0];
+        assert_eq!(call["kind"], "call");
+        assert_eq!(call["contact_id"], mette["id"]);
+        assert_eq!(call["duration_minutes"], 13);
+        assert_eq!(call["body"], "Talte om tilbud");
+        // Again: the activity id keeps it from coming twice.
+        let again = import(app, &path, req(ObjectKind::Activity, "activities.csv")).await;
+        assert_eq!(again.import.created, 0);
+    }
+);

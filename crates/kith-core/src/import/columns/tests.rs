@@ -446,6 +446,35 @@ fn a_shopify_order_export_takes_its_total_status_and_placing() {
 }
 
 #[test]
+fn hubspot_contact_and_activity_exports_are_recognised() {
+    all_guess(
+        Contact,
+        &[
+            ("Mobile Phone Number", "mobile"),
+            ("State/Region", "region"),
+            ("Unsubscribed from all email", "email_opted_out_at"),
+        ],
+    );
+    all_guess(
+        Activity,
+        &[
+            ("Activity ID", "external_id"),
+            ("Activity date", "occurred_at"),
+            ("Body preview", "body"),
+            ("Associated Contact", "contact_email"),
+            ("Activity assigned to", "owner"),
+            ("Call duration (HH:mm:ss)", "duration_minutes"),
+        ],
+    );
+    assert_eq!(guess(Deal, "Associated Contact"), Some("contact_email"));
+    assert_eq!(
+        guess(Company, "Associated Contact"),
+        None,
+        "not the company's email"
+    );
+}
+
+#[test]
 fn kith_field_names_map_to_themselves() {
     for object in [Contact, Company, Deal, Activity, Task] {
         for target in targets(object) {
