@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 use kith_core::fields::{self, Changes, Context, CustomDef, Kind, Mode, MAX_CUSTOM_FIELDS};
 use kith_core::import::columns;
-use kith_core::import::consent::{consent_state, email_consent, opt_mark};
+use kith_core::import::consent::{consent_state, email_consent, opt_mark, Opt};
 use kith_core::import::values::{
     formula_error, is_spelled_out_blank, is_zero_date, order_shown, parse_created_in,
     parse_money_in, says_time, split_full_name, time_only, DateOrder,
@@ -537,6 +537,12 @@ impl RowRules<'_> {
                         }
                     }
                     "external_id" => external_id = Some(cell.to_string()),
+                    // A WeChat ID reaches and finds the person as an email does.
+                    "wechat" => {
+                        column_of.push(("identities".into(), header.clone()));
+                        identities
+                            .push(json!({"kind": "external", "channel": "wechat", "value": cell}));
+                    }
                     "notes" => notes_parts.push(cell),
                     "company" => match beside(ObjectKind::Company, "name", cell, &self.ctx) {
                         Ok(()) => links.company = Some(collapse(cell)),
@@ -558,7 +564,11 @@ impl RowRules<'_> {
                         }
                     }
                     "email_opted_in_at" | "email_opted_out_at" => {
-                        match opt_mark(cell, self.date_order, &self.time_zone) {
+                        let way = match *p {
+                            "email_opted_in_at" => Opt::In,
+                            _ => Opt::Out,
+                        };
+                        match opt_mark(cell, self.date_order, &self.time_zone, way) {
                             Ok(m) if *p == "email_opted_in_at" => opted_in = m,
                             Ok(m) => opted_out = m,
                             Err(e) => bad(e),

@@ -58,16 +58,16 @@ const WORDS: &[(&str, &[&str])] = &[
     ),
     // Lifecycle stages.
     ("subscriber", &["abonnent", "订阅者", "订户"]),
-    ("lead", &["emne", "线索", "潜在客户"]),
+    ("lead", &["emne", "线索", "潜在客户", "意向客户"]),
     ("mql", &["marketing qualified lead", "营销合格线索"]),
     ("sql", &["sales qualified lead", "销售合格线索"]),
     (
         "opportunity",
         &["mulighed", "salgsmulighed", "商机", "机会"],
     ),
-    ("customer", &["kunde", "客户", "顾客"]),
+    ("customer", &["kunde", "客户", "顾客", "成交客户", "已成交"]),
     ("advocate", &["ambassadør", "推荐者", "拥护者"]),
-    ("other", &["andet", "anden", "其他", "其它"]),
+    ("other", &["andet", "anden", "其他", "其它", "流失客户"]),
     // Order statuses.
     (
         "pending",

@@ -7,6 +7,7 @@
 //! - `contact_email`: link a deal, activity or task to a contact by email.
 //! - `external_id`: the record's id in the old system, kept to import again idempotently.
 //! - `tags`: comma- or semicolon-separated tag names.
+//! - `wechat`: a WeChat ID, stored as an identity (channel `wechat`).
 //! - `mobile`, `email2`: a second phone and email, stored as identities. A file whose only
 //!   phone column is a mobile one (`手机`) guesses `mobile`; the importer stores it as
 //!   the contact's phone when no column maps to `phone`.
@@ -62,7 +63,8 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("company", &["company", "companyname", "organization", "organisation", "organizationname",
         "organization1name", "accountname", "account", "employer", "virksomhed", "firma",
         "firmanavn", "virksomhedsnavn", "公司", "公司名称", "单位", "单位名称", "企业", "企业名称", "工作单位", "所在公司",
-        "客户名称", "所属客户", "所属公司", "associatedcompany", "primaryassociatedcompany"]),
+        "客户名称", "所属客户", "所属公司", "associatedcompany", "primaryassociatedcompany",
+        "parentcustomer", "parentaccount"]),
     ("company_domain", &["companydomain", "companydomainname"]),
     ("job_title", &["jobtitle", "position", "organizationtitle", "organization1title",
         "stilling", "jobtitel", "职位", "职务", "头衔", "职称", "岗位"]),
@@ -94,7 +96,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
         "lifecycle_stage",
         &["lifecyclestage", "lifecycle", "livscyklus", "livscyklusfase", "生命周期阶段"],
     ),
-    ("status", &["status", "状态"]),
+    ("status", &["status", "状态", "客户状态"]),
+    // WeChat, where Chinese customers are reached.
+    ("wechat", &["wechat", "wechatid", "weixin", "微信", "微信号", "微信id"]),
     // Shopify's payment state is the order's status.
     ("financial_status", &["financialstatus", "paymentstatus", "betalingsstatus", "支付状态",
         "付款状态"]),
@@ -268,7 +272,14 @@ fn of_entity(object: ObjectKind, header: &str) -> Option<Option<(&'static str, b
 
 /// What exporters put before an address's parts (normalised), tried when a header means
 /// nothing as it is.
-const ADDRESS_PREFIXES: &[&str] = &["defaultaddress", "mailing", "billingaddress", "billing"];
+const ADDRESS_PREFIXES: &[&str] = &[
+    "defaultaddress",
+    "mailing",
+    "billingaddress",
+    "billing",
+    // Dynamics' "Address 1: ZIP/Postal Code".
+    "address1",
+];
 
 fn meaning(key: &str) -> Option<&'static str> {
     SYNONYMS
@@ -372,6 +383,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "consent.post",
             "email_opted_in_at",
             "email_opted_out_at",
+            "wechat",
         ],
         ObjectKind::Company => &["external_id", "tags", "notes", "owner", "created_at"],
         ObjectKind::Deal => &[

@@ -97,15 +97,34 @@ pub enum Mark {
     Yes,
 }
 
+/// Which way a column of times or yes/no points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opt {
+    /// When they opted in (`OPTIN_TIME`).
+    In,
+    /// When they opted out (`UNSUB_TIME`, Dynamics' `Do not allow Emails`).
+    Out,
+}
+
 /// Reads an opted-in or opted-out cell: a date and time, or yes; `None` for no (no
-/// sign either way).
+/// sign either way). Dynamics writes `Allow` and `Do Not Allow`, which say whether mail
+/// is allowed: yes for an opt-in, no for an opt-out.
 pub fn opt_mark<Tz: TimeZone>(
     cell: &str,
     order: DateOrder,
     tz: &Tz,
+    way: Opt,
 ) -> Result<Option<Mark>, String> {
     if let Ok(yes) = parse_bool(cell) {
         return Ok(yes.then_some(Mark::Yes));
+    }
+    let allowed = match cell.trim().to_lowercase().as_str() {
+        "allow" | "allowed" | "tillad" | "tilladt" | "允许" => Some(true),
+        "do not allow" | "don't allow" | "not allowed" | "tillad ikke" | "不允许" => Some(false),
+        _ => None,
+    };
+    if let Some(allowed) = allowed {
+        return Ok((allowed == (way == Opt::In)).then_some(Mark::Yes));
     }
     parse_datetime_in(cell, order, tz)
         .map(|t| Some(Mark::At(t)))
@@ -194,8 +213,17 @@ mod tests {
     #[test]
     fn opt_marks_are_times_or_yes() {
         let tz = chrono_tz::Europe::Copenhagen;
-        let mark = |s: &str| opt_mark(s, DateOrder::DayFirst, &tz);
+        let mark = |s: &str| opt_mark(s, DateOrder::DayFirst, &tz, Opt::Out);
         assert_eq!(mark("yes"), Ok(Some(Mark::Yes)));
+        assert_eq!(
+            mark("Do Not Allow"),
+            Ok(Some(Mark::Yes)),
+            "Dynamics: opted out"
+        );
+        assert_eq!(mark("Allow"), Ok(None));
+        let opted_in = |s: &str| opt_mark(s, DateOrder::DayFirst, &tz, Opt::In);
+        assert_eq!(opted_in("Allow"), Ok(Some(Mark::Yes)));
+        assert_eq!(opted_in("Do Not Allow"), Ok(None));
         assert_eq!(mark("false"), Ok(None));
         assert_eq!(
             mark("2024-03-01 13:00:00"),

@@ -409,3 +409,43 @@ both!(
         assert_eq!(again.import.created, 0);
     }
 );
+
+both!(
+    dynamics_and_chinese_crm_exports_keep_opt_outs_addresses_and_wechat,
+    |app| async move {
+        let dir = tempfile_dir::Dir::new();
+        // Dynamics 365: `Do Not Allow` under `Do not allow Emails` is an opt-out.
+        let csv = "(Do Not Modify) Contact,Full Name,Parent Customer,Email,Address 1: Street 1,\
+                   Address 1: ZIP/Postal Code,Address 1: Country/Region,Do not allow Emails\n\
+                   8f1c0f1e-1111,Ane Hansen,Nordlys ApS,ane@nordlys.dk,Vestergade 1,8000,Denmark,Allow\n\
+                   8f1c0f1e-1112,Bo Berg,,bo@example.dk,,,,Do Not Allow\n";
+        let path = write(&dir, "dynamics.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "dynamics.csv")).await;
+        assert_eq!(report.import.created, 2, "{:?}", report.rejects);
+        let ane = &find(app, "ane@nordlys.dk").await[0];
+        assert_eq!(
+            (ane["postcode"].as_str(), ane["country"].as_str()),
+            (Some("8000"), Some("DK"))
+        );
+        assert!(ane["company_id"].is_string());
+        assert_eq!(ane["consent"], json!({}), "allowed is no consent given");
+        let bo = &find(app, "bo@example.dk").await[0];
+        assert_eq!(bo["consent"], json!({"email": "denied"}));
+
+        // A Chinese CRM: the WeChat ID is kept and finds the person.
+        let csv = "姓名,手机号码,微信号,客户状态\n张伟,+86 138 0013 8000,zhangwei_wx,意向客户\n";
+        let path = write(&dir, "kehu.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "kehu.csv")).await;
+        assert_eq!(report.import.created, 1, "{:?}", report.rejects);
+        let zhang = find(app, "zhangwei_wx").await;
+        assert_eq!(zhang.len(), 1);
+        assert_eq!(zhang[0]["lifecycle_stage"], "lead");
+        assert!(
+            zhang[0]["identities"].as_array().unwrap().contains(
+                &json!({"kind": "external", "channel": "wechat", "value": "zhangwei_wx"})
+            ),
+            "{}",
+            zhang[0]["identities"]
+        );
+    }
+);

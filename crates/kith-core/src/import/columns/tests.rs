@@ -475,6 +475,24 @@ fn hubspot_contact_and_activity_exports_are_recognised() {
 }
 
 #[test]
+fn dynamics_and_chinese_contact_exports_are_recognised() {
+    all_guess(
+        Contact,
+        &[
+            ("Parent Customer", "company"),
+            ("Address 1: Street 1", "address_line1"),
+            ("Address 1: ZIP/Postal Code", "postcode"),
+            ("Address 1: Country/Region", "country"),
+            ("Do not allow Emails", "email_opted_out_at"),
+            ("Created On", "created_at"),
+            ("微信号", "wechat"),
+            ("客户状态", "lifecycle_stage"),
+        ],
+    );
+    assert_eq!(guess(Company, "微信号"), None);
+}
+
+#[test]
 fn kith_field_names_map_to_themselves() {
     for object in [Contact, Company, Deal, Activity, Task] {
         for target in targets(object) {
