@@ -15,6 +15,21 @@ use crate::Error;
 
 mod xlsx;
 
+/// Rows searched for the header row: the first with two or more values (in a CSV file,
+/// two or more fields). A file of one column has none; its first row is the header. Few,
+/// since the rows passed over are not imported: title blocks and notes are a line or
+/// three.
+const HEADER_WITHIN: usize = 5;
+
+/// The note that rows above the header were skipped: `first`..=`last` are 1-based.
+fn title_note(unit: &str, first: u64, last: u64, header: u64) -> String {
+    let rows = match (first, last) {
+        (a, b) if a == b => format!("{unit} {a}"),
+        (a, b) => format!("{unit}s {a}–{b}"),
+    };
+    format!("{rows} above the header {unit} ({unit} {header}) read as a title and skipped")
+}
+
 /// The formats Kith reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -164,11 +179,15 @@ fn strip_nul(s: &mut String) {
 /// Reads text with every line break as `\n`: the CSV reader counts lines by `\n`
 /// alone, so in a file saved with `\r` breaks (Excel for the old Mac OS) every row was
 /// "line 1", and the refused rows of one file overwrote each other in the error file.
+/// It also ends the text with a line break when the file does not, so that every row
+/// ends with one and its line can be counted back from where it ends.
 struct LineBreaks<R> {
     inner: R,
     /// The last byte handed out was a `\r` turned into `\n`: a `\n` right after it
     /// belongs to the same break.
     after_cr: bool,
+    /// The last byte handed out, once there was one.
+    last: Option<u8>,
 }
 
 impl<R: Read> Read for LineBreaks<R> {
@@ -176,7 +195,14 @@ impl<R: Read> Read for LineBreaks<R> {
         loop {
             let n = self.inner.read(buf)?;
             if n == 0 {
-                return Ok(0);
+                return Ok(match self.last {
+                    Some(b) if b != b'\n' && !buf.is_empty() => {
+                        buf[0] = b'\n';
+                        self.last = Some(b'\n');
+                        1
+                    }
+                    _ => 0,
+                });
             }
             let mut out = 0;
             for i in 0..n {
@@ -191,6 +217,7 @@ impl<R: Read> Read for LineBreaks<R> {
             }
             // A read of nothing but the `\n` of a `\r\n` is no end of file.
             if out > 0 {
+                self.last = Some(buf[out - 1]);
                 return Ok(out);
             }
         }
@@ -241,6 +268,7 @@ fn open_text(
         reader: LineBreaks {
             inner: Box::new(decoded),
             after_cr: false,
+            last: None,
         },
         encoding,
         sample,
@@ -270,9 +298,43 @@ fn open_csv(
         .has_headers(false)
         .buffer_capacity(256 * 1024)
         .from_reader(text.reader);
-    let mut records = reader.into_records_owned();
-    let headers: Vec<String> = match records.next() {
-        Some(Ok(r)) => r
+    let mut records = Records { reader };
+    let notes = Notes::default();
+    // Lines of notes above the header (LinkedIn's Connections.csv has three) hold no
+    // delimiter; the header row does, whenever the file has two columns or more.
+    let mut waiting: Vec<(csv::StringRecord, u64)> = vec![];
+    let found = loop {
+        match records.next() {
+            Some(Ok(r)) if r.0.len() >= 2 => break Some(r),
+            Some(Ok(r)) => {
+                waiting.push(r);
+                if waiting.len() >= HEADER_WITHIN {
+                    break None;
+                }
+            }
+            Some(Err(e)) => {
+                let line = e.position().map_or(1, |p| p.line());
+                return Err(bad(format!("line {line}: {e}")));
+            }
+            None => break None,
+        }
+    };
+    let (header, before) = match found {
+        Some(h) => {
+            if let (Some(a), Some(b)) = (waiting.first(), waiting.last()) {
+                notes.add(title_note("line", a.1, b.1, h.1));
+            }
+            (Some(h), vec![])
+        }
+        // No row of two columns: the first is the header, the rest are rows.
+        None if waiting.is_empty() => (None, vec![]),
+        None => {
+            let first = waiting.remove(0);
+            (Some(first), waiting)
+        }
+    };
+    let headers: Vec<String> = match header {
+        Some((r, _)) => r
             .iter()
             .enumerate()
             .map(|(i, h)| {
@@ -284,14 +346,13 @@ fn open_csv(
                 }
             })
             .collect(),
-        Some(Err(e)) => return Err(bad(format!("line 1: {e}"))),
         None => return Err(bad("the file is empty: no header row")),
     };
     let label = text.encoding.name();
     let width = headers.len();
+    let records = before.into_iter().map(Ok).chain(records);
     let rows = records.filter_map(move |r| match r {
-        Ok(rec) => {
-            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        Ok((rec, line)) => {
             if rec.iter().all(|c| c.trim().is_empty()) {
                 return None;
             }
@@ -341,19 +402,39 @@ fn open_csv(
         preset: None,
         encoding: Some(label),
         delimiter: Some(delim as char),
-        notes: Notes::default(),
+        notes,
         rows: Box::new(rows),
     })
 }
 
-/// Owned CSV records (the csv crate's iterator borrows the reader).
-trait OwnedRecords {
-    fn into_records_owned(self) -> Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send>;
+/// A CSV record and the line it starts on.
+type Lined = csv::Result<(csv::StringRecord, u64)>;
+
+/// CSV records with the line each starts on. The csv crate's own position of a record
+/// is where blank lines before it begin; counted back from where the record ends (every
+/// row ends with a line break, see [`LineBreaks`]) it is the record's first line.
+struct Records<R> {
+    reader: csv::Reader<R>,
 }
 
-impl<R: Read + Send + 'static> OwnedRecords for csv::Reader<R> {
-    fn into_records_owned(self) -> Box<dyn Iterator<Item = csv::Result<csv::StringRecord>> + Send> {
-        Box::new(self.into_records())
+impl<R: Read> Iterator for Records<R> {
+    type Item = Lined;
+
+    fn next(&mut self) -> Option<Lined> {
+        let mut rec = csv::StringRecord::new();
+        match self.reader.read_record(&mut rec) {
+            Ok(true) => {
+                let inside: u64 = rec.iter().map(|f| f.matches('\n').count() as u64).sum();
+                let end = self.reader.position().line();
+                // A quote left open makes the crate count a line short at the end; its
+                // own start is then the better one, and either way each row's line is
+                // past the one before.
+                let begun = rec.position().map_or(1, |p| p.line());
+                Some(Ok((rec, end.saturating_sub(1 + inside).max(begun))))
+            }
+            Ok(false) => None,
+            Err(e) => Some(Err(e)),
+        }
     }
 }
 

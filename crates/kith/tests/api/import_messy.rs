@@ -449,3 +449,41 @@ both!(
         );
     }
 );
+
+both!(
+    notes_above_the_header_are_skipped_and_lines_count_blank_ones,
+    |app| async move {
+        // LinkedIn's Connections.csv starts with lines of notes and a blank line.
+        let dir = tempfile_dir::Dir::new();
+        let csv = "Notes:\n\
+                   \"When exporting your connection data, you may notice that some of the email addresses are missing.\"\n\
+                   \n\
+                   First Name,Last Name,URL,Email Address,Company,Position,Connected On\n\
+                   Ane,Hansen,https://www.linkedin.com/in/anehansen,ane@nordlys.dk,Nordlys ApS,CEO,12 Mar 2023\n\
+                   Bo,Berg,https://www.linkedin.com/in/boberg,,Lego A/S,Designer,01 Feb 2021\n";
+        let path = write(&dir, "Connections.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "Connections.csv")).await;
+        assert_eq!(report.import.created, 2, "{:?}", report.rejects);
+        assert_eq!(
+            report.notes,
+            vec![
+                "lines 1–2 above the header line (line 4) read as a title and skipped".to_string()
+            ]
+        );
+        assert_eq!(find(app, "ane@nordlys.dk").await[0]["job_title"], "CEO");
+
+        // A refused row is named by its own line, past blank lines and a value of two
+        // lines, in a file whose last line has no line break.
+        let csv =
+            "First Name,Email,Note\n\nAne,bad1,x\n\n\nBo,ok@example.dk,\"two\nlines\"\nCy,bad2,y";
+        let path = write(&dir, "blank.csv", csv.as_bytes());
+        let report = import(app, &path, req(ObjectKind::Contact, "blank.csv")).await;
+        assert_eq!(report.import.created, 1);
+        let lines: Vec<i64> = crate::import::refused(app, report.import.id)
+            .await
+            .iter()
+            .map(|r| r.line)
+            .collect();
+        assert_eq!(lines, [3, 8]);
+    }
+);

@@ -16,17 +16,12 @@ use std::sync::Arc;
 
 use calamine::{DataRef, Reader, Xlsx};
 
-use super::{io, Counting, Opened, RawRow};
+use super::{io, Counting, Opened, RawRow, HEADER_WITHIN};
 use crate::import::bad;
 use crate::Error;
 
 /// Rows read ahead of the import.
 const AHEAD: usize = 256;
-
-/// Rows searched for the header row: the first with two or more values. A sheet of one
-/// column has none; its first row is the header. Few, since the rows passed over are
-/// not imported: title blocks are a line or three.
-const HEADER_WITHIN: usize = 5;
 
 impl<R: Seek> Seek for Counting<R> {
     fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
@@ -262,13 +257,11 @@ fn finish(
     };
     if row.cells.len() >= 2 {
         if let (Some(first), Some(last)) = (waiting.first(), waiting.last()) {
-            let rows = match (first.row + 1, last.row + 1) {
-                (a, b) if a == b => format!("row {a}"),
-                (a, b) => format!("rows {a}–{b}"),
-            };
-            notes.add(format!(
-                "{rows} above the header row (row {}) read as a title and skipped",
-                row.row + 1
+            notes.add(super::title_note(
+                "row",
+                u64::from(first.row) + 1,
+                u64::from(last.row) + 1,
+                u64::from(row.row) + 1,
             ));
         }
         *held = None;
