@@ -4,6 +4,7 @@
 //! creates nothing twice, and an import can be taken back as a whole.
 
 mod cells;
+mod mapping;
 mod preview;
 mod revert;
 mod rows;
@@ -26,8 +27,8 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 pub use kith_store::imports::{Import, Reject};
+pub use mapping::{Mapping, Target};
 pub use preview::Preview;
-pub use rows::{Mapping, Target};
 pub use source::{Format, RawRow};
 
 use crate::{App, Caller, Error};
@@ -382,11 +383,11 @@ impl App {
                 // Judged by the file's first rows, on a resumed run too.
                 let sample: Vec<RawRow> = match given {
                     Some(_) => vec![],
-                    None => rows_iter.by_ref().take(rows::ORDER_SAMPLE).collect(),
+                    None => rows_iter.by_ref().take(mapping::ORDER_SAMPLE).collect(),
                 };
                 let (order, note) = match given {
                     Some(o) => (o, None),
-                    None => rows::date_order_of(&mapping, &defs, &sample, fallback),
+                    None => mapping::date_order_of(&mapping, &defs, &sample, fallback),
                 };
                 let rules = rows::RowRules {
                     object,
@@ -524,7 +525,7 @@ impl App {
         let mut out = csv::Writer::from_writer(vec![]);
         let mut head = headers.clone();
         head.extend((head.len()..width).map(|i| format!("Column {}", i + 1)));
-        head.extend(rows::REPORT_COLUMNS.iter().map(|c| c.to_string()));
+        head.extend(mapping::REPORT_COLUMNS.iter().map(|c| c.to_string()));
         out.write_record(&head).map_err(|e| bad(e.to_string()))?;
         let mut after = 0;
         loop {

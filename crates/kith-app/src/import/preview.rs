@@ -14,7 +14,8 @@ use kith_store::records as records_store;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::rows::{date_order_of, Links, Mapping, Outcome, RowRules};
+use super::mapping::{date_order_of, Mapping};
+use super::rows::{Links, Outcome, RowRules};
 use super::source::{self, Format, RawRow};
 use super::write::Writer;
 use super::{bad, Import, ImportRequest, Reject};
@@ -152,7 +153,7 @@ impl App {
         let before = import.clone();
         let object = ObjectKind::from_singular(&import.object).ok_or(Error::NotFound("object"))?;
         for (col, target) in &mapping {
-            super::rows::parse_target(object, target)
+            super::mapping::parse_target(object, target)
                 .map_err(|e| bad(format!("column `{col}`: {e}")))?;
         }
         import.options["map"] = json!(mapping
