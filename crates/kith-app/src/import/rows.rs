@@ -62,6 +62,9 @@ pub struct Prepared {
     pub index: Option<crate::search_index::Parts>,
     /// When the old system made the record: a new record's creation time.
     pub created_at: Option<DateTime<Utc>>,
+    /// An order's customer by name, for the contact an import makes when none has the
+    /// order's email.
+    pub customer_name: Option<String>,
 }
 
 impl Prepared {
@@ -131,6 +134,7 @@ impl RowRules<'_> {
         let mut notes_parts: Vec<&str> = vec![];
         let mut full_name = None;
         let mut created_at = None;
+        let mut customer_name = None;
         let mut consent: BTreeMap<&'static str, &'static str> = BTreeMap::new();
         // An order's line on this row.
         let mut line = Map::new();
@@ -262,6 +266,7 @@ impl RowRules<'_> {
                         }
                     }
                     "external_id" => external_id = Some(cell.to_string()),
+                    "contact_name" => customer_name = Some(collapse(cell)),
                     // A WeChat ID reaches and finds the person as an email does.
                     "wechat" => {
                         column_of.push(("identities".into(), header.clone()));
@@ -407,6 +412,7 @@ impl RowRules<'_> {
             &external_id,
             &notes,
             created_at,
+            customer_name.as_deref(),
         );
         // Links are resolved later: required references are checked then.
         let (changes, field_errors) =
@@ -443,6 +449,7 @@ impl RowRules<'_> {
             key,
             index: None,
             created_at,
+            customer_name,
         };
         row.index = row.index_parts(self.object);
         Outcome::Ready(Box::new(row))
@@ -485,6 +492,7 @@ fn fingerprint(
     external_id: &Option<String>,
     notes: &Option<String>,
     created_at: Option<DateTime<Utc>>,
+    customer_name: Option<&str>,
 ) -> String {
     let mut h = Sha256::new();
     h.update(object.singular());
@@ -494,6 +502,10 @@ fn fingerprint(
     // Only when given, so the rows of files without one keep the keys they had.
     if let Some(t) = created_at {
         h.update(t.to_rfc3339());
+    }
+    if let Some(n) = customer_name {
+        h.update([1]);
+        h.update(n);
     }
     let d = h.finalize();
     d[..16].iter().map(|b| format!("{b:02x}")).collect()

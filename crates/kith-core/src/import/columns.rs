@@ -21,7 +21,8 @@
 //! - `created_at`: when the old system made the record ("customer since"), kept for the
 //!   records an import creates; an order's creation is its order date.
 //!
-//! Orders are one row per order, or one row per line as Shopify exports them (`line.name`,
+//! Orders are one row per order (`contact_name`: the customer's name, for a customer the
+//! import makes when no contact has the order's email), or one row per line as Shopify exports them (`line.name`,
 //! `line.sku`, `line.quantity`, `line.unit_price`; the rows of one order share its number,
 //! the key a re-run matches on): customer by email, date, status, channel, currency and
 //! total (money as people type it).
@@ -130,6 +131,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     ("contact_email", &["contactemail", "kontaktemail", "customeremail", "buyeremail",
         "personemail", "contactpersonemail", "primarycontactemail",
         "kundeemail", "kundemail", "kundensemail", "联系人邮箱", "客户邮箱", "买家邮箱"]),
+    // The name of an order's customer: made with it when no contact has its email.
+    ("contact_name", &["billingname", "customername", "kundenavn", "buyername", "买家姓名",
+        "收货人", "收货人姓名"]),
     // HubSpot's "Name (email)" of the contact an activity or a deal is with.
     ("associated_contact", &["associatedcontact", "associatedcontacts"]),
     ("lost_reason", &["lostreason", "closedlostreason", "reasonlost", "丢单原因", "输单原因"]),
@@ -308,6 +312,7 @@ fn resolve(object: ObjectKind, meaning: &'static str) -> Option<&'static str> {
         (Order, "amount" | "total") => "total",
         (Order, "date" | "ordered_at" | "created_at" | "paid_at") => "ordered_at",
         (Order, "financial_status") => "status",
+        (Order, "full_name") => "contact_name",
         (Order, "email") => "contact_email",
         (Activity, "title") => "subject",
         // Pipedrive dates its activities by when they were due.
@@ -425,6 +430,7 @@ pub fn targets(object: ObjectKind) -> Vec<&'static str> {
             "line.sku",
             "line.quantity",
             "line.unit_price",
+            "contact_name",
         ],
         _ => &[],
     };

@@ -210,8 +210,13 @@ both!(
                1004;ana@example.dk;04-03-2026;ti kroner;online;paid\n";
         let path = write(&dir, "ordrer.csv", csv.as_bytes());
         let r = import(app, &path, req(ObjectKind::Order, "ordrer.csv")).await;
-        assert_eq!(r.import.created, 2, "{:?}", r.rejects);
-        assert_eq!(r.import.failed, 2);
+        assert_eq!(r.import.created, 3, "{:?}", r.rejects);
+        assert_eq!(r.import.failed, 1);
+        // No contact had ingen@example.dk: the order's customer is made with it.
+        assert_eq!(
+            r.notes,
+            vec!["1 customers were made from their orders: no contact had their email".to_string()]
+        );
         let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
         let why = String::from_utf8(
             app.app
@@ -220,11 +225,11 @@ both!(
                 .unwrap(),
         )
         .unwrap();
-        assert!(
-            why.contains("1003") && why.contains("ingen@example.dk"),
-            "{why}"
-        );
+        assert!(!why.contains("1003"), "{why}");
         assert!(why.contains("1004") && why.contains("Beløb"), "{why}");
+        let guest = api.get("/api/v1/contacts?q=ingen%40example.dk").await.body["data"][0].clone();
+        assert_eq!(guest["lifecycle_stage"], "customer");
+        assert_eq!(guest["order_count"], 1);
         let a = api
             .get(&format!("/api/v1/contacts/{}", ana["id"].as_str().unwrap()))
             .await
@@ -235,11 +240,14 @@ both!(
         // The same file again creates nothing twice.
         let again = import(app, &path, req(ObjectKind::Order, "ordrer.csv")).await;
         assert_eq!(again.import.created, 0);
-        assert_eq!(count(app, "orders").await, 2);
-        // Revert takes the orders and the figures back.
+        assert!(again.notes.is_empty(), "{:?}", again.notes);
+        assert_eq!(count(app, "orders").await, 3);
+        assert_eq!(count(app, "contacts").await, 2);
+        // Revert takes the orders, the customer it made and the figures back.
         let caller = app.app.caller_by_email("admin@acme.test").await.unwrap();
-        app.app.revert_import(&caller, r.import.id).await.unwrap();
+        let reverted = app.app.revert_import(&caller, r.import.id).await.unwrap();
         assert_eq!(count(app, "orders").await, 0);
+        assert_eq!(count(app, "contacts").await, 1, "{:?}", reverted.message);
         let a = api
             .get(&format!("/api/v1/contacts/{}", ana["id"].as_str().unwrap()))
             .await
@@ -363,6 +371,16 @@ both!(
         // Again: nothing twice.
         let again = import(app, &path, req(ObjectKind::Order, "orders_export.csv")).await;
         assert_eq!((again.import.created, again.import.skipped), (0, 3));
+
+        // A guest's order makes its customer, named by the billing name, and findable.
+        let csv = "Name,Email,Total,Billing Name\n#2001,Guest@Example.dk,100,Carl Nielsen\n";
+        let path = write(&dir, "guest.csv", csv.as_bytes());
+        let r = import(app, &path, req(ObjectKind::Order, "guest.csv")).await;
+        assert_eq!(r.import.created, 1, "{:?}", r.rejects);
+        let carl = api.get("/api/v1/contacts?q=carl%20nielsen").await.body["data"].clone();
+        assert_eq!(carl[0]["email"], "guest@example.dk");
+        assert_eq!(carl[0]["last_name"], "Nielsen");
+        assert_eq!(carl[0]["order_count"], 1);
 
         // An order whose lines cross the 5,000 rows a chunk holds stays one order.
         let mut csv = String::from("Name,Lineitem name,Lineitem price\n");

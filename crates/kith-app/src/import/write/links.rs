@@ -7,12 +7,12 @@ use chrono::{DateTime, Utc};
 use kith_core::objects::ObjectKind;
 use kith_core::Scalar;
 use kith_store::bulk::{self, NewRecord};
-use kith_store::imports::{self as store, Item};
+use kith_store::imports as store;
 use kith_store::Tx;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use super::{name_key, text, Writer, COMPANY_CACHE};
+use super::{checked_key, made, name_key, text, Writer, COMPANY_CACHE};
 use crate::import::rows::{Links, Prepared};
 use crate::search_index::index_parts;
 use crate::Error;
@@ -324,19 +324,118 @@ impl Writer<'_> {
             .map(|r| (r.id, json!({"name": name_of(r), "owner_id": owner})))
             .collect();
         bulk::audit_many(tx, ws, now, Some(owner), "create", object, &audit).await?;
-        let items: Vec<Item> = recs
-            .iter()
-            .map(|r| Item {
-                record_id: r.id,
-                object,
-                action: "created".into(),
-                version: 1,
-                before: None,
-            })
-            .collect();
+        let items = made(object, recs.iter().map(|r| r.id));
         store::add_items(tx, ws, self.import.id, &items).await?;
         for r in &recs {
             self.companies.insert(name_of(r).to_lowercase(), r.id);
+        }
+        Ok(())
+    }
+}
+
+impl Writer<'_> {
+    /// Makes the customers of a chunk's orders that no contact is yet: an order's email
+    /// with the name its row gives (`Billing Name`). Shops sell to guests, and an order
+    /// refused for want of its customer would be a sale lost. They are made customers
+    /// (they bought), remembered for a revert, and counted for the import's notes.
+    pub(super) async fn ensure_customers<'r>(
+        &mut self,
+        tx: &mut Tx,
+        rows: impl Iterator<Item = &'r Prepared>,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let mut wanted: Vec<(String, Option<String>)> = vec![];
+        let mut seen = HashSet::new();
+        for r in rows {
+            if let Some(email) = &r.links.contact_email {
+                if seen.insert(email.clone()) {
+                    wanted.push((email.clone(), r.customer_name.clone()));
+                }
+            }
+        }
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let ws = self.ws();
+        let emails: Vec<String> = wanted.iter().map(|(e, _)| e.clone()).collect();
+        let known: HashSet<String> = bulk::contacts_by_identity(tx, ws, "email", &emails)
+            .await?
+            .into_iter()
+            .map(|(e, _)| e)
+            .collect();
+        let object = ObjectKind::Contact;
+        let spec = |n: &str| object.field(n).expect("contacts have these fields");
+        let owner = self.caller.user.id;
+        let mut recs = vec![];
+        for (email, name) in wanted.into_iter().filter(|(e, _)| !known.contains(e)) {
+            let (first, last) = name
+                .as_deref()
+                .map(kith_core::import::values::split_full_name)
+                .unwrap_or_default();
+            let mut columns = vec![
+                (spec("email"), text(&email)),
+                (spec("lifecycle_stage"), text("customer")),
+                (spec("owner_id"), Scalar::Uuid(owner)),
+            ];
+            columns.extend(first.map(|f| (spec("first_name"), Scalar::Text(f))));
+            columns.extend(last.map(|l| (spec("last_name"), Scalar::Text(l))));
+            recs.push(NewRecord {
+                id: Uuid::now_v7(),
+                columns,
+                custom: Map::new(),
+                created_at: None,
+            });
+        }
+        if recs.is_empty() {
+            return Ok(());
+        }
+        bulk::insert_records(tx, ws, object, now, &recs).await?;
+        let value_of = |r: &NewRecord, f: &str| {
+            r.columns.iter().find_map(|(s, v)| match v {
+                Scalar::Text(t) if s.name == f => Some(t.clone()),
+                _ => None,
+            })
+        };
+        let mut terms = vec![];
+        let mut idents = vec![];
+        let mut audit = vec![];
+        for r in &recs {
+            let values: Vec<(&str, Option<String>)> = ["email", "first_name", "last_name"]
+                .iter()
+                .map(|f| (*f, value_of(r, f)))
+                .collect();
+            let get = |f: &str| {
+                values
+                    .iter()
+                    .find(|(n, _)| *n == f)
+                    .and_then(|(_, v)| v.as_deref())
+            };
+            let (t, i) = index_parts(object, get, None, None);
+            terms.push((r.id, t));
+            idents.push((r.id, i));
+            let mut m: Map<String, Value> = r
+                .columns
+                .iter()
+                .map(|(f, v)| (f.name.to_string(), v.to_json()))
+                .collect();
+            m.insert("made_for_an_order".into(), Value::Bool(true));
+            audit.push((r.id, Value::Object(m)));
+        }
+        bulk::insert_terms(tx, ws, object, &terms).await?;
+        bulk::insert_identities(tx, ws, &idents).await?;
+        bulk::audit_many(tx, ws, now, Some(owner), "create", object, &audit).await?;
+        let items = made(object, recs.iter().map(|r| r.id));
+        store::add_items(tx, ws, self.import.id, &items).await?;
+        for r in &recs {
+            // A dry run makes them again in each chunk it rolls back: count each once.
+            let email = value_of(r, "email").unwrap_or_default();
+            if !self.req.dry_run
+                || self
+                    .checked
+                    .insert(checked_key(&format!("customer:{email}")))
+            {
+                self.customers_made += 1;
+            }
         }
         Ok(())
     }

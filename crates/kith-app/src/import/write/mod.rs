@@ -52,6 +52,8 @@ pub(super) struct Writer<'a> {
     kept_no: i64,
     /// Rows that were further lines of an order on an earlier row.
     order_lines: i64,
+    /// Contacts made for orders whose email no contact had.
+    customers_made: i64,
 }
 
 /// A user's name as an import matches it: lower-case, single spaces.
@@ -124,6 +126,7 @@ impl<'a> Writer<'a> {
             kept_created: 0,
             kept_no: 0,
             order_lines: 0,
+            customers_made: 0,
         })
     }
 
@@ -136,6 +139,12 @@ impl<'a> Writer<'a> {
                 "{} records that already existed kept their own creation date: `{column}` \
                  sets it only for the records an import creates",
                 self.kept_created
+            ));
+        }
+        if self.customers_made > 0 {
+            notes.push(format!(
+                "{} customers were made from their orders: no contact had their email",
+                self.customers_made
             ));
         }
         if self.order_lines > 0 {
@@ -257,6 +266,11 @@ impl<'a> Writer<'a> {
             .filter_map(|r| r.links.company.clone())
             .collect();
         self.ensure_companies(&mut tx, &names, now).await?;
+        if object == ObjectKind::Order {
+            let rows = creates.iter().map(|c| &c.row);
+            self.ensure_customers(&mut tx, rows.chain(updates.iter().map(|(_, r)| r)), now)
+                .await?;
+        }
         let targets = self
             .link_targets(
                 &mut tx,
@@ -467,16 +481,7 @@ impl<'a> Writer<'a> {
                 }
             }
             out.put(store::key_rows(ws, object, import, &keys));
-            let mut items: Vec<Item> = creates
-                .iter()
-                .map(|c| Item {
-                    record_id: c.id,
-                    object,
-                    action: "created".into(),
-                    version: 1,
-                    before: None,
-                })
-                .collect();
+            let mut items = made(object, creates.iter().map(|c| c.id));
             if let Some(link) = link {
                 items.extend(put_notes(
                     out,
@@ -602,16 +607,19 @@ fn put_notes(
     for ins in bulk::audit_rows(ws, now, Some(actor), "create", act, &audit) {
         out.put(ins);
     }
-    notes
-        .iter()
-        .map(|n| Item {
-            record_id: n.id,
-            object: act,
-            action: "created".into(),
-            version: 1,
-            before: None,
-        })
-        .collect()
+    made(act, notes.iter().map(|n| n.id))
+}
+
+/// The import items of records this import made, at their first version.
+fn made(object: ObjectKind, ids: impl Iterator<Item = Uuid>) -> Vec<Item> {
+    ids.map(|record_id| Item {
+        record_id,
+        object,
+        action: "created".into(),
+        version: 1,
+        before: None,
+    })
+    .collect()
 }
 
 fn reject(row: &Prepared, errors: Vec<(String, String)>) -> Reject {

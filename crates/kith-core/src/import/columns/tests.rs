@@ -431,6 +431,9 @@ fn a_shopify_order_export_takes_its_total_status_and_placing() {
         Some(("status", false))
     );
     assert_eq!(guess_ranked(Order, "Status"), Some(("status", true)));
+    assert_eq!(guess(Order, "Billing Name"), Some("contact_name"));
+    assert_eq!(guess(Order, "客户姓名"), Some("contact_name"));
+    assert_eq!(guess(Deal, "Billing Name"), None);
     for (header, target) in [
         ("Lineitem name", "line.name"),
         ("Lineitem sku", "line.sku"),
