@@ -103,7 +103,9 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     // Shopify's payment state is the order's status.
     ("financial_status", &["financialstatus", "paymentstatus", "betalingsstatus", "支付状态",
         "付款状态"]),
-    ("external_id", &["id", "recordid", "externalid", "contactid", "activityid", "engagementid", "customerid", "customerno",
+    ("external_id", &["id", "recordid", "externalid", "contactid", "activityid", "engagementid",
+        // Dynamics 365 exports each record's GUID as "(Do Not Modify) Contact".
+        "donotmodifycontact", "donotmodifyaccount", "donotmodifyopportunity", "customerid", "customerno",
         "customernumber", "dealid", "kundenummer", "kundenr", "kundeid", "cvr", "cvrnummer", "cvrnr", "编号", "客户编号", "客户id",
         "统一社会信用代码"]),
     ("notes", &["notes", "note", "comments", "comment", "remarks", "noter", "bemaerkninger",

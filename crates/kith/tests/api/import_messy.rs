@@ -429,6 +429,13 @@ both!(
         );
         assert!(ane["company_id"].is_string());
         assert_eq!(ane["consent"], json!({}), "allowed is no consent given");
+        assert!(
+            ane["identities"].as_array().unwrap().contains(
+                &json!({"kind": "external", "channel": "import", "value": "8f1c0f1e-1111"})
+            ),
+            "the Dynamics id is kept for the next import: {}",
+            ane["identities"]
+        );
         let bo = &find(app, "bo@example.dk").await[0];
         assert_eq!(bo["consent"], json!({"email": "denied"}));
 

@@ -482,6 +482,7 @@ fn dynamics_and_chinese_contact_exports_are_recognised() {
     all_guess(
         Contact,
         &[
+            ("(Do Not Modify) Contact", "external_id"),
             ("Parent Customer", "company"),
             ("Address 1: Street 1", "address_line1"),
             ("Address 1: ZIP/Postal Code", "postcode"),
@@ -493,6 +494,12 @@ fn dynamics_and_chinese_contact_exports_are_recognised() {
         ],
     );
     assert_eq!(guess(Company, "微信号"), None);
+    assert_eq!(
+        guess(Company, "(Do Not Modify) Account"),
+        Some("external_id")
+    );
+    assert_eq!(guess(Contact, "(Do Not Modify) Row Checksum"), None);
+    assert_eq!(guess(Contact, "(Do Not Modify) Modified On"), None);
 }
 
 #[test]
