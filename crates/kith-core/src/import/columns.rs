@@ -168,6 +168,8 @@ const SYNONYMS: &[(&str, &[&str])] = &[
     // HubSpot's Create Date, Salesforce's Created Date, Pipedrive's Add time, Zoho's
     // Created Time, e-conomic's Oprettet, 销售易's 创建时间.
     ("created_at", &["createdat", "created", "createdate", "createddate", "datecreated",
+        // Pipedrive's "Deal - Deal created", "Organization - Organization created".
+        "dealcreated", "personcreated", "organizationcreated", "organisationcreated",
         "creationdate", "createdon", "createdtime", "addtime", "timecreated", "oprettet",
         "oprettetden", "oprettelsesdato", "oprettelse", "oprettetdato", "创建时间", "创建日期",
         "录入时间", "录入日期", "添加时间", "建档时间", "建档日期"]),

@@ -402,6 +402,7 @@ fn pipedrive_headers_name_whose_value_they_are() {
             ("Deal - Value", "amount"),
             ("Deal - Stage", "stage"),
             ("Deal - Owner", "owner"),
+            ("Deal - Deal created", "created_at"),
             ("Person - Email", "contact_email"),
             ("Person - Email - Work", "contact_email"),
             ("Organization - Name", "company"),
@@ -412,6 +413,7 @@ fn pipedrive_headers_name_whose_value_they_are() {
         &[
             ("Organization - Name", "name"),
             ("Organization - Address", "address_line1"),
+            ("Organization - Organization created", "created_at"),
         ],
     );
     // A linked record's other fields are not this one's.
