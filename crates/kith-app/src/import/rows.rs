@@ -294,13 +294,12 @@ impl RowRules<'_> {
                         }
                     }
                     "email_opted_in_at" | "email_opted_out_at" => {
-                        let way = match *p {
-                            "email_opted_in_at" => Opt::In,
-                            _ => Opt::Out,
+                        let (way, mark) = match *p {
+                            "email_opted_in_at" => (Opt::In, &mut opted_in),
+                            _ => (Opt::Out, &mut opted_out),
                         };
                         match opt_mark(cell, self.date_order, &self.time_zone, way) {
-                            Ok(m) if *p == "email_opted_in_at" => opted_in = m,
-                            Ok(m) => opted_out = m,
+                            Ok(m) => *mark = m,
                             Err(e) => bad(e),
                         }
                     }

@@ -222,21 +222,18 @@ pub(super) fn absorb(into: &mut Prepared, row: &Prepared, mode: OnDuplicate) {
         if v.is_null() {
             continue;
         }
-        // A later line of the same order adds to its lines.
-        if spec.name == "lines" {
-            if let (Some(Scalar::Json(Value::Array(have))), Scalar::Json(Value::Array(add))) =
-                (into.changes.get(spec.name), v)
-            {
-                let all: Vec<Value> = have.iter().chain(add).cloned().collect();
-                into.changes.set(spec, Scalar::Json(Value::Array(all)));
-                continue;
-            }
-        }
-        if spec.name == "consent" {
-            if let (Some(Scalar::Json(have)), Scalar::Json(add)) = (into.changes.get(spec.name), v)
-            {
-                let (consent, _) = with_consent(have, add, mode == OnDuplicate::Merge);
-                into.changes.set(spec, Scalar::Json(consent));
+        // Values that add up rather than replace: a later line of the same order adds to
+        // its lines, and consent is joined channel by channel.
+        if let (Some(Scalar::Json(have)), Scalar::Json(add)) = (into.changes.get(spec.name), v) {
+            let joined = match (spec.name, have, add) {
+                ("lines", Value::Array(a), Value::Array(b)) => {
+                    Some(Value::Array(a.iter().chain(b).cloned().collect()))
+                }
+                ("consent", _, _) => Some(with_consent(have, add, mode == OnDuplicate::Merge).0),
+                _ => None,
+            };
+            if let Some(joined) = joined {
+                into.changes.set(spec, Scalar::Json(joined));
                 continue;
             }
         }

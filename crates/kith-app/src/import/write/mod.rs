@@ -58,10 +58,7 @@ pub(super) struct Writer<'a> {
 
 /// A user's name as an import matches it: lower-case, single spaces.
 fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    super::cells::collapse(name).to_lowercase()
 }
 
 /// A key as a dry run remembers it: 8 bytes, not the string.
